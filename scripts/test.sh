@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# test.sh is birnn's whole test suite, as CI runs it on a fresh machine:
+# it installs what the tests need (Go modules, the ONNX Runtime library used
+# as the reference engine), then checks formatting, vets, and runs the Go
+# tests (with the race detector on the concurrent packages).
+#
+# The IMDB data and ONNX conformance tests are read from ../shared/data or
+# $BIRNN_DATA. With CI=true a test that needs them fails when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "go modules"
+go mod download
+
+step "ONNX Runtime (reference engine for parity tests)"
+ONNXRUNTIME_LIB="$(scripts/ort/fetch.sh)"
+export ONNXRUNTIME_LIB
+echo "$ONNXRUNTIME_LIB"
+
+step "gofmt"
+unformatted="$(gofmt -l $(git ls-files '*.go'))"
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "go test"
+go test -count=1 -timeout 30m ./...
+
+step "go test -race (concurrent packages)"
+race_pkgs=$(go list ./infer/... ./serve/... 2>/dev/null || true)
+if [ -n "$race_pkgs" ]; then
+	go test -count=1 -race -timeout 30m $race_pkgs
+fi
