@@ -1,0 +1,110 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// ErrEmptyModel is returned when a model file or byte slice is empty.
+var ErrEmptyModel = errors.New("onnx: empty model")
+
+// ReadModel reads and decodes the ONNX model in the file at path.
+// Errors: the file cannot be read, ErrEmptyModel, or the bytes are not a
+// valid ModelProto.
+func ReadModel(path string) (*ModelProto, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: read model: %w", err)
+	}
+	m, err := DecodeModel(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	return m, nil
+}
+
+// DecodeModel decodes a serialized ModelProto. Errors: ErrEmptyModel, or
+// the bytes are corrupt or truncated, or they decode to a model without a
+// graph.
+func DecodeModel(b []byte) (*ModelProto, error) {
+	if len(b) == 0 {
+		return nil, ErrEmptyModel
+	}
+	m := new(ModelProto)
+	if err := proto.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("onnx: decode model: %w", err)
+	}
+	if m.GetGraph() == nil {
+		return nil, errors.New("onnx: decode model: no graph (not an ONNX model?)")
+	}
+	return m, nil
+}
+
+// DecodeTensor decodes a serialized TensorProto, the format of the
+// input_N.pb/output_N.pb files of the ONNX conformance tests.
+func DecodeTensor(b []byte) (*TensorProto, error) {
+	t := new(TensorProto)
+	if err := proto.Unmarshal(b, t); err != nil {
+		return nil, fmt.Errorf("onnx: decode tensor: %w", err)
+	}
+	return t, nil
+}
+
+// ReadTensor reads and decodes a serialized TensorProto file.
+func ReadTensor(path string) (*TensorProto, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: read tensor: %w", err)
+	}
+	t, err := DecodeTensor(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	return t, nil
+}
+
+// WriteModel serializes m to path atomically: the bytes go to a temporary
+// file in the same folder, which is then renamed over path.
+func WriteModel(path string, m *ModelProto) error {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("onnx: encode model: %w", err)
+	}
+	return writeAtomic(path, b)
+}
+
+// WriteTensor serializes t to path atomically.
+func WriteTensor(path string, t *TensorProto) error {
+	b, err := proto.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("onnx: encode tensor: %w", err)
+	}
+	return writeAtomic(path, b)
+}
+
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("onnx: write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("onnx: write %s: %w", path, err)
+	}
+	return nil
+}
