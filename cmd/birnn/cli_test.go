@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	cliOnce sync.Once
+	cliPath string
+	cliErr  error
+)
+
+// cliBinary builds the birnn binary once per test process and returns its path,
+// so CLI tests exercise the real program: flags, exit codes, stdout/stderr.
+func cliBinary(t *testing.T) string {
+	t.Helper()
+	cliOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "birnn-cli-test")
+		if err != nil {
+			cliErr = err
+			return
+		}
+		cliPath = filepath.Join(dir, "birnn")
+		out, err := exec.Command("go", "build", "-o", cliPath, ".").CombinedOutput()
+		if err != nil {
+			cliErr = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if cliErr != nil {
+		t.Fatal(cliErr)
+	}
+	return cliPath
+}
+
+// runCLI runs birnn with args (stdin may be nil) and returns its stdout,
+// stderr and exit code. env entries are added to the test's environment.
+func runCLI(t *testing.T, stdin io.Reader, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(cliBinary(t), args...)
+	cmd.Stdin = stdin
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("running birnn %s: %v", strings.Join(args, " "), err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestConfigShow(t *testing.T) {
+	out, errOut, code := runCLI(t, nil, []string{"BIRNN_TRAIN_EPOCHS=9", "BIRNN_TRAIN_BATCH_SIZE=64"},
+		"config", "show", "deep_bilstm_rmsprop_dropout", "--set", "train.epochs=3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"name: deep_bilstm_rmsprop_dropout", "epochs: 3", "batch_size: 64",
+		"name: rmsprop", "recurrent_dropout: 0.2", "recurrent_initializer: glorot_uniform"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestConfigShowErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("train: {epoch: 3}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"config", "show", bad}, nil, "train.epoch: unknown key"},
+		{[]string{"config", "show", "nope"}, nil, "no run named"},
+		{[]string{"config", "show", "bilstm", "--set", "data.padding=middle"}, nil, "data.padding"},
+		{[]string{"config", "show", "bilstm", "--set", "epochs"}, nil, "want key=value"},
+		{[]string{"config", "show", "bilstm"}, []string{"BIRNN_DATA_MAXLEN=long"}, "BIRNN_DATA_MAXLEN"},
+	}
+	for _, tc := range cases {
+		_, errOut, code := runCLI(t, nil, tc.env, tc.args...)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("birnn %v: exit %d, stderr %q; want an error mentioning %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
