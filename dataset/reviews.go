@@ -1,0 +1,303 @@
+package dataset
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Review is one labelled review of the IMDB folder tree, tokenized.
+type Review struct {
+	Name  string  // "train/pos/576_10.txt": split, label folder, file
+	Label int32   // 1 for pos, 0 for neg
+	Ranks []int32 // word-index ranks of its words, unknown words dropped
+}
+
+// Split returns "train" or "test", the first element of Name.
+func (r Review) Split() string {
+	s, _, _ := strings.Cut(r.Name, "/")
+	return s
+}
+
+// ReadReviews reads the labelled reviews of an IMDB archive (.tar.gz,
+// streamed, never unpacked to disk) or of an unpacked aclImdb folder, and
+// tokenizes each with TextToWordSequence into ranks of wi.
+//
+// Only {train,test}/{pos,neg}/*.txt are read; train/unsup, the .feat files
+// and the rest are skipped. Each split comes back in Keras's pre-shuffle
+// order: pos before neg, file names sorted as strings. A split with no
+// reviews is ErrNotFound; an unreadable archive is ErrCorrupt.
+func ReadReviews(path string, wi WordIndex) (train, test []Review, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+		}
+		return nil, nil, fmt.Errorf("dataset: %w", err)
+	}
+	var all []Review
+	if st.IsDir() {
+		all, err = readFolder(path, wi)
+	} else {
+		all, err = readArchive(path, wi)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range all {
+		if strings.HasPrefix(r.Name, "train/") {
+			train = append(train, r)
+		} else {
+			test = append(test, r)
+		}
+	}
+	for _, s := range []struct {
+		name string
+		rs   []Review
+	}{{"train", train}, {"test", test}} {
+		if len(s.rs) == 0 {
+			return nil, nil, fmt.Errorf("%w: %s holds no %s reviews (%s/{pos,neg}/*.txt)", ErrNotFound, path, s.name, s.name)
+		}
+		slices.SortFunc(s.rs, compareReviews)
+	}
+	return train, test, nil
+}
+
+// compareReviews orders pos before neg, then by file name as strings.
+func compareReviews(a, b Review) int {
+	if a.Label != b.Label {
+		return int(b.Label - a.Label)
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+// reviewName maps an archive or folder path to "split/label/file.txt"; ok
+// is false for anything that is not a labelled review.
+func reviewName(p string) (name string, label int32, ok bool) {
+	p = strings.TrimPrefix(p, "./")
+	p = strings.TrimPrefix(p, FolderName+"/")
+	split, rest, ok1 := strings.Cut(p, "/")
+	lab, file, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || (split != "train" && split != "test") || !strings.HasSuffix(file, ".txt") || strings.Contains(file, "/") {
+		return "", 0, false
+	}
+	switch lab {
+	case "pos":
+		label = 1
+	case "neg":
+		label = 0
+	default:
+		return "", 0, false
+	}
+	return p, label, true
+}
+
+// chunk is a batch of review files, read by one goroutine and tokenized by
+// another: the bodies back to back in buf, then their ranks in arena.
+type chunk struct {
+	buf   []byte
+	ents  []chunkEntry
+	arena []int32
+}
+
+type chunkEntry struct {
+	name     string
+	label    int32
+	off, end int // body in buf, then ranks in arena
+}
+
+const chunkBytes = 256 << 10
+
+func (c *chunk) tokenize(wi WordIndex) {
+	arena := make([]int32, 0, len(c.buf)/5)
+	for i := range c.ents {
+		e := &c.ents[i]
+		start := len(arena)
+		arena = tokenizeRanks(arena, c.buf[e.off:e.end], wi)
+		e.off, e.end = start, len(arena)
+	}
+	c.arena = arena
+}
+
+func (c *chunk) reviews(dst []Review) []Review {
+	for _, e := range c.ents {
+		dst = append(dst, Review{Name: e.name, Label: e.label, Ranks: c.arena[e.off:e.end:e.end]})
+	}
+	return dst
+}
+
+// pipeline tokenizes chunks on all cores while the producer reads.
+type pipeline struct {
+	wi     WordIndex
+	jobs   chan *chunk
+	free   chan []byte
+	wg     sync.WaitGroup
+	chunks []*chunk
+}
+
+func newPipeline(wi WordIndex) *pipeline {
+	n := runtime.GOMAXPROCS(0)
+	p := &pipeline{wi: wi, jobs: make(chan *chunk, 2*n), free: make(chan []byte, 2*n+2)}
+	for range n {
+		p.wg.Go(func() {
+			for c := range p.jobs {
+				c.tokenize(p.wi)
+				select {
+				case p.free <- c.buf[:0]:
+				default:
+				}
+				c.buf = nil
+			}
+		})
+	}
+	return p
+}
+
+func (p *pipeline) newChunk() *chunk {
+	select {
+	case b := <-p.free:
+		return &chunk{buf: b}
+	default:
+		return &chunk{buf: make([]byte, 0, chunkBytes+64<<10)}
+	}
+}
+
+func (p *pipeline) send(c *chunk) {
+	if len(c.ents) == 0 {
+		return
+	}
+	p.chunks = append(p.chunks, c)
+	p.jobs <- c
+}
+
+// finish waits for the workers and gathers the reviews in reading order.
+func (p *pipeline) finish() []Review {
+	close(p.jobs)
+	p.wg.Wait()
+	n := 0
+	for _, c := range p.chunks {
+		n += len(c.ents)
+	}
+	out := make([]Review, 0, n)
+	for _, c := range p.chunks {
+		out = c.reviews(out)
+	}
+	return out
+}
+
+// maxReviewBytes bounds one review body; the largest IMDB review is ~14 kB.
+const maxReviewBytes = 1 << 24
+
+func readArchive(path string, wi WordIndex) ([]Review, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: not a gzip stream: %v", ErrCorrupt, path, err)
+	}
+	tr := tar.NewReader(gz)
+	p := newPipeline(wi)
+	cur := p.newChunk()
+	var rerr error
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			rerr = fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+			break
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		name, label, ok := reviewName(hdr.Name)
+		if !ok {
+			continue
+		}
+		if hdr.Size < 0 || hdr.Size > maxReviewBytes {
+			rerr = fmt.Errorf("%w: %s: %s has size %d", ErrCorrupt, path, hdr.Name, hdr.Size)
+			break
+		}
+		off := len(cur.buf)
+		cur.buf = slices.Grow(cur.buf, int(hdr.Size))[:off+int(hdr.Size)]
+		if _, err := io.ReadFull(tr, cur.buf[off:]); err != nil {
+			rerr = fmt.Errorf("%w: %s: reading %s: %v", ErrCorrupt, path, hdr.Name, err)
+			break
+		}
+		cur.ents = append(cur.ents, chunkEntry{name: name, label: label, off: off, end: len(cur.buf)})
+		if len(cur.buf) >= chunkBytes {
+			p.send(cur)
+			cur = p.newChunk()
+		}
+	}
+	if rerr == nil {
+		// Read to the end of the gzip stream so a truncated or damaged
+		// trailer (CRC, size) is reported rather than ignored.
+		if _, err := io.Copy(io.Discard, gz); err != nil {
+			rerr = fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+		}
+	}
+	p.send(cur)
+	out := p.finish()
+	if rerr != nil {
+		return nil, rerr
+	}
+	return out, nil
+}
+
+func readFolder(root string, wi WordIndex) ([]Review, error) {
+	p := newPipeline(wi)
+	cur := p.newChunk()
+	var rerr error
+outer:
+	for _, split := range []string{"train", "test"} {
+		for _, lab := range []string{"pos", "neg"} {
+			d := filepath.Join(root, split, lab)
+			ents, err := os.ReadDir(d)
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				rerr = fmt.Errorf("dataset: %w", err)
+				break outer
+			}
+			for _, de := range ents {
+				name, label, ok := reviewName(split + "/" + lab + "/" + de.Name())
+				if !ok || !de.Type().IsRegular() {
+					continue
+				}
+				b, err := os.ReadFile(filepath.Join(d, de.Name()))
+				if err != nil {
+					rerr = fmt.Errorf("dataset: %w", err)
+					break outer
+				}
+				off := len(cur.buf)
+				cur.buf = append(cur.buf, b...)
+				cur.ents = append(cur.ents, chunkEntry{name: name, label: label, off: off, end: len(cur.buf)})
+				if len(cur.buf) >= chunkBytes {
+					p.send(cur)
+					cur = p.newChunk()
+				}
+			}
+		}
+	}
+	p.send(cur)
+	out := p.finish()
+	if rerr != nil {
+		return nil, rerr
+	}
+	return out, nil
+}
