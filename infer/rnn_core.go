@@ -1,0 +1,164 @@
+package infer
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/birnn/birnn/internal/kernel"
+)
+
+// rnnProblem is one recurrent operator invocation on plain slices, in
+// layout 0: x [seq, batch, in], y [seq, dirs, batch, H], states
+// [dirs, batch, H]. The cell (LSTM, GRU, RNN) supplies the per-step math.
+type rnnProblem[T kernel.Float] struct {
+	seq, batch, in, hidden int
+	dirs                   int
+	reverse                bool // single direction running right to left
+	gates                  int  // gate blocks per direction: 4 (LSTM), 3 (GRU), 1 (RNN)
+
+	x    []T     // [seq, batch, in]
+	lens []int32 // [batch] valid steps per row, or nil for all seq
+
+	h0, c0 []T // [dirs, batch, H] initial states, or nil for zeros
+
+	y      []T // [seq, dirs, batch, H] or nil; must be zeroed by the caller
+	yh, yc []T // [dirs, batch, H] or nil
+}
+
+// rnnStep advances one direction by one time step for all batch rows.
+//
+//	z        [batch, gates*H] x-projection of the step (x·Wᵀ plus input
+//	         biases); the step may overwrite it.
+//	hPrev    [batch, H] hidden state of the previous step.
+//	cPrev    [batch, H] cell state (LSTM only, else nil).
+//	hNext, cNext the new states; they never alias the previous ones.
+type rnnStep[T kernel.Float] func(z, hPrev, cPrev, hNext, cNext []T)
+
+// rnnDirection is what a cell provides for one direction: the input weights
+// W [gates*H, in], the bias added to the x-projection [gates*H] (nil for
+// none) and a per-run step function with its own scratch space.
+type rnnDirection[T kernel.Float] struct {
+	w     []T
+	xbias []T
+	step  func() rnnStep[T]
+}
+
+// run computes every direction, in parallel when there are two and more
+// than one processor is available.
+func (p *rnnProblem[T]) run(dirs []rnnDirection[T]) {
+	if len(dirs) == 2 && runtime.GOMAXPROCS(0) > 1 && p.seq*p.batch > 1 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.runDirection(1, true, dirs[1])
+		}()
+		p.runDirection(0, false, dirs[0])
+		wg.Wait()
+		return
+	}
+	for d := range dirs {
+		p.runDirection(d, d == 1 || p.reverse, dirs[d])
+	}
+}
+
+func (p *rnnProblem[T]) runDirection(dir int, reverse bool, cell rnnDirection[T]) {
+	seq, batch, H, G := p.seq, p.batch, p.hidden, p.gates*p.hidden
+	hasC := p.c0 != nil || p.yc != nil || p.gates == 4
+
+	// One GEMM for the input projection of the whole sequence:
+	// [seq*batch, in] × [in, G] → xp [seq*batch, G], seeded with the bias.
+	xp := make([]T, seq*batch*G)
+	beta := T(0)
+	if cell.xbias != nil {
+		for r := 0; r < seq*batch; r++ {
+			copy(xp[r*G:(r+1)*G], cell.xbias)
+		}
+		beta = 1
+	}
+	kernel.Gemm(false, true, seq*batch, G, p.in, 1, p.x, p.in, cell.w, p.in, beta, xp, G)
+
+	h, hn := make([]T, batch*H), make([]T, batch*H)
+	var c, cn []T
+	if hasC {
+		c, cn = make([]T, batch*H), make([]T, batch*H)
+	}
+	if p.h0 != nil {
+		copy(h, p.h0[dir*batch*H:(dir+1)*batch*H])
+	}
+	if p.c0 != nil && hasC {
+		copy(c, p.c0[dir*batch*H:(dir+1)*batch*H])
+	}
+
+	step := cell.step()
+	maxLen := seq
+	if p.lens != nil {
+		maxLen = 0
+		for _, l := range p.lens {
+			maxLen = max(maxLen, int(l))
+		}
+	}
+	var z []T
+	if p.lens != nil {
+		z = make([]T, batch*G)
+	}
+	for s := 0; s < maxLen; s++ {
+		// Gather this step's projections. Without sequence_lens every row
+		// reads the same time step, so the slab is used in place.
+		if p.lens == nil {
+			t := s
+			if reverse {
+				t = seq - 1 - s
+			}
+			step(xp[t*batch*G:(t+1)*batch*G], h, c, hn, cn)
+		} else {
+			for b := 0; b < batch; b++ {
+				l := int(p.lens[b])
+				if s >= l {
+					continue
+				}
+				t := s
+				if reverse {
+					t = l - 1 - s
+				}
+				copy(z[b*G:(b+1)*G], xp[(t*batch+b)*G:(t*batch+b+1)*G])
+			}
+			step(z, h, c, hn, cn)
+			// Rows past their length keep the state of their last valid step.
+			for b := 0; b < batch; b++ {
+				if s >= int(p.lens[b]) {
+					copy(hn[b*H:(b+1)*H], h[b*H:(b+1)*H])
+					if hasC {
+						copy(cn[b*H:(b+1)*H], c[b*H:(b+1)*H])
+					}
+				}
+			}
+		}
+		if p.y != nil {
+			for b := 0; b < batch; b++ {
+				t := s
+				if p.lens != nil {
+					l := int(p.lens[b])
+					if s >= l {
+						continue
+					}
+					if reverse {
+						t = l - 1 - s
+					}
+				} else if reverse {
+					t = seq - 1 - s
+				}
+				off := ((t*p.dirs+dir)*batch + b) * H
+				copy(p.y[off:off+H], hn[b*H:(b+1)*H])
+			}
+		}
+		h, hn = hn, h
+		c, cn = cn, c
+	}
+	if p.yh != nil {
+		copy(p.yh[dir*batch*H:(dir+1)*batch*H], h)
+	}
+	if p.yc != nil && hasC {
+		copy(p.yc[dir*batch*H:(dir+1)*batch*H], c)
+	}
+}
