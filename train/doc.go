@@ -1,0 +1,21 @@
+// Package train fits birnn models natively in Go: a gorgonia expression
+// graph is built from a model's architecture, with one fused operator per
+// LSTM layer and direction, and trained with Keras-compatible optimizers.
+//
+//	ids [batch, seq] ─ByIndices→ [batch·seq, dim]
+//	  ─fused LSTM (fwd, rev)→ merge (concat|sum|mul|ave) → … → Dense → logit
+//	  ─sigmoid cross-entropy (softplus form)→ loss
+//
+// The fused LSTM operator runs a whole sequence per call: the input
+// projection of every step is one GEMM [batch·seq, in]×[in, 4H], each step
+// adds one GEMM h(t−1)·Rᵀ and the shared gate kernel, and gates and cells are
+// cached for backpropagation through time. Every matrix product goes through
+// internal/kernel, the seam the inference engine uses too.
+//
+// Keras behaviour being matched (TF 2.15): validation_split takes the last
+// rows before shuffling; training rows are reshuffled every epoch;
+// recurrent_dropout draws one mask per sequence on h(t−1), scaled 1/(1−p);
+// Adam adds ε to √v with a bias-corrected learning rate; RMSprop uses
+// lr·g/√(v+ε). References: https://onnx.ai/onnx/operators/onnx__LSTM.html,
+// https://keras.io/api/layers/recurrent_layers/lstm/.
+package train
