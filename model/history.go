@@ -1,0 +1,118 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// ErrHistory is wrapped by the errors of History.Validate and ReadHistory.
+var ErrHistory = errors.New("model: invalid history")
+
+// History is Keras's history.history plus seconds per epoch; history.json
+// is exactly this JSON. Each slice has one value per completed epoch.
+type History struct {
+	Loss        []float64 `json:"loss"`
+	Accuracy    []float64 `json:"accuracy"`
+	ValLoss     []float64 `json:"val_loss,omitempty"`
+	ValAccuracy []float64 `json:"val_accuracy,omitempty"`
+	Seconds     []float64 `json:"seconds,omitempty"`
+}
+
+// Epochs is the number of epochs recorded (the length of Loss).
+func (h *History) Epochs() int { return len(h.Loss) }
+
+// Append records one epoch. Pass NaN for val metrics when there is no
+// validation set and a negative seconds when it was not measured: those
+// series are then left out.
+func (h *History) Append(loss, acc, valLoss, valAcc, seconds float64) {
+	h.Loss = append(h.Loss, loss)
+	h.Accuracy = append(h.Accuracy, acc)
+	if !math.IsNaN(valLoss) {
+		h.ValLoss = append(h.ValLoss, valLoss)
+	}
+	if !math.IsNaN(valAcc) {
+		h.ValAccuracy = append(h.ValAccuracy, valAcc)
+	}
+	if seconds >= 0 {
+		h.Seconds = append(h.Seconds, seconds)
+	}
+}
+
+// Clone returns a deep copy of h.
+func (h *History) Clone() History {
+	cp := func(s []float64) []float64 {
+		if s == nil {
+			return nil
+		}
+		return append([]float64(nil), s...)
+	}
+	return History{cp(h.Loss), cp(h.Accuracy), cp(h.ValLoss), cp(h.ValAccuracy), cp(h.Seconds)}
+}
+
+// Validate checks that accuracy has one value per epoch of loss and that
+// val_loss, val_accuracy and seconds are either absent or as long. Errors
+// wrap ErrHistory and name the series.
+func (h *History) Validate() error {
+	n := len(h.Loss)
+	if len(h.Accuracy) != n {
+		return fmt.Errorf("%w: %d accuracy values for %d loss values", ErrHistory, len(h.Accuracy), n)
+	}
+	for _, s := range []struct {
+		name string
+		v    []float64
+	}{{"val_loss", h.ValLoss}, {"val_accuracy", h.ValAccuracy}, {"seconds", h.Seconds}} {
+		if len(s.v) != 0 && len(s.v) != n {
+			return fmt.Errorf("%w: %d %s values for %d epochs", ErrHistory, len(s.v), s.name, n)
+		}
+	}
+	if (len(h.ValLoss) == 0) != (len(h.ValAccuracy) == 0) {
+		return fmt.Errorf("%w: val_loss and val_accuracy must both be present or both absent", ErrHistory)
+	}
+	return nil
+}
+
+// ReadHistory reads a history.json written by History.Write (or by Keras:
+// json.dump(history.history)). Unknown keys are ignored; inconsistent
+// lengths are an error wrapping ErrHistory.
+func ReadHistory(path string) (*History, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: read history: %w", err)
+	}
+	h, err := DecodeHistory(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+// DecodeHistory decodes and validates one history JSON object.
+func DecodeHistory(r io.Reader) (*History, error) {
+	var h History
+	if err := json.NewDecoder(r).Decode(&h); err != nil {
+		return nil, fmt.Errorf("%w: not a history JSON object: %v", ErrHistory, err)
+	}
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// Write writes h as indented JSON to path atomically (temp file, fsync,
+// rename).
+func (h *History) Write(path string) error {
+	b, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return fmt.Errorf("model: history: %w", err)
+	}
+	b = append(b, '\n')
+	if err := writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		return fmt.Errorf("model: write history: %w", err)
+	}
+	return nil
+}

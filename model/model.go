@@ -1,0 +1,363 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/birnn/birnn/configs"
+)
+
+// ErrSpec is wrapped by every architecture error New and Validate return.
+var ErrSpec = errors.New("model: invalid architecture")
+
+// SpecError is an architecture error tied to one configuration key, such as
+// model.layers[1].merge_mode.
+type SpecError struct {
+	Key string
+	Msg string
+}
+
+func (e *SpecError) Error() string { return "model: " + e.Key + ": " + e.Msg }
+
+// Unwrap makes errors.Is(err, ErrSpec) true.
+func (e *SpecError) Unwrap() error { return ErrSpec }
+
+func specErr(key, format string, args ...any) error {
+	return &SpecError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// GatePerm maps ONNX gate blocks (i, o, f, c) to Keras gate blocks
+// (i, f, c, o): ONNX block k holds Keras block GatePerm[k].
+var GatePerm = [4]int{0, 3, 1, 2}
+
+// Param is one named weight tensor, row-major float32.
+type Param struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// Size is the number of elements the shape holds.
+func (p *Param) Size() int { return shapeSize(p.Shape) }
+
+// Clone returns a deep copy of p.
+func (p *Param) Clone() *Param {
+	return &Param{
+		Name:  p.Name,
+		Shape: append([]int(nil), p.Shape...),
+		Data:  append([]float32(nil), p.Data...),
+	}
+}
+
+func shapeSize(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// Model is an architecture (the resolved config) plus its weights, stored in
+// ONNX layout so export is a copy.
+type Model struct {
+	Config *configs.Config
+	Params []*Param
+}
+
+// Layer kinds of LayerSpec.Kind.
+const (
+	KindLSTM  = "lstm"
+	KindDense = "dense"
+)
+
+// Merge modes of a bidirectional LSTM (Keras Bidirectional merge_mode).
+const (
+	MergeConcat = "concat"
+	MergeSum    = "sum"
+	MergeMul    = "mul"
+	MergeAve    = "ave"
+)
+
+// LayerSpec is one layer of cfg.Model.Layers with its widths resolved.
+type LayerSpec struct {
+	Index           int    // position in cfg.Model.Layers
+	Kind            string // KindLSTM or KindDense
+	Name            string // weight prefix: lstm_<i> or dense_<i>
+	In              int    // input width: embedding dim or previous Out
+	Units           int    // H for an LSTM, units for a Dense layer
+	Dirs            int    // 2 for a bidirectional LSTM, else 1
+	MergeMode       string // bidirectional only: concat (default), sum, mul, ave
+	Out             int    // output width: 2H for concat, H for sum/mul/ave, units
+	ReturnSequences bool   // output is [batch, seq, Out] rather than [batch, Out]
+	Activation      string // dense only: sigmoid (default), linear, relu, tanh, softmax
+}
+
+// Params is the Keras parameter count of the layer: 4·(in·H + H·H + H) per
+// LSTM direction (one bias, although ONNX B also stores a zero Rb), and
+// in·units + units for a Dense layer.
+func (l LayerSpec) Params() int {
+	if l.Kind == KindLSTM {
+		h := l.Units
+		return l.Dirs * 4 * (l.In*h + h*h + h)
+	}
+	return l.In*l.Units + l.Units
+}
+
+var denseActivations = map[string]bool{"sigmoid": true, "linear": true, "relu": true, "tanh": true, "softmax": true}
+
+// Layers validates cfg.Model and resolves the width of every layer.
+//
+// Errors (wrapping ErrSpec, as *SpecError naming the key): a nil config, no
+// layers, a non-positive size, an unknown layer type, merge mode,
+// activation or initializer, an LSTM after a Dense layer or after an LSTM
+// that does not return sequences, a Dense layer after an LSTM that returns
+// sequences, a last layer that returns sequences, recurrent_dropout outside
+// [0, 1).
+func Layers(cfg *configs.Config) ([]LayerSpec, error) {
+	if cfg == nil {
+		return nil, specErr("(config)", "no configuration")
+	}
+	if cfg.Data.NumWords <= 0 {
+		return nil, specErr("data.num_words", "the embedding needs a vocabulary size > 0, got %d", cfg.Data.NumWords)
+	}
+	emb := cfg.Model.Embedding
+	if emb.Dim <= 0 {
+		return nil, specErr("model.embedding.dim", "want > 0, got %d", emb.Dim)
+	}
+	if err := checkInit("model.embedding.initializer", emb.Initializer, 2); err != nil {
+		return nil, err
+	}
+	if len(cfg.Model.Layers) == 0 {
+		return nil, specErr("model.layers", "no layers after the embedding")
+	}
+	specs := make([]LayerSpec, 0, len(cfg.Model.Layers))
+	in, seq := emb.Dim, true // the embedding emits [batch, seq, dim]
+	prev := "the embedding"
+	for i, l := range cfg.Model.Layers {
+		key := fmt.Sprintf("model.layers[%d]", i)
+		if l.Units <= 0 {
+			return nil, specErr(key+".units", "want > 0, got %d", l.Units)
+		}
+		s := LayerSpec{Index: i, In: in, Units: l.Units, Dirs: 1, ReturnSequences: l.ReturnSequences}
+		switch l.Type {
+		case KindLSTM:
+			if !seq {
+				return nil, specErr(key+".type", "an lstm needs a sequence, but %s returns one vector per review (set return_sequences: true on it)", prev)
+			}
+			s.Kind, s.Name = KindLSTM, fmt.Sprintf("lstm_%d", i)
+			s.Out = l.Units
+			mm := l.MergeMode
+			if mm == "" {
+				mm = MergeConcat
+			}
+			switch mm {
+			case MergeConcat, MergeSum, MergeMul, MergeAve:
+			default:
+				return nil, specErr(key+".merge_mode", "unknown merge mode %q (want concat, sum, mul or ave)", l.MergeMode)
+			}
+			if l.Bidirectional {
+				s.Dirs, s.MergeMode = 2, mm
+				if mm == MergeConcat {
+					s.Out = 2 * l.Units
+				}
+			}
+			if !(l.RecurrentDropout >= 0 && l.RecurrentDropout < 1) {
+				return nil, specErr(key+".recurrent_dropout", "want a rate in [0, 1), got %g", l.RecurrentDropout)
+			}
+			if err := checkInit(key+".kernel_initializer", l.KernelInitializer, 2); err != nil {
+				return nil, err
+			}
+			if err := checkInit(key+".recurrent_initializer", l.RecurrentInitializer, 2); err != nil {
+				return nil, err
+			}
+			if err := checkInit(key+".bias_initializer", l.BiasInitializer, 1); err != nil {
+				return nil, err
+			}
+			prev = fmt.Sprintf("layer %d (lstm)", i)
+		case KindDense:
+			if seq {
+				return nil, specErr(key+".type", "a dense layer needs one vector per review, but %s returns a sequence (set return_sequences: false on it)", prev)
+			}
+			if l.Bidirectional {
+				return nil, specErr(key+".bidirectional", "only an lstm layer can be bidirectional")
+			}
+			if l.ReturnSequences {
+				return nil, specErr(key+".return_sequences", "only an lstm layer returns sequences")
+			}
+			if l.RecurrentDropout != 0 {
+				return nil, specErr(key+".recurrent_dropout", "only an lstm layer has recurrent dropout")
+			}
+			act := l.Activation
+			if act == "" {
+				act = "sigmoid"
+			}
+			if !denseActivations[act] {
+				return nil, specErr(key+".activation", "unknown activation %q (want sigmoid, linear, relu, tanh or softmax)", l.Activation)
+			}
+			if err := checkInit(key+".kernel_initializer", l.KernelInitializer, 2); err != nil {
+				return nil, err
+			}
+			if err := checkInit(key+".bias_initializer", l.BiasInitializer, 1); err != nil {
+				return nil, err
+			}
+			s.Kind, s.Name, s.Out, s.Activation = KindDense, fmt.Sprintf("dense_%d", i), l.Units, act
+			prev = fmt.Sprintf("layer %d (dense)", i)
+		case "":
+			return nil, specErr(key+".type", "missing layer type (want lstm or dense)")
+		default:
+			return nil, specErr(key+".type", "unknown layer type %q (want lstm or dense)", l.Type)
+		}
+		specs = append(specs, s)
+		in, seq = s.Out, s.ReturnSequences
+	}
+	if seq {
+		return nil, specErr(fmt.Sprintf("model.layers[%d].return_sequences", len(specs)-1),
+			"the last layer must return one vector per review, not a sequence")
+	}
+	return specs, nil
+}
+
+// Validate reports whether cfg.Model describes a model New can build; see
+// Layers for the errors.
+func Validate(cfg *configs.Config) error {
+	_, err := Layers(cfg)
+	return err
+}
+
+// Layers returns the resolved layer specs of m. It panics if m.Config is
+// invalid, which New and LoadCheckpoint rule out.
+func (m *Model) Layers() []LayerSpec {
+	s, err := Layers(m.Config)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// paramSpec is the name and ONNX shape of one weight tensor.
+type paramSpec struct {
+	name  string
+	shape []int
+}
+
+// paramSpecs lists the weight tensors of a model in their fixed order:
+// embedding, then per layer W, R, B (lstm) or W, B (dense).
+func paramSpecs(cfg *configs.Config, layers []LayerSpec) []paramSpec {
+	ps := []paramSpec{{"embedding", []int{cfg.Data.NumWords, cfg.Model.Embedding.Dim}}}
+	for _, l := range layers {
+		if l.Kind == KindLSTM {
+			h := l.Units
+			ps = append(ps,
+				paramSpec{l.Name + ".W", []int{l.Dirs, 4 * h, l.In}},
+				paramSpec{l.Name + ".R", []int{l.Dirs, 4 * h, h}},
+				paramSpec{l.Name + ".B", []int{l.Dirs, 8 * h}})
+		} else {
+			ps = append(ps,
+				paramSpec{l.Name + ".W", []int{l.In, l.Units}},
+				paramSpec{l.Name + ".B", []int{l.Units}})
+		}
+	}
+	return ps
+}
+
+// New validates cfg.Model (see Layers), allocates every weight tensor in
+// ONNX layout and initialises it as Keras would, from a PCG generator seeded
+// with cfg.Train.Seed (see initialize for the draw order). The same config
+// gives the same bytes.
+func New(cfg *configs.Config) (*Model, error) {
+	layers, err := Layers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: cloneConfig(cfg)}
+	for _, ps := range paramSpecs(cfg, layers) {
+		m.Params = append(m.Params, &Param{Name: ps.name, Shape: ps.shape, Data: make([]float32, shapeSize(ps.shape))})
+	}
+	if err := initialize(m, layers); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Param returns the weight tensor called name, or nil if there is none.
+func (m *Model) Param(name string) *Param {
+	for _, p := range m.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// NumParams is the Keras parameter count (trainable parameters): the ONNX
+// Rb halves of LSTM biases, always zero, are not counted.
+func (m *Model) NumParams() int {
+	_, total := Summarize(m)
+	return total
+}
+
+// Clone returns a deep copy of m: config and weights.
+func (m *Model) Clone() *Model {
+	c := &Model{Config: cloneConfig(m.Config), Params: make([]*Param, len(m.Params))}
+	for i, p := range m.Params {
+		c.Params[i] = p.Clone()
+	}
+	return c
+}
+
+func cloneConfig(cfg *configs.Config) *configs.Config {
+	if cfg == nil {
+		return nil
+	}
+	c := *cfg
+	c.Model.Layers = append([]configs.Layer(nil), cfg.Model.Layers...)
+	for i, l := range c.Model.Layers {
+		if l.UnitForgetBias != nil {
+			b := *l.UnitForgetBias
+			c.Model.Layers[i].UnitForgetBias = &b
+		}
+	}
+	if cfg.Train.Shuffle != nil {
+		b := *cfg.Train.Shuffle
+		c.Train.Shuffle = &b
+	}
+	return &c
+}
+
+// checkShapes reports whether params match the names, order and shapes the
+// config calls for.
+func checkShapes(cfg *configs.Config, params []*Param) error {
+	layers, err := Layers(cfg)
+	if err != nil {
+		return err
+	}
+	want := paramSpecs(cfg, layers)
+	if len(params) != len(want) {
+		return fmt.Errorf("model: %d weight tensors, the architecture has %d", len(params), len(want))
+	}
+	for i, ps := range want {
+		p := params[i]
+		if p.Name != ps.name {
+			return fmt.Errorf("model: weight %d is %q, the architecture wants %q", i, p.Name, ps.name)
+		}
+		if !equalInts(p.Shape, ps.shape) {
+			return fmt.Errorf("model: %s has shape %v, the architecture wants %v", p.Name, p.Shape, ps.shape)
+		}
+		if len(p.Data) != shapeSize(p.Shape) {
+			return fmt.Errorf("model: %s holds %d values for shape %v", p.Name, len(p.Data), p.Shape)
+		}
+	}
+	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
