@@ -271,3 +271,35 @@ func ToProto(name string, t *Tensor) (*onnx.TensorProto, error) {
 	}
 	return nil, fmt.Errorf("infer: tensor %q: unsupported data %T", name, t.Data)
 }
+
+// Clone returns a deep copy of t.
+func (t *Tensor) Clone() *Tensor {
+	c := &Tensor{DType: t.DType, Shape: append([]int{}, t.Shape...)}
+	switch d := t.Data.(type) {
+	case []float32:
+		c.Data = append([]float32{}, d...)
+	case []float64:
+		c.Data = append([]float64{}, d...)
+	case []int8:
+		c.Data = append([]int8{}, d...)
+	case []int16:
+		c.Data = append([]int16{}, d...)
+	case []int32:
+		c.Data = append([]int32{}, d...)
+	case []int64:
+		c.Data = append([]int64{}, d...)
+	case []uint8:
+		c.Data = append([]uint8{}, d...)
+	case []uint16:
+		c.Data = append([]uint16{}, d...)
+	case []uint32:
+		c.Data = append([]uint32{}, d...)
+	case []uint64:
+		c.Data = append([]uint64{}, d...)
+	case []bool:
+		c.Data = append([]bool{}, d...)
+	default:
+		c.Data = t.Data
+	}
+	return c
+}
