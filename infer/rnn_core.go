@@ -155,6 +155,16 @@ func (p *rnnProblem[T]) runDirection(dir int, reverse bool, cell rnnDirection[T]
 		h, hn = hn, h
 		c, cn = cn, c
 	}
+	// ONNX Runtime reports zero states, not the initial ones, for rows
+	// of length 0.
+	for b, l := range p.lens {
+		if l == 0 {
+			clear(h[b*H : (b+1)*H])
+			if hasC {
+				clear(c[b*H : (b+1)*H])
+			}
+		}
+	}
 	if p.yh != nil {
 		copy(p.yh[dir*batch*H:(dir+1)*batch*H], h)
 	}

@@ -100,11 +100,6 @@ func buildRNNOp(n *onnx.NodeProto, opset int64, kind rnnKind) (Kernel, error) {
 			names = append(names, kind.defaultActs()...)
 		}
 	}
-	if op.dirs == 2 && len(names) == kind.numActs() {
-		// One set given for a bidirectional node serves both directions,
-		// as ONNX Runtime reads it.
-		names = append(names, names...)
-	}
 	if len(names) != kind.numActs()*op.dirs {
 		return nil, fmt.Errorf("activations: %s with %d direction(s) needs %d functions, got %d",
 			kind, op.dirs, kind.numActs()*op.dirs, len(names))

@@ -1,0 +1,171 @@
+package infer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/birnn/birnn/onnx"
+)
+
+// ortLibPath finds ONNX Runtime's shared library: $ONNXRUNTIME_LIB, else the
+// cache folder scripts/ort/fetch.sh fills. Missing: skip, or fail under CI=true.
+func ortLibPath(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("ONNXRUNTIME_LIB"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	dir := os.Getenv("BIRNN_ORT_DIR")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "birnn", "onnxruntime", "1.30.0")
+	}
+	p := filepath.Join(dir, "libonnxruntime.so.1")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	msg := "ONNX Runtime not found: run scripts/ort/fetch.sh or set ONNXRUNTIME_LIB"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+var ortOnce struct {
+	sync.Once
+	err error
+}
+
+// ortInit loads ONNX Runtime once per test binary.
+func ortInit(t testing.TB) {
+	t.Helper()
+	lib := ortLibPath(t)
+	ortOnce.Do(func() {
+		ort.SetSharedLibraryPath(lib)
+		ortOnce.err = ort.InitializeEnvironment(ort.WithLogLevelError())
+	})
+	if ortOnce.err != nil {
+		t.Fatalf("initialise ONNX Runtime from %s: %v", lib, ortOnce.err)
+	}
+}
+
+// ortSession is an ONNX Runtime session on an in-memory model.
+type ortSession struct {
+	s        *ort.DynamicAdvancedSession
+	in, outs []string
+}
+
+// newORTSession opens m in ONNX Runtime with the given intra-op threads
+// (0 = ORT's default); it is closed when the test ends.
+func newORTSession(t testing.TB, m *onnx.ModelProto, threads int) *ortSession {
+	t.Helper()
+	ortInit(t)
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in, outs []string
+	for _, v := range m.GetGraph().GetInput() {
+		in = append(in, v.GetName())
+	}
+	for _, v := range m.GetGraph().GetOutput() {
+		outs = append(outs, v.GetName())
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opts.Destroy()
+	if threads > 0 {
+		if err := opts.SetIntraOpNumThreads(threads); err != nil {
+			t.Fatal(err)
+		}
+		if err := opts.SetInterOpNumThreads(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(b, in, outs, opts)
+	if err != nil {
+		t.Fatalf("ONNX Runtime rejects the model: %v", err)
+	}
+	t.Cleanup(func() { s.Destroy() })
+	return &ortSession{s: s, in: in, outs: outs}
+}
+
+func toORT(t *Tensor) (ort.Value, error) {
+	shape := make([]int64, len(t.Shape))
+	for i, d := range t.Shape {
+		shape[i] = int64(d)
+	}
+	s := ort.NewShape(shape...)
+	switch d := t.Data.(type) {
+	case []float32:
+		return ort.NewTensor(s, d)
+	case []float64:
+		return ort.NewTensor(s, d)
+	case []int32:
+		return ort.NewTensor(s, d)
+	case []int64:
+		return ort.NewTensor(s, d)
+	}
+	return nil, fmt.Errorf("no ONNX Runtime conversion for %s", t)
+}
+
+func fromORT(v ort.Value) (*Tensor, error) {
+	shape := make([]int, len(v.GetShape()))
+	for i, d := range v.GetShape() {
+		shape[i] = int(d)
+	}
+	switch tv := v.(type) {
+	case *ort.Tensor[float32]:
+		return New(shape, append([]float32{}, tv.GetData()...)), nil
+	case *ort.Tensor[float64]:
+		return New(shape, append([]float64{}, tv.GetData()...)), nil
+	case *ort.Tensor[int32]:
+		return New(shape, append([]int32{}, tv.GetData()...)), nil
+	case *ort.Tensor[int64]:
+		return New(shape, append([]int64{}, tv.GetData()...)), nil
+	}
+	return nil, fmt.Errorf("unexpected ONNX Runtime output %T", v)
+}
+
+// run feeds the graph inputs in order and returns the graph outputs in order.
+func (o *ortSession) run(inputs []*Tensor) ([]*Tensor, error) {
+	ins := make([]ort.Value, len(inputs))
+	defer func() {
+		for _, v := range ins {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	for i, t := range inputs {
+		v, err := toORT(t)
+		if err != nil {
+			return nil, err
+		}
+		ins[i] = v
+	}
+	outs := make([]ort.Value, len(o.outs))
+	if err := o.s.Run(ins, outs); err != nil {
+		return nil, err
+	}
+	res := make([]*Tensor, len(outs))
+	for i, v := range outs {
+		t, err := fromORT(v)
+		v.Destroy()
+		if err != nil {
+			return nil, err
+		}
+		res[i] = t
+	}
+	return res, nil
+}
