@@ -1,0 +1,370 @@
+package train
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/model"
+	G "gorgonia.org/gorgonia"
+)
+
+// ErrData is wrapped by errors about training or evaluation data that does
+// not fit the model (empty, ragged, ids outside the vocabulary, bad labels).
+var ErrData = errors.New("train: invalid data")
+
+// Data is a padded, labelled set of sequences: X [n, seq] word ids, Y [n]
+// labels (0/1 for a sigmoid head, the class index for a softmax head).
+type Data struct {
+	X dataset.Matrix
+	Y []int32
+}
+
+// Len returns the number of rows.
+func (d Data) Len() int { return d.X.Rows }
+
+// Slice returns rows [i, j) sharing memory with d.
+func (d Data) Slice(i, j int) Data {
+	c := d.X.Cols
+	return Data{X: dataset.Matrix{Rows: j - i, Cols: c, Data: d.X.Data[i*c : j*c]}, Y: d.Y[i:j]}
+}
+
+func (d Data) check(vocab, classes int) error {
+	if d.X.Rows == 0 || d.X.Cols == 0 {
+		return fmt.Errorf("%w: no rows", ErrData)
+	}
+	if len(d.X.Data) != d.X.Rows*d.X.Cols || len(d.Y) != d.X.Rows {
+		return fmt.Errorf("%w: %d×%d ids and %d labels do not match", ErrData, d.X.Rows, d.X.Cols, len(d.Y))
+	}
+	for i, v := range d.X.Data {
+		if v < 0 || int(v) >= vocab {
+			return fmt.Errorf("%w: row %d holds id %d outside the vocabulary [0, %d)", ErrData, i/d.X.Cols, v, vocab)
+		}
+	}
+	for i, y := range d.Y {
+		if y < 0 || int(y) >= classes {
+			return fmt.Errorf("%w: row %d has label %d, want 0…%d", ErrData, i, y, classes-1)
+		}
+	}
+	return nil
+}
+
+// FitOptions control Fit. Zero values take the model's configuration.
+type FitOptions struct {
+	Epochs     int    // total epochs to reach (0 = cfg.Train.Epochs)
+	Checkpoint string // written after every epoch; "" = none
+	History    string // history.json written after every epoch; "" = none
+	// Resume continues from Checkpoint when it exists: weights, optimizer
+	// state, RNG state and history, so the result equals an uninterrupted
+	// run's bit for bit.
+	Resume   bool
+	Progress io.Writer // Keras-like progress; nil = silent
+	Live     bool      // redraw the progress bar in place (a terminal)
+}
+
+// runner holds what a fit or an evaluation reuses between batches: the
+// graphs per batch size and the RNG.
+type runner struct {
+	m       *model.Model
+	layers  []model.LayerSpec
+	dropout []float64
+	vocab   int
+	dim     int
+	classes int
+	rng     *rand.Rand
+	pcg     *rand.PCG
+	nets    map[int]*net[float32] // by batch size and mode (negative = inference)
+	ids     []int
+	labels  []float32
+}
+
+func newRunner(m *model.Model, seed int64) (*runner, error) {
+	if m == nil || m.Config == nil {
+		return nil, errors.New("train: no model")
+	}
+	layers, err := model.Layers(m.Config)
+	if err != nil {
+		return nil, err
+	}
+	dropout := make([]float64, len(layers))
+	for i := range layers {
+		dropout[i] = m.Config.Model.Layers[i].RecurrentDropout
+	}
+	classes := layers[len(layers)-1].Units
+	if classes == 1 {
+		classes = 2
+	}
+	pcg := rand.NewPCG(uint64(seed), 0x6269726e6e) // "birnn"
+	return &runner{
+		m: m, layers: layers, dropout: dropout,
+		vocab: m.Config.Data.NumWords, dim: m.Config.Model.Embedding.Dim, classes: classes,
+		pcg: pcg, rng: rand.New(pcg), nets: map[int]*net[float32]{},
+	}, nil
+}
+
+func (r *runner) source(name string) ([]float32, error) {
+	p := r.m.Param(name)
+	if p == nil {
+		return nil, fmt.Errorf("train: model has no weight %q", name)
+	}
+	return p.Data, nil
+}
+
+func (r *runner) net(batch, seq int, training bool) (*net[float32], error) {
+	key := batch
+	if !training {
+		key = -batch
+	}
+	if n, ok := r.nets[key]; ok && n.seq == seq {
+		return n, nil
+	}
+	n, err := buildNet(r.layers, r.dropout, r.vocab, r.dim, r.source, batch, seq, training, r.rng)
+	if err != nil {
+		return nil, err
+	}
+	r.nets[key] = n
+	return n, nil
+}
+
+// batch runs rows idx of d through a net; it returns the summed loss and
+// the number of correct predictions.
+func (r *runner) batch(d Data, idx []int, training bool) (float64, int, error) {
+	seq := d.X.Cols
+	n, err := r.net(len(idx), seq, training)
+	if err != nil {
+		return 0, 0, err
+	}
+	r.ids = r.ids[:0]
+	r.labels = r.labels[:0]
+	for _, i := range idx {
+		for _, v := range d.X.Data[i*seq : (i+1)*seq] {
+			r.ids = append(r.ids, int(v))
+		}
+		r.labels = append(r.labels, float32(d.Y[i]))
+	}
+	loss, err := n.run(r.ids, r.labels)
+	if err != nil {
+		return 0, 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, 0, fmt.Errorf("train: loss is %v (diverged)", loss)
+	}
+	c, err := n.correct(r.labels)
+	if err != nil {
+		return 0, 0, err
+	}
+	return loss * float64(len(idx)), c, nil
+}
+
+// evaluate returns the mean loss and the accuracy of the model on d.
+func (r *runner) evaluate(ctx context.Context, d Data, batch int) (float64, float64, error) {
+	var sum float64
+	var correct int
+	idx := make([]int, 0, batch)
+	for i := 0; i < d.Len(); i += batch {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		j := min(i+batch, d.Len())
+		idx = idx[:0]
+		for k := i; k < j; k++ {
+			idx = append(idx, k)
+		}
+		l, c, err := r.batch(d, idx, false)
+		if err != nil {
+			return 0, 0, err
+		}
+		sum += l
+		correct += c
+	}
+	n := float64(d.Len())
+	return sum / n, float64(correct) / n, nil
+}
+
+// Evaluate returns the mean loss and the accuracy of m on d (inference:
+// no dropout), in batches of batch rows (0 = 128).
+func Evaluate(ctx context.Context, m *model.Model, d Data, batch int) (loss, accuracy float64, err error) {
+	if batch <= 0 {
+		batch = 128
+	}
+	r, err := newRunner(m, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := d.check(r.vocab, r.classes); err != nil {
+		return 0, 0, err
+	}
+	return r.evaluate(ctx, d, batch)
+}
+
+// Fit trains m in place on d as Keras's model.fit(x, y, batch_size,
+// epochs, validation_split, shuffle) does: the last ValidationSplit of the
+// rows (taken before any shuffling) is the validation set, the training
+// rows are reshuffled every epoch from the run's seeded RNG, and each batch
+// is one optimizer step on the batch-mean loss. After every epoch the
+// history and a checkpoint (weights, optimizer slots, RNG state) are
+// written.
+//
+// Cancelling ctx stops at the next batch: the epoch in progress is dropped
+// and the last checkpoint stays as it was, so a resumed run repeats that
+// epoch and ends with the same weights as an uninterrupted one. Fit then
+// returns the history so far and ctx's error.
+func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.History, error) {
+	if m == nil || m.Config == nil {
+		return nil, errors.New("train: no model")
+	}
+	tc := m.Config.Train
+	epochs := o.Epochs
+	if epochs <= 0 {
+		epochs = tc.Epochs
+	}
+	if tc.BatchSize <= 0 {
+		return nil, fmt.Errorf("train: batch_size %d must be > 0", tc.BatchSize)
+	}
+	if tc.ValidationSplit < 0 || tc.ValidationSplit >= 1 {
+		return nil, fmt.Errorf("train: validation_split %g outside [0, 1)", tc.ValidationSplit)
+	}
+	r, err := newRunner(m, tc.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.check(r.vocab, r.classes); err != nil {
+		return nil, err
+	}
+	opt, err := NewOptimizer(tc.Optimizer)
+	if err != nil {
+		return nil, err
+	}
+	// Keras: split_at = int(num_samples * (1 - validation_split)).
+	split := tc.ValidationSplit
+	nTrain := int(float64(d.Len()) * (1 - split))
+	if nTrain <= 0 {
+		return nil, fmt.Errorf("%w: validation_split %g leaves no training rows of %d", ErrData, split, d.Len())
+	}
+	trainD, valD := d.Slice(0, nTrain), d.Slice(nTrain, d.Len())
+
+	hist := &model.History{}
+	start := 0
+	if o.Resume && o.Checkpoint != "" {
+		if _, err := os.Stat(o.Checkpoint); err == nil {
+			ck, err := model.LoadCheckpoint(o.Checkpoint)
+			if err != nil {
+				return nil, fmt.Errorf("train: resume: %w", err)
+			}
+			if err := restore(m, r, opt, ck); err != nil {
+				return nil, fmt.Errorf("train: resume from %s: %w", o.Checkpoint, err)
+			}
+			h := ck.History.Clone()
+			hist = &h
+			start = ck.Epoch
+		}
+	}
+
+	shuffle := tc.Shuffle == nil || *tc.Shuffle
+	perm := make([]int, nTrain)
+	steps := (nTrain + tc.BatchSize - 1) / tc.BatchSize
+	for epoch := start; epoch < epochs; epoch++ {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "Epoch %d/%d\n", epoch+1, epochs)
+		}
+		began := time.Now()
+		for i := range perm {
+			perm[i] = i
+		}
+		if shuffle {
+			r.rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		}
+		bar := newProgress(o.Progress, o.Live, steps)
+		var lossSum float64
+		var correct, seen int
+		for s := 0; s < steps; s++ {
+			if err := ctx.Err(); err != nil {
+				bar.abort()
+				return hist, err
+			}
+			idx := perm[s*tc.BatchSize : min((s+1)*tc.BatchSize, nTrain)]
+			n, err := r.net(len(idx), d.X.Cols, true)
+			if err != nil {
+				return hist, err
+			}
+			l, c, err := r.batch(trainD, idx, true)
+			if err != nil {
+				return hist, fmt.Errorf("train: epoch %d step %d: %w", epoch+1, s+1, err)
+			}
+			if err := opt.Step(G.NodesToValueGrads(n.params)); err != nil {
+				return hist, err
+			}
+			lossSum += l
+			correct += c
+			seen += len(idx)
+			bar.step(s+1, lossSum/float64(seen), float64(correct)/float64(seen))
+		}
+		loss, acc := lossSum/float64(seen), float64(correct)/float64(seen)
+		valLoss, valAcc := math.NaN(), math.NaN()
+		if valD.Len() > 0 {
+			if valLoss, valAcc, err = r.evaluate(ctx, valD, tc.BatchSize); err != nil {
+				bar.abort()
+				return hist, err
+			}
+		}
+		secs := time.Since(began).Seconds()
+		hist.Append(loss, acc, valLoss, valAcc, secs)
+		bar.done(secs, loss, acc, valLoss, valAcc)
+		if o.History != "" {
+			if err := hist.Write(o.History); err != nil {
+				return hist, err
+			}
+		}
+		if o.Checkpoint != "" {
+			if err := save(o.Checkpoint, m, r, opt, epoch+1, hist); err != nil {
+				return hist, err
+			}
+		}
+	}
+	return hist, nil
+}
+
+func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *model.History) error {
+	st := opt.State()
+	rs, err := r.pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	st["rng.pcg"] = hex.EncodeToString(rs)
+	return model.SaveCheckpoint(path, &model.Checkpoint{
+		Model: m, Epoch: epoch, History: h.Clone(), Optimizer: opt.Slots(), State: st,
+	})
+}
+
+func restore(m *model.Model, r *runner, opt *Optimizer, ck *model.Checkpoint) error {
+	if ck.Model == nil {
+		return errors.New("checkpoint holds no model")
+	}
+	for _, p := range m.Params {
+		q := ck.Model.Param(p.Name)
+		if q == nil || len(q.Data) != len(p.Data) {
+			return fmt.Errorf("checkpoint weight %q does not match the configured model", p.Name)
+		}
+		copy(p.Data, q.Data)
+	}
+	if err := opt.Restore(ck.Optimizer, ck.State); err != nil {
+		return err
+	}
+	if s := ck.State["rng.pcg"]; s != "" {
+		b, err := hex.DecodeString(s)
+		if err == nil {
+			err = r.pcg.UnmarshalBinary(b)
+		}
+		if err != nil {
+			return fmt.Errorf("bad RNG state in checkpoint: %w", err)
+		}
+	}
+	return nil
+}

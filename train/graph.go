@@ -1,0 +1,264 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/birnn/birnn/model"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// net is the gorgonia graph of one model for one batch shape, with its
+// compiled tape machine. Parameter nodes share memory with the model's
+// weights, so a solver step updates the model in place. Nets are cached per
+// (batch, training) and reused across batches.
+type net[T float32 | float64] struct {
+	g          *G.ExprGraph
+	vm         G.VM
+	batch, seq int
+	training   bool
+	ids        *G.Node // Int [batch·seq], row-major [batch, seq]
+	labels     *G.Node // [batch, 1]
+	logits     *G.Node // [batch, units]
+	loss       *G.Node // scalar, mean over the batch
+	lossK      *lossKernel[T]
+	lstms      []*lstmKernel[T]
+	params     []*G.Node // trainable nodes in model order
+}
+
+// paramSource returns the full backing slice of a model weight by name;
+// the graph slices it per direction (W, R and Wb; Rb is never trained).
+type paramSource[T float32 | float64] func(name string) ([]T, error)
+
+// buildNet builds the graph of layers for a batch of batch sequences of
+// length seq; dropout[i] is layer i's recurrent dropout rate. rng draws the recurrent dropout masks when training.
+func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, vocab, dim int, src paramSource[T], batch, seq int, training bool, rng *rand.Rand) (*net[T], error) {
+	dt := dtypeOf[T]()
+	n := &net[T]{g: G.NewGraph(), batch: batch, seq: seq, training: training}
+	g := n.g
+	param := func(name string, v []T, shape ...int) *G.Node {
+		var nd *G.Node
+		if len(shape) == 1 {
+			nd = G.NewVector(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(dense(v, shape...)))
+		} else {
+			nd = G.NewMatrix(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(dense(v, shape...)))
+		}
+		n.params = append(n.params, nd)
+		return nd
+	}
+	embW, err := src("embedding")
+	if err != nil {
+		return nil, err
+	}
+	if len(embW) != vocab*dim {
+		return nil, fmt.Errorf("train: embedding has %d values, want %d×%d", len(embW), vocab, dim)
+	}
+	emb := param("embedding", embW, vocab, dim)
+	n.ids = G.NewVector(g, tensor.Int, G.WithShape(batch*seq), G.WithName("ids"))
+	x, err := G.ByIndices(emb, n.ids, 0)
+	if err != nil {
+		return nil, fmt.Errorf("train: embedding: %w", err)
+	}
+	rows, width, seqOut := batch*seq, dim, true
+	var logits *G.Node
+	for li, l := range layers {
+		last := li == len(layers)-1
+		switch l.Kind {
+		case model.KindLSTM:
+			if !seqOut {
+				return nil, fmt.Errorf("train: layer %d: an LSTM needs sequences as input", li)
+			}
+			H := l.Units
+			w, err1 := src(l.Name + ".W")
+			r, err2 := src(l.Name + ".R")
+			b, err3 := src(l.Name + ".B")
+			if err := firstErr(err1, err2, err3); err != nil {
+				return nil, err
+			}
+			if len(w) != l.Dirs*4*H*width || len(r) != l.Dirs*4*H*H || len(b) != l.Dirs*8*H {
+				return nil, fmt.Errorf("train: %s: weights do not match [%d, %d, %d]", l.Name, l.Dirs, 4*H, width)
+			}
+			var outs []*G.Node
+			for d := 0; d < l.Dirs; d++ {
+				k := &lstmKernel[T]{
+					core: lstmCore[T]{batch: batch, seq: seq, in: width, hidden: H,
+						reverse: d == 1, retSeq: l.ReturnSequences},
+					name:     fmt.Sprintf("%s/%d", l.Name, d),
+					dropout:  dropout[li],
+					rng:      rng,
+					training: training,
+				}
+				n.lstms = append(n.lstms, k)
+				wn := param(fmt.Sprintf("%s.W#%d", l.Name, d), w[d*4*H*width:(d+1)*4*H*width], 4*H, width)
+				rn := param(fmt.Sprintf("%s.R#%d", l.Name, d), r[d*4*H*H:(d+1)*4*H*H], 4*H, H)
+				bn := param(fmt.Sprintf("%s.Wb#%d", l.Name, d), b[d*8*H:d*8*H+4*H], 4*H)
+				o, err := applyFused(k, x, wn, rn, bn)
+				if err != nil {
+					return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+				}
+				outs = append(outs, o)
+			}
+			x = outs[0]
+			if l.Dirs == 2 {
+				if x, err = merge(l.MergeMode, outs[0], outs[1]); err != nil {
+					return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+				}
+			}
+			seqOut = l.ReturnSequences
+			if !seqOut {
+				rows = batch
+			}
+			width = l.Out
+		case model.KindDense:
+			if seqOut {
+				return nil, fmt.Errorf("train: layer %d: a Dense layer on sequences is not supported (the LSTM before it returns sequences)", li)
+			}
+			w, err1 := src(l.Name + ".W")
+			b, err2 := src(l.Name + ".B")
+			if err := firstErr(err1, err2); err != nil {
+				return nil, err
+			}
+			if len(w) != width*l.Units || len(b) != l.Units {
+				return nil, fmt.Errorf("train: %s: weights do not match [%d, %d]", l.Name, width, l.Units)
+			}
+			wn := param(l.Name+".W", w, width, l.Units)
+			bn := param(l.Name+".B", b, l.Units)
+			y, err := applyFused(&affineKernel[T]{name: l.Name, n: rows, in: width, u: l.Units}, x, wn, bn)
+			if err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+			act := l.Activation
+			if act == "" {
+				act = "sigmoid"
+			}
+			if last {
+				switch {
+				case act == "sigmoid" && l.Units == 1, act == "softmax" && l.Units > 1:
+					logits = y
+				default:
+					return nil, fmt.Errorf("train: %s: the last layer must be Dense(1, sigmoid) or Dense(n>1, softmax) for a cross-entropy loss, got Dense(%d, %s)", l.Name, l.Units, act)
+				}
+				break
+			}
+			switch act {
+			case "sigmoid":
+				y, err = G.Sigmoid(y)
+			case "relu":
+				y, err = G.Rectify(y)
+			case "tanh":
+				y, err = G.Tanh(y)
+			case "linear":
+			default:
+				return nil, fmt.Errorf("train: %s: activation %q is only supported on the last layer", l.Name, act)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+			x, width = y, l.Units
+		default:
+			return nil, fmt.Errorf("train: layer %d: unknown kind %q", li, l.Kind)
+		}
+	}
+	if logits == nil {
+		return nil, fmt.Errorf("train: the model must end with a Dense layer")
+	}
+	units := logits.Shape()[1]
+	n.logits = logits
+	n.labels = G.NewMatrix(g, dt, G.WithShape(batch, 1), G.WithName("labels"))
+	n.lossK = &lossKernel[T]{n: batch, u: units}
+	if n.loss, err = applyFused(n.lossK, logits, n.labels); err != nil {
+		return nil, fmt.Errorf("train: loss: %w", err)
+	}
+	if training {
+		if _, err := G.Grad(n.loss, n.params...); err != nil {
+			return nil, fmt.Errorf("train: gradient graph: %w", err)
+		}
+		n.vm = G.NewTapeMachine(g, G.BindDualValues(n.params...))
+	} else {
+		n.vm = G.NewTapeMachine(g)
+	}
+	return n, nil
+}
+
+func merge(mode string, a, b *G.Node) (*G.Node, error) {
+	switch mode {
+	case "", model.MergeConcat:
+		return G.Concat(1, a, b)
+	case model.MergeSum:
+		return G.Add(a, b)
+	case model.MergeMul:
+		return G.HadamardProd(a, b)
+	case model.MergeAve:
+		s, err := G.Add(a, b)
+		if err != nil {
+			return nil, err
+		}
+		half := G.NewConstant(halfOf(a.Dtype()))
+		return G.HadamardProd(s, half)
+	}
+	return nil, fmt.Errorf("unknown merge mode %q", mode)
+}
+
+func halfOf(dt tensor.Dtype) any {
+	if dt == tensor.Float64 {
+		return 0.5
+	}
+	return float32(0.5)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// run executes the graph on one batch: ids [batch·seq] row-major, labels
+// [batch]. It returns the mean loss and writes the per-row losses and
+// logits into the net's kernels.
+func (n *net[T]) run(ids []int, labels []T) (float64, error) {
+	if err := G.Let(n.ids, tensor.New(tensor.WithShape(len(ids)), tensor.WithBacking(ids))); err != nil {
+		return 0, err
+	}
+	if err := G.Let(n.labels, dense(labels, len(labels), 1)); err != nil {
+		return 0, err
+	}
+	n.vm.Reset()
+	if err := n.vm.RunAll(); err != nil {
+		return 0, fmt.Errorf("train: run graph: %w", err)
+	}
+	return scalar(n.loss.Value())
+}
+
+// correct counts the rows whose prediction matches the label: logit > 0
+// (probability > 0.5) for a sigmoid head, argmax for a softmax head.
+func (n *net[T]) correct(labels []T) (int, error) {
+	z, err := data[T](n.logits.Value())
+	if err != nil {
+		return 0, err
+	}
+	u := n.lossK.u
+	c := 0
+	for i := 0; i < n.batch; i++ {
+		var pred int
+		if u == 1 {
+			if z[i] > 0 {
+				pred = 1
+			}
+		} else {
+			row := z[i*u : (i+1)*u]
+			for j := range row {
+				if row[j] > row[pred] {
+					pred = j
+				}
+			}
+		}
+		if T(pred) == labels[i] {
+			c++
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,285 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/birnn/birnn/internal/kernel"
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func dtypeOf[T float32 | float64]() tensor.Dtype {
+	var z T
+	if _, ok := any(z).(float64); ok {
+		return tensor.Float64
+	}
+	return tensor.Float32
+}
+
+// lstmKernel is one direction of one LSTM layer as a graph operator.
+//
+// Inputs: x [batch·seq, in] (batch-major), w [4H, in], r [4H, H], b [4H].
+// Output: [batch·seq, H] with return_sequences, else [batch, H].
+type lstmKernel[T float32 | float64] struct {
+	core     lstmCore[T]
+	name     string
+	dropout  float64    // recurrent dropout rate p (training only)
+	rng      *rand.Rand // draws the masks
+	training bool
+	mask     []T // current mask; a test may fix it with fixedMask
+	fixed    bool
+	y        []T
+}
+
+func (k *lstmKernel[T]) String() string  { return "LSTM(" + k.name + ")" }
+func (k *lstmKernel[T]) arity() int      { return 4 }
+func (k *lstmKernel[T]) diffWRT() []bool { return []bool{true, true, true, true} }
+func (k *lstmKernel[T]) types() []hm.Type {
+	dt := dtypeOf[T]()
+	return []hm.Type{tensorType(2, dt), tensorType(2, dt), tensorType(2, dt), tensorType(1, dt), tensorType(2, dt)}
+}
+func (k *lstmKernel[T]) inputShape(i int) tensor.Shape {
+	c := &k.core
+	switch i {
+	case 0:
+		return tensor.Shape{c.batch * c.seq, c.in}
+	case 1:
+		return tensor.Shape{4 * c.hidden, c.in}
+	case 2:
+		return tensor.Shape{4 * c.hidden, c.hidden}
+	default:
+		return tensor.Shape{4 * c.hidden}
+	}
+}
+func (k *lstmKernel[T]) inferShape(in []tensor.Shape) (tensor.Shape, error) {
+	for i, s := range in {
+		if s != nil && !s.Eq(k.inputShape(i)) {
+			return nil, fmt.Errorf("train: %s: input %d has shape %v, want %v", k, i, s, k.inputShape(i))
+		}
+	}
+	if k.core.retSeq {
+		return tensor.Shape{k.core.batch * k.core.seq, k.core.hidden}, nil
+	}
+	return tensor.Shape{k.core.batch, k.core.hidden}, nil
+}
+
+func (k *lstmKernel[T]) forward(in []G.Value) (G.Value, error) {
+	x, err := data[T](in[0])
+	if err != nil {
+		return nil, err
+	}
+	w, _ := data[T](in[1])
+	r, _ := data[T](in[2])
+	b, _ := data[T](in[3])
+	c := &k.core
+	var mask []T
+	switch {
+	case k.fixed:
+		mask = k.mask
+	case k.training && k.dropout > 0:
+		// Keras recurrent_dropout: one mask per sequence on h(t−1), the
+		// same at every step, kept units scaled by 1/(1−p).
+		k.mask = grow(k.mask, c.batch*c.hidden)
+		scale := T(1 / (1 - k.dropout))
+		for i := range k.mask {
+			if k.rng.Float64() >= k.dropout {
+				k.mask[i] = scale
+			} else {
+				k.mask[i] = 0
+			}
+		}
+		mask = k.mask
+	}
+	k.y = grow(k.y, c.outSize())
+	c.forward(x, w, r, b, mask, k.y)
+	if c.retSeq {
+		return dense(k.y, c.batch*c.seq, c.hidden), nil
+	}
+	return dense(k.y, c.batch, c.hidden), nil
+}
+
+func (k *lstmKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {
+	x, _ := data[T](in[0])
+	w, _ := data[T](in[1])
+	r, _ := data[T](in[2])
+	dy, err := data[T](grad)
+	if err != nil {
+		return nil, err
+	}
+	c := &k.core
+	c.backward(x, w, r, dy)
+	H := c.hidden
+	return []G.Value{
+		dense(c.dx, c.batch*c.seq, c.in),
+		dense(c.dw, 4*H, c.in),
+		dense(c.dr, 4*H, H),
+		dense(c.db, 4*H),
+	}, nil
+}
+
+// affineKernel is a Dense layer before its activation: y = x·W + b.
+//
+// Inputs: x [n, in], w [in, units] (Keras layout), b [units]. Output [n, units].
+type affineKernel[T float32 | float64] struct {
+	name      string
+	n, in, u  int
+	y, dx, dw []T
+	db        []T
+}
+
+func (k *affineKernel[T]) String() string  { return "Dense(" + k.name + ")" }
+func (k *affineKernel[T]) arity() int      { return 3 }
+func (k *affineKernel[T]) diffWRT() []bool { return []bool{true, true, true} }
+func (k *affineKernel[T]) types() []hm.Type {
+	dt := dtypeOf[T]()
+	return []hm.Type{tensorType(2, dt), tensorType(2, dt), tensorType(1, dt), tensorType(2, dt)}
+}
+func (k *affineKernel[T]) inputShape(i int) tensor.Shape {
+	return []tensor.Shape{{k.n, k.in}, {k.in, k.u}, {k.u}}[i]
+}
+func (k *affineKernel[T]) inferShape(in []tensor.Shape) (tensor.Shape, error) {
+	for i, s := range in {
+		if s != nil && !s.Eq(k.inputShape(i)) {
+			return nil, fmt.Errorf("train: %s: input %d has shape %v, want %v", k, i, s, k.inputShape(i))
+		}
+	}
+	return tensor.Shape{k.n, k.u}, nil
+}
+func (k *affineKernel[T]) forward(in []G.Value) (G.Value, error) {
+	x, err := data[T](in[0])
+	if err != nil {
+		return nil, err
+	}
+	w, _ := data[T](in[1])
+	b, _ := data[T](in[2])
+	k.y = grow(k.y, k.n*k.u)
+	for i := 0; i < k.n; i++ {
+		copy(k.y[i*k.u:(i+1)*k.u], b)
+	}
+	kernel.Gemm(false, false, k.n, k.u, k.in, 1, x, k.in, w, k.u, 1, k.y, k.u)
+	return dense(k.y, k.n, k.u), nil
+}
+func (k *affineKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {
+	x, _ := data[T](in[0])
+	w, _ := data[T](in[1])
+	dy, err := data[T](grad)
+	if err != nil {
+		return nil, err
+	}
+	k.dx = grow(k.dx, k.n*k.in)
+	k.dw = grow(k.dw, k.in*k.u)
+	k.db = grow(k.db, k.u)
+	kernel.Gemm(false, true, k.n, k.in, k.u, 1, dy, k.u, w, k.u, 0, k.dx, k.in)
+	kernel.Gemm(true, false, k.in, k.u, k.n, 1, x, k.in, dy, k.u, 0, k.dw, k.u)
+	clear(k.db)
+	for i := 0; i < k.n; i++ {
+		for j, v := range dy[i*k.u : (i+1)*k.u] {
+			k.db[j] += v
+		}
+	}
+	return []G.Value{dense(k.dx, k.n, k.in), dense(k.dw, k.in, k.u), dense(k.db, k.u)}, nil
+}
+
+// lossKernel is the mean cross-entropy of a batch computed from logits, so
+// saturated outputs give finite losses and gradients.
+//
+// Inputs: logits [n, units], labels [n, 1] (0/1, or the class index for a
+// softmax head). Output: a scalar. With units == 1 it is binary
+// cross-entropy of sigmoid(logit), softplus(z) − y·z; with units > 1 it is
+// categorical cross-entropy of softmax(logits), logsumexp(z) − z[y].
+type lossKernel[T float32 | float64] struct {
+	n, u   int
+	dz     []T
+	losses []float64 // per row, for metrics
+}
+
+func (k *lossKernel[T]) String() string  { return "CrossEntropy" }
+func (k *lossKernel[T]) arity() int      { return 2 }
+func (k *lossKernel[T]) diffWRT() []bool { return []bool{true, false} }
+func (k *lossKernel[T]) types() []hm.Type {
+	dt := dtypeOf[T]()
+	return []hm.Type{tensorType(2, dt), tensorType(2, dt), dt}
+}
+func (k *lossKernel[T]) inputShape(i int) tensor.Shape {
+	return []tensor.Shape{{k.n, k.u}, {k.n, 1}}[i]
+}
+func (k *lossKernel[T]) inferShape(in []tensor.Shape) (tensor.Shape, error) {
+	return tensor.ScalarShape(), nil
+}
+
+func softplus(z float64) float64 { return math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z))) }
+
+func (k *lossKernel[T]) forward(in []G.Value) (G.Value, error) {
+	z, err := data[T](in[0])
+	if err != nil {
+		return nil, err
+	}
+	y, err := data[T](in[1])
+	if err != nil {
+		return nil, err
+	}
+	k.losses = grow(k.losses, k.n)
+	var sum float64
+	for i := 0; i < k.n; i++ {
+		var l float64
+		if k.u == 1 {
+			zi := float64(z[i])
+			l = softplus(zi) - float64(y[i])*zi
+		} else {
+			row := z[i*k.u : (i+1)*k.u]
+			l = logSumExp(row) - float64(row[int(y[i])])
+		}
+		k.losses[i] = l
+		sum += l
+	}
+	mean := sum / float64(k.n)
+	var out T = T(mean)
+	switch v := any(out).(type) {
+	case float64:
+		return G.NewF64(v), nil
+	default:
+		return G.NewF32(v.(float32)), nil
+	}
+}
+
+func logSumExp[T float32 | float64](row []T) float64 {
+	m := math.Inf(-1)
+	for _, v := range row {
+		m = math.Max(m, float64(v))
+	}
+	var s float64
+	for _, v := range row {
+		s += math.Exp(float64(v) - m)
+	}
+	return m + math.Log(s)
+}
+
+func (k *lossKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {
+	z, _ := data[T](in[0])
+	y, _ := data[T](in[1])
+	g, err := scalar(grad)
+	if err != nil {
+		return nil, err
+	}
+	k.dz = grow(k.dz, k.n*k.u)
+	scale := g / float64(k.n)
+	for i := 0; i < k.n; i++ {
+		if k.u == 1 {
+			k.dz[i] = T((kernel.Sigmoid(float64(z[i])) - float64(y[i])) * scale)
+			continue
+		}
+		row := z[i*k.u : (i+1)*k.u]
+		lse := logSumExp(row)
+		for j := range row {
+			p := math.Exp(float64(row[j]) - lse)
+			if j == int(y[i]) {
+				p--
+			}
+			k.dz[i*k.u+j] = T(p * scale)
+		}
+	}
+	return []G.Value{dense(k.dz, k.n, k.u), nil}, nil
+}

@@ -1,0 +1,294 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/model"
+	G "gorgonia.org/gorgonia"
+)
+
+// ErrOptimizer is wrapped by errors about an unknown or ill-configured
+// optimizer.
+var ErrOptimizer = errors.New("train: invalid optimizer")
+
+// Optimizer is a gorgonia.Solver with the update rules of Keras 2.15's
+// optimizers (tf.keras.optimizers, TF 2.15), whose state can be saved in a
+// checkpoint and restored.
+//
+// Every weight's gradient is applied densely, including the embedding's
+// (Keras applies an embedding gradient as sparse slices; for SGD, Adagrad
+// and the moving averages of RMSprop, Adam, Adamax and Nadam the two agree
+// except where a word occurs twice in a batch).
+type Optimizer struct {
+	cfg   configs.Optimizer
+	iters int64 // Keras optimizer.iterations: steps applied so far
+
+	// slot values by "<slot>/<param>", in creation order
+	slots map[string][]float32
+	order []string
+
+	uProduct float64 // Nadam's running product of momentum schedules
+}
+
+// slotNames lists each optimizer's per-weight state.
+var slotNames = map[string][]string{
+	"sgd":      {"m"},
+	"adam":     {"m", "v"},
+	"rmsprop":  {"v", "mom"},
+	"adagrad":  {"acc"},
+	"adadelta": {"acc_grad", "acc_delta"},
+	"adamax":   {"m", "u"},
+	"nadam":    {"m", "v"},
+}
+
+// NewOptimizer returns the optimizer o names with its hyper-parameters; zero
+// fields take Keras 2.15's defaults (configs.OptimizerDefaults). Unknown
+// names and out-of-range values are errors wrapping ErrOptimizer.
+func NewOptimizer(o configs.Optimizer) (*Optimizer, error) {
+	def, ok := configs.OptimizerDefaults(o.Name)
+	if _, known := slotNames[o.Name]; !ok || !known {
+		return nil, fmt.Errorf("%w: unknown optimizer %q (want adam, rmsprop, sgd, adagrad, adadelta, adamax or nadam)", ErrOptimizer, o.Name)
+	}
+	fill := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	fill(&o.LearningRate, def.LearningRate)
+	fill(&o.Beta1, def.Beta1)
+	fill(&o.Beta2, def.Beta2)
+	fill(&o.Epsilon, def.Epsilon)
+	fill(&o.Rho, def.Rho)
+	fill(&o.InitialAccumulator, def.InitialAccumulator)
+	switch {
+	case o.LearningRate <= 0:
+		return nil, fmt.Errorf("%w: learning_rate %g must be > 0", ErrOptimizer, o.LearningRate)
+	case o.Momentum < 0 || o.Momentum >= 1:
+		return nil, fmt.Errorf("%w: momentum %g outside [0, 1)", ErrOptimizer, o.Momentum)
+	case o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1:
+		return nil, fmt.Errorf("%w: beta_1 %g and beta_2 %g must lie in [0, 1)", ErrOptimizer, o.Beta1, o.Beta2)
+	case o.Rho < 0 || o.Rho >= 1:
+		return nil, fmt.Errorf("%w: rho %g outside [0, 1)", ErrOptimizer, o.Rho)
+	case o.Epsilon < 0:
+		return nil, fmt.Errorf("%w: epsilon %g is negative", ErrOptimizer, o.Epsilon)
+	}
+	return &Optimizer{cfg: o, slots: map[string][]float32{}, uProduct: 1}, nil
+}
+
+// Config returns the resolved hyper-parameters.
+func (o *Optimizer) Config() configs.Optimizer { return o.cfg }
+
+// Iterations returns the number of steps applied (Keras optimizer.iterations).
+func (o *Optimizer) Iterations() int64 { return o.iters }
+
+func (o *Optimizer) slot(kind, name string, n int, init float32) []float32 {
+	key := o.cfg.Name + "." + kind + "/" + name
+	s, ok := o.slots[key]
+	if !ok {
+		s = make([]float32, n)
+		if init != 0 {
+			for i := range s {
+				s[i] = init
+			}
+		}
+		o.slots[key] = s
+		o.order = append(o.order, key)
+	}
+	if len(s) != n {
+		panic(fmt.Sprintf("train: optimizer slot %s has %d values, weight has %d", key, len(s), n))
+	}
+	return s
+}
+
+type named interface{ Name() string }
+
+// Step applies one update to every weight from its gradient (Keras
+// apply_gradients). Weights are updated in the order given; the state is
+// keyed by node name, so graphs of different batch shapes share it.
+func (o *Optimizer) Step(params []G.ValueGrad) error {
+	o.iters++
+	t := float64(o.iters)
+	if o.cfg.Name == "nadam" {
+		o.uProduct *= o.cfg.Beta1 * (1 - 0.5*math.Pow(0.96, t))
+	}
+	for i, p := range params {
+		name := strconv.Itoa(i)
+		if nm, ok := p.(named); ok {
+			name = nm.Name()
+		}
+		gv, err := p.Grad()
+		if err != nil {
+			return fmt.Errorf("train: optimizer: %s: %w", name, err)
+		}
+		switch w := p.Value().Data().(type) {
+		case []float32:
+			g, ok := gv.Data().([]float32)
+			if !ok || len(g) != len(w) {
+				return fmt.Errorf("train: optimizer: %s: gradient does not match the weight", name)
+			}
+			update(o, name, w, g)
+		case []float64:
+			g, ok := gv.Data().([]float64)
+			if !ok || len(g) != len(w) {
+				return fmt.Errorf("train: optimizer: %s: gradient does not match the weight", name)
+			}
+			update(o, name, w, g)
+		default:
+			return fmt.Errorf("train: optimizer: %s: unsupported weight type %T", name, w)
+		}
+	}
+	return nil
+}
+
+// update applies the Keras rule of o to one weight. Arithmetic is float64
+// per element; state is kept in float32 like Keras's slot variables.
+func update[T float32 | float64](o *Optimizer, name string, w, g []T) {
+	c := o.cfg
+	lr, eps := c.LearningRate, c.Epsilon
+	t := float64(o.iters)
+	n := len(w)
+	switch c.Name {
+	case "sgd":
+		if c.Momentum == 0 {
+			for i := range w {
+				w[i] -= T(lr * float64(g[i]))
+			}
+			return
+		}
+		m := o.slot("m", name, n, 0)
+		for i := range w {
+			gi := float64(g[i])
+			mi := c.Momentum*float64(m[i]) - lr*gi
+			m[i] = float32(mi)
+			if c.Nesterov {
+				w[i] += T(c.Momentum*mi - lr*gi)
+			} else {
+				w[i] += T(mi)
+			}
+		}
+	case "adam":
+		m, v := o.slot("m", name, n, 0), o.slot("v", name, n, 0)
+		alpha := lr * math.Sqrt(1-math.Pow(c.Beta2, t)) / (1 - math.Pow(c.Beta1, t))
+		for i := range w {
+			gi := float64(g[i])
+			mi := float64(m[i]) + (gi-float64(m[i]))*(1-c.Beta1)
+			vi := float64(v[i]) + (gi*gi-float64(v[i]))*(1-c.Beta2)
+			m[i], v[i] = float32(mi), float32(vi)
+			w[i] -= T(mi * alpha / (math.Sqrt(vi) + eps))
+		}
+	case "rmsprop":
+		v := o.slot("v", name, n, 0)
+		var mom []float32
+		if c.Momentum > 0 {
+			mom = o.slot("mom", name, n, 0)
+		}
+		for i := range w {
+			gi := float64(g[i])
+			vi := c.Rho*float64(v[i]) + (1-c.Rho)*gi*gi
+			v[i] = float32(vi)
+			inc := lr * gi / math.Sqrt(vi+eps)
+			if mom != nil {
+				inc += c.Momentum * float64(mom[i])
+				mom[i] = float32(inc)
+			}
+			w[i] -= T(inc)
+		}
+	case "adagrad":
+		acc := o.slot("acc", name, n, float32(c.InitialAccumulator))
+		for i := range w {
+			gi := float64(g[i])
+			a := float64(acc[i]) + gi*gi
+			acc[i] = float32(a)
+			w[i] -= T(lr * gi / math.Sqrt(a+eps))
+		}
+	case "adadelta":
+		ag, ad := o.slot("acc_grad", name, n, 0), o.slot("acc_delta", name, n, 0)
+		for i := range w {
+			gi := float64(g[i])
+			a := c.Rho*float64(ag[i]) + (1-c.Rho)*gi*gi
+			ag[i] = float32(a)
+			delta := -math.Sqrt(float64(ad[i])+eps) * gi / math.Sqrt(a+eps)
+			ad[i] = float32(c.Rho*float64(ad[i]) + (1-c.Rho)*delta*delta)
+			w[i] += T(lr * delta)
+		}
+	case "adamax":
+		m, u := o.slot("m", name, n, 0), o.slot("u", name, n, 0)
+		b1p := math.Pow(c.Beta1, t)
+		for i := range w {
+			gi := float64(g[i])
+			mi := float64(m[i]) + (gi-float64(m[i]))*(1-c.Beta1)
+			ui := math.Max(c.Beta2*float64(u[i]), math.Abs(gi))
+			m[i], u[i] = float32(mi), float32(ui)
+			w[i] -= T(lr * mi / ((1 - b1p) * (ui + eps)))
+		}
+	case "nadam":
+		m, v := o.slot("m", name, n, 0), o.slot("v", name, n, 0)
+		ut := c.Beta1 * (1 - 0.5*math.Pow(0.96, t))
+		ut1 := c.Beta1 * (1 - 0.5*math.Pow(0.96, t+1))
+		up, up1 := o.uProduct, o.uProduct*ut1
+		b2p := math.Pow(c.Beta2, t)
+		for i := range w {
+			gi := float64(g[i])
+			mi := float64(m[i]) + (gi-float64(m[i]))*(1-c.Beta1)
+			vi := float64(v[i]) + (gi*gi-float64(v[i]))*(1-c.Beta2)
+			m[i], v[i] = float32(mi), float32(vi)
+			mhat := ut1*mi/(1-up1) + (1-ut)*gi/(1-up)
+			vhat := vi / (1 - b2p)
+			w[i] -= T(mhat * lr / (math.Sqrt(vhat) + eps))
+		}
+	}
+}
+
+// Slots returns the optimizer state as named tensors for a checkpoint
+// ("adam.m/lstm_0.W#0" …), in a fixed order.
+func (o *Optimizer) Slots() []*model.Param {
+	out := make([]*model.Param, 0, len(o.order))
+	for _, k := range o.order {
+		s := o.slots[k]
+		out = append(out, &model.Param{Name: k, Shape: []int{len(s)}, Data: append([]float32(nil), s...)})
+	}
+	return out
+}
+
+// State returns the scalar state (iterations, Nadam's product) as strings
+// for a checkpoint's State map.
+func (o *Optimizer) State() map[string]string {
+	return map[string]string{
+		"optimizer.name":       o.cfg.Name,
+		"optimizer.iterations": strconv.FormatInt(o.iters, 10),
+		"optimizer.u_product":  strconv.FormatFloat(o.uProduct, 'g', -1, 64),
+	}
+}
+
+// Restore loads state saved by Slots and State. A checkpoint from another
+// optimizer is an error wrapping ErrOptimizer.
+func (o *Optimizer) Restore(slots []*model.Param, state map[string]string) error {
+	if n := state["optimizer.name"]; n != "" && n != o.cfg.Name {
+		return fmt.Errorf("%w: checkpoint was trained with %s, config says %s", ErrOptimizer, n, o.cfg.Name)
+	}
+	if s := state["optimizer.iterations"]; s != "" {
+		it, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || it < 0 {
+			return fmt.Errorf("%w: bad iteration count %q in checkpoint", ErrOptimizer, s)
+		}
+		o.iters = it
+	}
+	if s := state["optimizer.u_product"]; s != "" {
+		u, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%w: bad u_product %q in checkpoint", ErrOptimizer, s)
+		}
+		o.uProduct = u
+	}
+	o.slots = map[string][]float32{}
+	o.order = o.order[:0]
+	for _, p := range slots {
+		o.slots[p.Name] = append([]float32(nil), p.Data...)
+		o.order = append(o.order, p.Name)
+	}
+	return nil
+}
