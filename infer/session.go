@@ -133,7 +133,7 @@ type Session struct {
 	overridable map[string]int
 	nslots      int
 	consts      map[int]*Tensor // initializers and Constant outputs
-	isConst     map[*Tensor]bool
+	isConst     map[uintptr]bool // backing arrays of consts
 	steps       []step
 	hist        map[string]int
 	params      int64
@@ -358,9 +358,11 @@ func LoadModel(m *onnx.ModelProto) (s *Session, err error) {
 		}
 		s.steps = append(s.steps, st)
 	}
-	s.isConst = make(map[*Tensor]bool, len(s.consts))
+	s.isConst = make(map[uintptr]bool, len(s.consts))
 	for _, t := range s.consts {
-		s.isConst[t] = true
+		if p := dataPtr(t); p != 0 {
+			s.isConst[p] = true
+		}
 	}
 	for sl, at := range lastUse {
 		if keep[sl] {
@@ -611,8 +613,9 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor) (map[strin
 		if t == nil {
 			return nil, fmt.Errorf("infer: output %q was not computed", info.Name)
 		}
-		if s.isConst[t] {
-			// Initializers are shared by all runs; the caller gets a copy.
+		if s.isConst[dataPtr(t)] {
+			// Initializers are shared by all runs (and views like Reshape
+			// share their data); the caller gets a copy.
 			t = t.Clone()
 		}
 		out[info.Name] = t
