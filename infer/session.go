@@ -132,7 +132,7 @@ type Session struct {
 	// overridable: graph inputs that have an initializer as default.
 	overridable map[string]int
 	nslots      int
-	consts      map[int]*Tensor // initializers and Constant outputs
+	consts      map[int]*Tensor  // initializers and Constant outputs
 	isConst     map[uintptr]bool // backing arrays of consts
 	steps       []step
 	hist        map[string]int
