@@ -1,0 +1,58 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/model"
+	"github.com/spf13/cobra"
+)
+
+func init() { rootCmd.AddCommand(newSummaryCmd()) }
+
+func newSummaryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "summary [--config NAME|FILE | --checkpoint FILE]",
+		Short: "Print a model's layers, output shapes and parameter counts (Keras model.summary)",
+		Long: "Print the Keras-style summary table of a run's architecture.\n\n" +
+			"--config is one of the study's runs (" + strings.Join(configs.Runs(), ", ") + ")\n" +
+			"or a YAML file (it may also be given as the only argument); --checkpoint reads the\n" +
+			"architecture stored in a checkpoint instead.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, _ := cmd.Flags().GetString("config")
+			ckpt, _ := cmd.Flags().GetString("checkpoint")
+			if len(args) == 1 {
+				if name != "" {
+					return usagef("give the config either as an argument or with --config, not both")
+				}
+				name = args[0]
+			}
+			var m *model.Model
+			switch {
+			case name != "" && ckpt != "":
+				return usagef("--config and --checkpoint exclude each other")
+			case ckpt != "":
+				c, err := model.LoadCheckpoint(ckpt)
+				if err != nil {
+					return err
+				}
+				m = c.Model
+			case name != "":
+				c, err := loadConfig(cmd, name)
+				if err != nil {
+					return err
+				}
+				// The table needs the architecture only, not initialised weights.
+				m = &model.Model{Config: c}
+			default:
+				return usagef("summary needs --config NAME|FILE or --checkpoint FILE")
+			}
+			return model.WriteSummary(cmd.OutOrStdout(), m)
+		},
+	}
+	cmd.Flags().String("config", "", "run name or YAML file")
+	cmd.Flags().String("checkpoint", "", "checkpoint file to read the architecture from")
+	addConfigFlags(cmd)
+	return cmd
+}

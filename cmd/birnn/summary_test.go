@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/model"
+)
+
+// TestSummaryTotals checks the totals Keras printed in the study.
+func TestSummaryTotals(t *testing.T) {
+	for run, total := range map[string]string{
+		"deep_lstm":                   "322,113",
+		"bilstm":                      "322,177",
+		"deep_bilstm":                 "420,993",
+		"deep_bilstm_rmsprop_dropout": "420,993",
+		"deep_bilstm_adam_dropout":    "420,993",
+	} {
+		out, errOut, code := runCLI(t, nil, nil, "summary", "--config", run)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", run, code, errOut)
+		}
+		for _, want := range []string{"Total params: " + total, "Trainable params: " + total, "Non-trainable params: 0", `Model: "` + run + `"`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", run, want, out)
+			}
+		}
+	}
+}
+
+func TestSummaryFileAndCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "small.yaml")
+	os.WriteFile(cfgPath, []byte("name: small\ndata: {num_words: 100}\nmodel:\n  embedding: {dim: 8}\n  layers:\n"+
+		"    - {type: lstm, units: 4, bidirectional: true, merge_mode: sum}\n    - {type: dense, units: 1}\n"), 0o644)
+	out, errOut, code := runCLI(t, nil, nil, "summary", cfgPath)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// 100·8 + 2·4·(8·4 + 4·4 + 4) + 4·1 + 1 = 800 + 416 + 5 = 1,221.
+	for _, want := range []string{"lstm_0 (Bidirectional)       (None, 4)                 416", "Total params: 1,221"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	cfg, err := configs.Load("bilstm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "c.ckpt")
+	if err := model.SaveCheckpoint(ckpt, &model.Checkpoint{Model: m}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runCLI(t, nil, nil, "summary", "--checkpoint", ckpt)
+	if code != 0 || !strings.Contains(out, "Total params: 322,177") {
+		t.Errorf("checkpoint: exit %d, %s%s", code, out, errOut)
+	}
+}
+
+func TestSummaryErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("model:\n  layers:\n    - {type: dense, units: 4}\n    - {type: lstm, units: 4}\n"), 0o644)
+	damaged := filepath.Join(dir, "damaged.ckpt")
+	os.WriteFile(damaged, []byte("BIRNNCKP\x01\x00\x00\x00garbage"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"summary"}, 2, "needs --config"},
+		{[]string{"summary", "--config", "bilstm", "--checkpoint", "x"}, 2, "exclude"},
+		{[]string{"summary", "--config", "no_such_run"}, 1, "no_such_run"},
+		{[]string{"summary", "--config", bad}, 1, "model.layers[0]"},
+		{[]string{"summary", "--checkpoint", damaged}, 1, "truncated"},
+	} {
+		_, errOut, code := runCLI(t, nil, nil, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errOut, tc.code, tc.msg)
+		}
+	}
+}
