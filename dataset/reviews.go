@@ -3,9 +3,9 @@ package dataset
 import (
 	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
+	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
@@ -117,12 +117,12 @@ type chunkEntry struct {
 
 const chunkBytes = 256 << 10
 
-func (c *chunk) tokenize(wi WordIndex) {
+func (c *chunk) tokenize(wt *wordTable) {
 	arena := make([]int32, 0, len(c.buf)/5)
 	for i := range c.ents {
 		e := &c.ents[i]
 		start := len(arena)
-		arena = tokenizeRanks(arena, c.buf[e.off:e.end], wi)
+		arena = tokenizeRanks(arena, c.buf[e.off:e.end], wt)
 		e.off, e.end = start, len(arena)
 	}
 	c.arena = arena
@@ -137,7 +137,7 @@ func (c *chunk) reviews(dst []Review) []Review {
 
 // pipeline tokenizes chunks on all cores while the producer reads.
 type pipeline struct {
-	wi     WordIndex
+	wt     *wordTable
 	jobs   chan *chunk
 	free   chan []byte
 	wg     sync.WaitGroup
@@ -146,11 +146,11 @@ type pipeline struct {
 
 func newPipeline(wi WordIndex) *pipeline {
 	n := runtime.GOMAXPROCS(0)
-	p := &pipeline{wi: wi, jobs: make(chan *chunk, 2*n), free: make(chan []byte, 2*n+2)}
+	p := &pipeline{wt: newWordTable(wi), jobs: make(chan *chunk, 2*n), free: make(chan []byte, 2*n+2)}
 	for range n {
 		p.wg.Go(func() {
 			for c := range p.jobs {
-				c.tokenize(p.wi)
+				c.tokenize(p.wt)
 				select {
 				case p.free <- c.buf[:0]:
 				default:

@@ -48,15 +48,15 @@ func TextToWordSequence(text string) []string {
 }
 
 // tokenizeRanks tokenizes b in place (b is overwritten) and appends the
-// index rank of each word found in wi to dst; unknown words are dropped.
+// index rank of each word found in wt to dst; unknown words are dropped.
 // It allocates nothing beyond growing dst.
-func tokenizeRanks(dst []int32, b []byte, wi WordIndex) []int32 {
+func tokenizeRanks(dst []int32, b []byte, wt *wordTable) []int32 {
 	start := 0
 	for i, c := range b {
 		if tokSep[c] {
 			if i > start {
-				if r, ok := wi[string(b[start:i])]; ok {
-					dst = append(dst, int32(r))
+				if r := wt.rank(b[start:i]); r != 0 {
+					dst = append(dst, r)
 				}
 			}
 			start = i + 1
@@ -65,8 +65,8 @@ func tokenizeRanks(dst []int32, b []byte, wi WordIndex) []int32 {
 		b[i] = tokLower[c]
 	}
 	if len(b) > start {
-		if r, ok := wi[string(b[start:])]; ok {
-			dst = append(dst, int32(r))
+		if r := wt.rank(b[start:]); r != 0 {
+			dst = append(dst, r)
 		}
 	}
 	return dst

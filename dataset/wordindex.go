@@ -102,13 +102,24 @@ func DefaultEncodeOptions() EncodeOptions {
 // when OOVChar < 0). Note that, as in Keras, the start marker itself is
 // subject to SkipTop.
 func (wi WordIndex) Encode(text string, o EncodeOptions) []int32 {
-	ranks := tokenizeRanks(nil, []byte(text), wi)
+	ranks := wi.ranks(text)
 	seq := withStart(ranks, o.StartChar, o.IndexFrom)
 	limit := o.NumWords
 	if limit <= 0 {
 		limit = maxInt
 	}
 	return mapOOV(seq, o.SkipTop, limit, o.OOVChar)
+}
+
+// ranks tokenizes text and maps its words to ranks, dropping unknown words.
+func (wi WordIndex) ranks(text string) []int32 {
+	var out []int32
+	for _, w := range TextToWordSequence(text) {
+		if r, ok := wi[w]; ok {
+			out = append(out, int32(r))
+		}
+	}
+	return out
 }
 
 const maxInt = int(^uint(0) >> 1)
