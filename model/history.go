@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 )
 
 // ErrHistory is wrapped by the errors of History.Validate and ReadHistory.
@@ -91,16 +92,147 @@ func ReadHistory(path string) (*History, error) {
 	return h, nil
 }
 
-// DecodeHistory decodes and validates one history JSON object.
+// DecodeHistory decodes and validates one history JSON object. Python's
+// json.dump writes a diverged epoch's loss as NaN or Infinity, which JSON
+// lacks; those tokens are accepted, and so is null (History.Write's form),
+// all read as NaN or ±Inf.
 func DecodeHistory(r io.Reader) (*History, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("model: read history: %w", err)
+	}
 	var h History
-	if err := json.NewDecoder(r).Decode(&h); err != nil {
+	if err := json.Unmarshal(pythonNonFinite(b), &h); err != nil {
 		return nil, fmt.Errorf("%w: not a history JSON object: %v", ErrHistory, err)
 	}
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
 	return &h, nil
+}
+
+// jsonFloat is a float64 whose JSON form allows non-finite values: they are
+// written as null (read back as NaN) so a diverged run can still be saved.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
+func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "null", `"NaN"`:
+		*f = jsonFloat(math.NaN())
+	case `"Infinity"`:
+		*f = jsonFloat(math.Inf(1))
+	case `"-Infinity"`:
+		*f = jsonFloat(math.Inf(-1))
+	default:
+		v, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			return fmt.Errorf("not a number: %s", b)
+		}
+		*f = jsonFloat(v)
+	}
+	return nil
+}
+
+type historyJSON struct {
+	Loss        []jsonFloat `json:"loss"`
+	Accuracy    []jsonFloat `json:"accuracy"`
+	ValLoss     []jsonFloat `json:"val_loss,omitempty"`
+	ValAccuracy []jsonFloat `json:"val_accuracy,omitempty"`
+	Seconds     []jsonFloat `json:"seconds,omitempty"`
+}
+
+func toJSONFloats(v []float64) []jsonFloat {
+	if v == nil {
+		return nil
+	}
+	out := make([]jsonFloat, len(v))
+	for i, x := range v {
+		out[i] = jsonFloat(x)
+	}
+	return out
+}
+
+func fromJSONFloats(v []jsonFloat) []float64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// MarshalJSON writes h as Keras's history.history plus seconds, with
+// non-finite values as null.
+func (h History) MarshalJSON() ([]byte, error) {
+	return json.Marshal(historyJSON{toJSONFloats(h.Loss), toJSONFloats(h.Accuracy),
+		toJSONFloats(h.ValLoss), toJSONFloats(h.ValAccuracy), toJSONFloats(h.Seconds)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; null reads as NaN.
+func (h *History) UnmarshalJSON(b []byte) error {
+	var j historyJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*h = History{fromJSONFloats(j.Loss), fromJSONFloats(j.Accuracy),
+		fromJSONFloats(j.ValLoss), fromJSONFloats(j.ValAccuracy), fromJSONFloats(j.Seconds)}
+	return nil
+}
+
+// pythonNonFinite quotes the bare NaN, Infinity and -Infinity tokens
+// Python's json module writes, outside strings, so encoding/json accepts
+// them.
+func pythonNonFinite(b []byte) []byte {
+	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
+		return b
+	}
+	var out []byte
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			out = append(out, c)
+			continue
+		}
+		matched := false
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if bytes.HasPrefix(b[i:], []byte(tok)) {
+				out = append(out, '"')
+				out = append(out, tok...)
+				out = append(out, '"')
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Write writes h as indented JSON to path atomically (temp file, fsync,

@@ -80,3 +80,43 @@ func TestHistoryErrors(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+// TestHistoryNonFinite: a diverged epoch is saved (as null) and read back
+// as NaN, and Python's json.dump tokens NaN / Infinity are accepted.
+func TestHistoryNonFinite(t *testing.T) {
+	dir := t.TempDir()
+	h := History{Loss: []float64{0.5, math.NaN()}, Accuracy: []float64{0.7, 0.5}}
+	path := filepath.Join(dir, "h.json")
+	if err := h.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Loss[0] != 0.5 || !math.IsNaN(got.Loss[1]) {
+		t.Errorf("loss %v", got.Loss)
+	}
+	py := `{"loss": [NaN, Infinity, -Infinity, 1e-07], "accuracy": [0.5, 0.5, 0.5, 0.5], "note NaN": "Infinity \"NaN\""}`
+	os.WriteFile(path, []byte(py), 0o644)
+	got, err = ReadHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(got.Loss[0]) || !math.IsInf(got.Loss[1], 1) || !math.IsInf(got.Loss[2], -1) || got.Loss[3] != 1e-7 {
+		t.Errorf("loss %v", got.Loss)
+	}
+	// A checkpoint of a diverged run saves too.
+	c := testCheckpoint(t)
+	c.History.Loss[1] = math.Inf(1)
+	if err := SaveCheckpoint(filepath.Join(dir, "c"), c); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadCheckpoint(filepath.Join(dir, "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(back.History.Loss[1]) || back.History.Loss[0] != 0.5 {
+		t.Errorf("checkpoint history loss %v", back.History.Loss)
+	}
+}
