@@ -1,0 +1,226 @@
+package dataset
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// fileServer serves body at /f (with Range support unless noRange) and
+// records the Range header of each request.
+type fileServer struct {
+	body    []byte
+	noRange bool
+	mu      sync.Mutex
+	ranges  []string
+}
+
+func (s *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.ranges = append(s.ranges, r.Header.Get("Range"))
+	s.mu.Unlock()
+	if r.URL.Path != "/f" {
+		http.NotFound(w, r)
+		return
+	}
+	if s.noRange {
+		w.Write(s.body)
+		return
+	}
+	http.ServeContent(w, r, "f", time.Time{}, bytes.NewReader(s.body))
+}
+
+func testBody() []byte {
+	b := make([]byte, 300_000)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+func TestDownloadFresh(t *testing.T) {
+	body := testBody()
+	fs := &fileServer{body: body}
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	dest := filepath.Join(t.TempDir(), "f.bin")
+	var last, total int64
+	err := Download(context.Background(), srv.Client(), srv.URL+"/f", dest, sha(body), func(name string, done, tot int64) {
+		last, total = done, tot
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(dest)
+	if !bytes.Equal(got, body) {
+		t.Fatal("downloaded bytes differ")
+	}
+	if last != int64(len(body)) || total != int64(len(body)) {
+		t.Errorf("progress ended at %d/%d, want %d/%d", last, total, len(body), len(body))
+	}
+	if _, err := os.Stat(dest + ".part"); !os.IsNotExist(err) {
+		t.Errorf(".part left behind: %v", err)
+	}
+	// A complete file is not fetched again.
+	n := len(fs.ranges)
+	if err := Download(context.Background(), srv.Client(), srv.URL+"/f", dest, sha(body), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.ranges) != n {
+		t.Errorf("complete file fetched again")
+	}
+}
+
+func TestDownloadResumes(t *testing.T) {
+	body := testBody()
+	for _, noRange := range []bool{false, true} {
+		fs := &fileServer{body: body, noRange: noRange}
+		srv := httptest.NewServer(fs)
+		dest := filepath.Join(t.TempDir(), "f.bin")
+		if err := os.WriteFile(dest+".part", body[:123_456], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := Download(context.Background(), srv.Client(), srv.URL+"/f", dest, sha(body), nil); err != nil {
+			t.Fatalf("noRange=%v: %v", noRange, err)
+		}
+		got, _ := os.ReadFile(dest)
+		if !bytes.Equal(got, body) {
+			t.Errorf("noRange=%v: bytes differ after resume", noRange)
+		}
+		if len(fs.ranges) != 1 || fs.ranges[0] != "bytes=123456-" {
+			t.Errorf("noRange=%v: requests with Range %q, want one with bytes=123456-", noRange, fs.ranges)
+		}
+		srv.Close()
+	}
+}
+
+// A .part already as long as the file gets 416; its digest decides.
+func TestDownloadCompletePart(t *testing.T) {
+	body := testBody()
+	fs := &fileServer{body: body}
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	dest := filepath.Join(t.TempDir(), "f.bin")
+	os.WriteFile(dest+".part", body, 0o644)
+	if err := Download(context.Background(), srv.Client(), srv.URL+"/f", dest, sha(body), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dest); !bytes.Equal(got, body) {
+		t.Error("bytes differ")
+	}
+	// A longer, wrong .part is discarded and the file fetched whole.
+	dest2 := filepath.Join(t.TempDir(), "g.bin")
+	os.WriteFile(dest2+".part", append(bytes.Clone(body), 1, 2, 3), 0o644)
+	if err := Download(context.Background(), srv.Client(), srv.URL+"/f", dest2, sha(body), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dest2); !bytes.Equal(got, body) {
+		t.Error("bytes differ after restart")
+	}
+}
+
+func TestDownloadErrors(t *testing.T) {
+	body := testBody()
+	srv := httptest.NewServer(&fileServer{body: body})
+	defer srv.Close()
+	dir := t.TempDir()
+
+	dest := filepath.Join(dir, "bad.bin")
+	err := Download(context.Background(), srv.Client(), srv.URL+"/f", dest, strings.Repeat("0", 64), nil)
+	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), sha(body)) {
+		t.Errorf("bad checksum: %v", err)
+	}
+	for _, p := range []string{dest, dest + ".part"} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s exists after a checksum failure", p)
+		}
+	}
+
+	err = Download(context.Background(), srv.Client(), srv.URL+"/missing", filepath.Join(dir, "m"), sha(body), nil)
+	if !errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), "404") {
+		t.Errorf("404: %v", err)
+	}
+
+	// No network: nothing listens there.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL
+	dead.Close()
+	err = FetchIMDB(context.Background(), dir, FetchOptions{ArchiveURL: url + "/a", WordIndexURL: url + "/w"})
+	if !errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), "--from DIR") || !strings.Contains(err.Error(), "BIRNN_DATA") {
+		t.Errorf("no network: %v", err)
+	}
+}
+
+// FetchIMDB checks the word index against its published digest; the real
+// file (from the shared data) passes and lands in the folder.
+func TestFetchIMDBWordIndex(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join(imdbDir(t), WordIndexName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/w", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "w", time.Time{}, bytes.NewReader(real))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	dir := t.TempDir()
+	err = FetchIMDB(context.Background(), dir, FetchOptions{Client: srv.Client(), ArchiveURL: srv.URL + "/a", WordIndexURL: srv.URL + "/w"})
+	if !errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), "404") {
+		t.Errorf("archive 404: %v", err)
+	}
+	if err := VerifyMD5(filepath.Join(dir, WordIndexName), WordIndexMD5); err != nil {
+		t.Errorf("word index: %v", err)
+	}
+}
+
+func TestFromDir(t *testing.T) {
+	src := sharedData(t) // the folder holding imdb/: FromDir looks in src/imdb too
+	dir := t.TempDir()
+	if err := FromDir(src, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifySHA256(filepath.Join(dir, LabeledArchiveName), LabeledArchiveSHA256); err != nil {
+		t.Error(err)
+	}
+	if err := VerifySHA256(filepath.Join(dir, WordIndexName), WordIndexSHA256); err != nil {
+		t.Error(err)
+	}
+	// Verifying in place.
+	if err := FromDir(dir, dir, nil); err != nil {
+		t.Errorf("in place: %v", err)
+	}
+}
+
+func TestFromDirErrors(t *testing.T) {
+	empty := t.TempDir()
+	if err := FromDir(empty, t.TempDir(), nil); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), WordIndexName) {
+		t.Errorf("empty: %v", err)
+	}
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, WordIndexName), []byte(`{"the": 1}`), 0o644)
+	os.WriteFile(filepath.Join(bad, ArchiveName), []byte("not the archive"), 0o644)
+	dest := t.TempDir()
+	err := FromDir(bad, dest, nil)
+	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), WordIndexName) {
+		t.Errorf("wrong files: %v", err)
+	}
+	if ents, _ := os.ReadDir(dest); len(ents) != 0 {
+		t.Errorf("files left in the destination: %v", ents)
+	}
+}
