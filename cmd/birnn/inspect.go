@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/birnn/birnn/infer"
+	"github.com/spf13/cobra"
+)
+
+func init() { rootCmd.AddCommand(newInspectCmd()) }
+
+func newInspectCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect MODEL.onnx",
+		Short: "Describe an ONNX model: producer, opsets, inputs/outputs, operators, parameters",
+		Long: "Load an ONNX model with the inference engine (so unsupported operators are named)\n" +
+			"and print its producer, IR version and opsets, inputs and outputs with their dims\n" +
+			"(symbolic ones by name), an operator histogram, the parameter count and metadata.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := infer.Load(args[0])
+			if err != nil {
+				return err
+			}
+			return writeInspect(cmd.OutOrStdout(), s)
+		},
+	}
+}
+
+func writeInspect(w io.Writer, s *infer.Session) error {
+	m := s.Metadata()
+	var b strings.Builder
+	producer := strings.TrimSpace(m.ProducerName + " " + m.ProducerVersion)
+	if producer == "" {
+		producer = "(unknown)"
+	}
+	fmt.Fprintf(&b, "producer:   %s\n", producer)
+	fmt.Fprintf(&b, "ir version: %d\n", m.IRVersion)
+	var opsets []string
+	for d, v := range m.Opsets {
+		if d == "" {
+			d = "ai.onnx"
+		}
+		opsets = append(opsets, fmt.Sprintf("%s %d", d, v))
+	}
+	sort.Strings(opsets)
+	fmt.Fprintf(&b, "opsets:     %s\n", strings.Join(opsets, ", "))
+	if m.GraphName != "" {
+		fmt.Fprintf(&b, "graph:      %s\n", m.GraphName)
+	}
+	if m.DocString != "" {
+		fmt.Fprintf(&b, "doc:        %s\n", m.DocString)
+	}
+	b.WriteString("inputs:\n")
+	for _, v := range s.Inputs() {
+		fmt.Fprintf(&b, "  %s\n", v)
+	}
+	b.WriteString("outputs:\n")
+	for _, v := range s.Outputs() {
+		fmt.Fprintf(&b, "  %s\n", v)
+	}
+	hist := s.OpHistogram()
+	ops := make([]string, 0, len(hist))
+	total := 0
+	for op, n := range hist {
+		ops = append(ops, op)
+		total += n
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		if hist[ops[i]] != hist[ops[j]] {
+			return hist[ops[i]] > hist[ops[j]]
+		}
+		return ops[i] < ops[j]
+	})
+	fmt.Fprintf(&b, "operators (%d nodes):\n", total)
+	for _, op := range ops {
+		fmt.Fprintf(&b, "  %-20s %d\n", op, hist[op])
+	}
+	fmt.Fprintf(&b, "parameters: %d\n", s.ParamCount())
+	if len(m.Props) > 0 {
+		b.WriteString("metadata:\n")
+		keys := make([]string, 0, len(m.Props))
+		for k := range m.Props {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "  %s: %s\n", k, m.Props[k])
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

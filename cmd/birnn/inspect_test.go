@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/birnn/birnn/onnx"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestInspectCommand(t *testing.T) {
+	w, err := onnx.MakeTensor("W", []int64{3, 2}, []float32{1, 2, 3, 4, 5, 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := onnx.MakeGraph("tiny",
+		[]*onnx.NodeProto{
+			onnx.MakeNode("mm", "MatMul", []string{"x", "W"}, []string{"h"}),
+			onnx.MakeNode("act", "Sigmoid", []string{"h"}, []string{"y"}),
+		},
+		[]*onnx.ValueInfoProto{onnx.MakeValueInfo("x", onnx.TensorProto_FLOAT, onnx.DimParam("batch"), onnx.DimValue(3))},
+		[]*onnx.ValueInfoProto{onnx.MakeValueInfo("y", onnx.TensorProto_FLOAT, onnx.DimParam("batch"), onnx.DimValue(2))},
+		w)
+	m := onnx.MakeModel(g, onnx.Opset("", 15))
+	m.MetadataProps = append(m.MetadataProps, &onnx.StringStringEntryProto{Key: proto.String("run"), Value: proto.String("bilstm")})
+	path := filepath.Join(t.TempDir(), "tiny.onnx")
+	if err := onnx.WriteModel(path, m); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, nil, nil, "inspect", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"producer:   birnn", "ir version: 8", "opsets:     ai.onnx 15",
+		"  x FLOAT[batch 3]", "  y FLOAT[batch 2]", "operators (2 nodes):", "MatMul", "Sigmoid",
+		"parameters: 6", "  run: bilstm"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A model with an unsupported operator is named, not crashed on.
+	g.Node = append(g.Node, onnx.MakeNode("loop0", "Loop", []string{"", ""}, []string{"z"}))
+	bad := filepath.Join(t.TempDir(), "loop.onnx")
+	if err := onnx.WriteModel(bad, m); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCLI(t, nil, nil, "inspect", bad)
+	if code != 1 || !strings.Contains(errOut, `unsupported operator Loop`) || !strings.Contains(errOut, `"loop0"`) {
+		t.Errorf("Loop model: exit %d, stderr %q", code, errOut)
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage.onnx")
+	if err := os.WriteFile(garbage, []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code = runCLI(t, nil, nil, "inspect", garbage); code != 1 || !strings.Contains(errOut, "onnx") {
+		t.Errorf("garbage: exit %d, stderr %q", code, errOut)
+	}
+}
