@@ -79,19 +79,7 @@ func orDefault(name, def string) string {
 	return name
 }
 
-// initialize fills m's weights. One PCG generator, seeded with
-// (cfg.Train.Seed, cfg.Train.Seed), is drawn from in this fixed order, each
-// tensor in its Keras shape and row-major order:
-//
-//  1. embedding [num_words, dim]
-//  2. per layer, in config order:
-//     lstm: per direction (forward, then backward): kernel [in, 4H],
-//     recurrent kernel [H, 4H], bias — with unit_forget_bias (the default)
-//     the bias is drawn as Keras builds it: [H] (i), ones [H] (f), [2H] (c, o);
-//     dense: kernel [in, units], then bias [units].
-//
-// Zeros and ones draw nothing. The Keras tensors are then permuted to ONNX
-// gate order and transposed into W, R and Wb; Rb stays zero.
+// initialize fills m's weights in the draw order documented on New.
 func initialize(m *Model, layers []LayerSpec) error {
 	cfg := m.Config
 	seed := uint64(cfg.Train.Seed)

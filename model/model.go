@@ -261,9 +261,29 @@ func paramSpecs(cfg *configs.Config, layers []LayerSpec) []paramSpec {
 }
 
 // New validates cfg.Model (see Layers), allocates every weight tensor in
-// ONNX layout and initialises it as Keras would, from a PCG generator seeded
-// with cfg.Train.Seed (see initialize for the draw order). The same config
-// gives the same bytes.
+// ONNX layout and initialises it as Keras would. The config is copied.
+//
+// Randomness: one math/rand/v2 PCG generator seeded with
+// (cfg.Train.Seed, cfg.Train.Seed) is drawn from in this fixed order, each
+// tensor in its Keras shape and row-major order, so the same config gives
+// the same bytes:
+//
+//  1. embedding [num_words, dim] (default uniform ±0.05);
+//  2. per layer, in config order —
+//     lstm: per direction (forward, then backward): kernel [in, 4H]
+//     (default glorot_uniform), recurrent kernel [H, 4H] (default
+//     orthogonal), then the bias: with unit_forget_bias (the default) as
+//     Keras builds it, [H] for i, ones for f, [2H] for c and o; else [4H];
+//     dense: kernel [in, units] (default glorot_uniform), bias [units].
+//
+// zeros and ones draw nothing; bias initializers default to zeros. A
+// uniform value is (2u−1)·limit with u = Float64(); a normal one is
+// NormFloat64()·σ, redrawn beyond ±2σ for the truncated initializers;
+// orthogonal draws its [max, min] normal matrix row-major before the QR. The
+// Keras tensors are then permuted to ONNX gate order and transposed into
+// W, R and Wb (see KerasToONNXKernel); Rb stays zero.
+//
+// Errors: those of Layers (wrapping ErrSpec).
 func New(cfg *configs.Config) (*Model, error) {
 	layers, err := Layers(cfg)
 	if err != nil {
