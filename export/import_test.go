@@ -1,0 +1,348 @@
+package export_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/onnx"
+	"google.golang.org/protobuf/proto"
+)
+
+func decode(t testing.TB, b []byte) *onnx.ModelProto {
+	t.Helper()
+	mp, err := onnx.DecodeModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mp
+}
+
+func sameParams(t *testing.T, got, want *model.Model) {
+	t.Helper()
+	if len(got.Params) != len(want.Params) {
+		t.Fatalf("%d params, want %d", len(got.Params), len(want.Params))
+	}
+	for i, w := range want.Params {
+		g := got.Params[i]
+		if g.Name != w.Name || !equalInts(g.Shape, w.Shape) {
+			t.Fatalf("param %d: %s %v, want %s %v", i, g.Name, g.Shape, w.Name, w.Shape)
+		}
+		for j := range w.Data {
+			if g.Data[j] != w.Data[j] {
+				t.Fatalf("%s[%d] = %v, want %v", w.Name, j, g.Data[j], w.Data[j])
+			}
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestExportImportExport checks that import then export gives back the
+// same bytes, for every architecture and several option sets.
+func TestExportImportExport(t *testing.T) {
+	optSets := []export.Options{
+		{},
+		{Opset: 13, InputDType: "float32", Version: "1.2.3"},
+		{Opset: 21, TestMetrics: map[string]float64{"loss": 0.3869, "accuracy": 0.8348}, WordIndexSHA256: strings.Repeat("ab", 32)},
+	}
+	for i, a := range architectures(t) {
+		t.Run(a.name, func(t *testing.T) {
+			m := randomModel(t, a.cfg, uint64(i+100))
+			for _, opts := range optSets {
+				b1 := marshal(t, m, opts)
+				mp := decode(t, b1)
+				m2, err := export.Import(mp)
+				if err != nil {
+					t.Fatalf("import: %v", err)
+				}
+				sameParams(t, m2, m)
+				o2, err := export.OptionsOf(mp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b2 := marshal(t, m2, o2); !bytes.Equal(b1, b2) {
+					t.Fatalf("options %+v: export → import → export changed the bytes (%d → %d)", opts, len(b1), len(b2))
+				}
+			}
+		})
+	}
+}
+
+// TestImportWithoutMetadata strips the birnn metadata, so the architecture
+// must be read from the graph alone: layers, merge modes, activations.
+func TestImportWithoutMetadata(t *testing.T) {
+	for i, a := range architectures(t) {
+		t.Run(a.name, func(t *testing.T) {
+			m := randomModel(t, a.cfg, uint64(i+200))
+			mp, err := export.Model(m, export.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mp.MetadataProps = nil
+			m2, err := export.Import(mp)
+			if err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			sameParams(t, m2, m)
+			got, want := m2.Layers(), m.Layers()
+			for j := range want {
+				if got[j] != want[j] {
+					t.Errorf("layer %d: %+v, want %+v", j, got[j], want[j])
+				}
+			}
+			if m2.Config.Data.NumWords != a.cfg.Data.NumWords || m2.Config.Model.Embedding.Dim != a.cfg.Model.Embedding.Dim {
+				t.Errorf("num_words %d dim %d, want %d %d", m2.Config.Data.NumWords, m2.Config.Model.Embedding.Dim, a.cfg.Data.NumWords, a.cfg.Model.Embedding.Dim)
+			}
+		})
+	}
+}
+
+// tfZeroState rewrites every LSTM of mp to take a zero initial state built
+// at run time from the input's shape, the same tensor for initial_h and
+// initial_c, as tf2onnx does; it also moves half of each Wb into Rb.
+func tfZeroState(t *testing.T, mp *onnx.ModelProto) {
+	g := mp.Graph
+	var nodes []*onnx.NodeProto
+	mk := func(name string, v []int64) {
+		tp, err := onnx.MakeTensor(name, []int64{int64(len(v))}, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Initializer = append(g.Initializer, tp)
+	}
+	mk("zs/one", []int64{1})
+	mk("zs/two", []int64{2})
+	for _, n := range g.Node {
+		if n.GetOpType() == "LSTM" {
+			var dirs, h int64 = 1, 0
+			for _, a := range n.Attribute {
+				if a.GetName() == "direction" && string(a.GetS()) == "bidirectional" {
+					dirs = 2
+				}
+				if a.GetName() == "hidden_size" {
+					h = a.GetI()
+				}
+			}
+			p := n.GetName() + "/zs/"
+			mk(p+"dirs", []int64{dirs})
+			mk(p+"h", []int64{h})
+			nodes = append(nodes,
+				onnx.MakeNode(p+"Shape", "Shape", []string{n.Input[0]}, []string{p + "shape"}),
+				onnx.MakeNode(p+"Slice", "Slice", []string{p + "shape", "zs/one", "zs/two"}, []string{p + "batch"}),
+				onnx.MakeNode(p+"Concat", "Concat", []string{p + "dirs", p + "batch", p + "h"}, []string{p + "dims"}, onnx.AttrInt("axis", 0)),
+				onnx.MakeNode(p+"ConstantOfShape", "ConstantOfShape", []string{p + "dims"}, []string{p + "zero"}))
+			for len(n.Input) < 7 {
+				n.Input = append(n.Input, "")
+			}
+			n.Input[5], n.Input[6] = p+"zero", p+"zero"
+			// Move half of Wb to Rb: same function, a different split.
+			for _, tp := range g.Initializer {
+				if tp.GetName() == n.Input[3] {
+					d, _ := onnx.TensorData(tp)
+					b := d.([]float32)
+					for dir := range int(dirs) {
+						for k := range 4 * int(h) {
+							half := b[dir*8*int(h)+k] / 2
+							b[dir*8*int(h)+k] -= half
+							b[dir*8*int(h)+4*int(h)+k] = half
+						}
+					}
+					tp.RawData = onnx.EncodeRaw(b)
+				}
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	g.Node = nodes
+}
+
+// TestImportTF2ONNXZeroState imports graphs whose LSTMs take a run-time
+// zero state and a split bias, checking the result against ONNX Runtime
+// on the modified graph.
+func TestImportTF2ONNXZeroState(t *testing.T) {
+	for i, a := range architectures(t) {
+		t.Run(a.name, func(t *testing.T) {
+			m := randomModel(t, a.cfg, uint64(i+300))
+			mp, err := export.Model(m, export.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mp.MetadataProps = nil
+			tfZeroState(t, mp)
+			b, err := proto.Marshal(mp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m2, err := export.Import(mp)
+			if err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 1))
+			ids := randomIDs(rng, 3, 11, a.cfg.Data.NumWords)
+			got, want := refForward(m2, ids, 3, 11), ortRun(t, b, ids, 3, 11, false)
+			if d := maxAbsDiff(want, got); d > 1e-5 {
+				t.Errorf("max |imported − ORT on the graph| = %.3g > 1e-5", d)
+			}
+		})
+	}
+}
+
+// TestImportErrors checks that graphs that do not map are refused with an
+// error naming the node.
+func TestImportErrors(t *testing.T) {
+	c := architectures(t)
+	var cfgArch arch
+	for _, a := range c {
+		if a.name == "mixed_softmax" {
+			cfgArch = a
+		}
+	}
+	m := randomModel(t, cfgArch.cfg, 1)
+	fresh := func() *onnx.ModelProto {
+		mp, err := export.Model(m, export.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mp
+	}
+	find := func(mp *onnx.ModelProto, op string) *onnx.NodeProto {
+		for _, n := range mp.Graph.Node {
+			if n.GetOpType() == op {
+				return n
+			}
+		}
+		t.Fatalf("no %s node", op)
+		return nil
+	}
+	cases := []struct {
+		name   string
+		edit   func(mp *onnx.ModelProto)
+		substr []string
+	}{
+		{"loop", func(mp *onnx.ModelProto) {
+			n := find(mp, "LSTM")
+			n.OpType = proto.String("Loop")
+		}, []string{`"lstm_0/LSTM"`, "(Loop)"}},
+		{"clip", func(mp *onnx.ModelProto) {
+			find(mp, "LSTM").Attribute = append(find(mp, "LSTM").Attribute, onnx.AttrFloat("clip", 3))
+		}, []string{`"lstm_0/LSTM" (LSTM)`, "clip"}},
+		{"hard_sigmoid", func(mp *onnx.ModelProto) {
+			find(mp, "LSTM").Attribute = append(find(mp, "LSTM").Attribute, onnx.AttrStrings("activations", "HardSigmoid", "Tanh", "Tanh"))
+		}, []string{`"lstm_0/LSTM" (LSTM)`, "HardSigmoid"}},
+		{"reverse", func(mp *onnx.ModelProto) {
+			for _, a := range find(mp, "LSTM").Attribute {
+				if a.GetName() == "direction" {
+					a.S = []byte("reverse")
+				}
+			}
+		}, []string{`"lstm_0/LSTM" (LSTM)`, "reverse"}},
+		{"nonzero_state", func(mp *onnx.ModelProto) {
+			n := find(mp, "LSTM")
+			n.Input = append(n.Input, "", "embedding")
+		}, []string{`"lstm_0/LSTM" (LSTM)`, "initial_h"}},
+		{"peepholes", func(mp *onnx.ModelProto) {
+			n := find(mp, "LSTM")
+			n.Input = append(n.Input, "", "", "", "lstm_0.B")
+		}, []string{`"lstm_0/LSTM" (LSTM)`, "peephole"}},
+		{"no_embedding", func(mp *onnx.ModelProto) {
+			find(mp, "Gather").Input[0] = "input_ids"
+		}, []string{"no embedding"}},
+		{"dense_not_constant", func(mp *onnx.ModelProto) {
+			n := find(mp, "MatMul")
+			n.Input[1] = n.Input[0]
+		}, []string{`"dense_3/MatMul" (MatMul)`, "constant"}},
+		{"unknown_domain", func(mp *onnx.ModelProto) {
+			find(mp, "Transpose").Domain = proto.String("com.microsoft")
+		}, []string{`"embedding/Transpose" (Transpose)`, "com.microsoft"}},
+		{"config_disagrees", func(mp *onnx.ModelProto) {
+			for _, kv := range mp.MetadataProps {
+				if kv.GetKey() == export.MetaConfig {
+					kv.Value = proto.String(strings.Replace(kv.GetValue(), "units: 2", "units: 3", 1))
+				}
+			}
+		}, []string{"model.layers[3].units"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mp := fresh()
+			tc.edit(mp)
+			_, err := export.Import(mp)
+			if err == nil {
+				t.Fatal("import succeeded")
+			}
+			for _, s := range tc.substr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+			if tc.name != "config_disagrees" && !errors.Is(err, export.ErrUnmapped) {
+				t.Errorf("error %v does not wrap ErrUnmapped", err)
+			}
+		})
+	}
+}
+
+// TestOptionsErrors checks the Options validation.
+func TestOptionsErrors(t *testing.T) {
+	m := randomModel(t, architectures(t)[1].cfg, 1)
+	for _, o := range []export.Options{{Opset: 12}, {Opset: 22}, {InputDType: "int64"}} {
+		if _, err := export.Model(m, o); !errors.Is(err, export.ErrOptions) {
+			t.Errorf("%+v: error %v, want ErrOptions", o, err)
+		}
+	}
+	bad := m.Clone()
+	bad.Param("lstm_0.R").Data = bad.Param("lstm_0.R").Data[:10]
+	if _, err := export.Model(bad, export.Options{}); err == nil || !strings.Contains(err.Error(), "lstm_0.R") {
+		t.Errorf("truncated weight: error %v, want one naming lstm_0.R", err)
+	}
+}
+
+// TestMetadata checks the metadata_props of an export.
+func TestMetadata(t *testing.T) {
+	a := architectures(t)[2] // deep_bilstm
+	m := randomModel(t, a.cfg, 1)
+	mp, err := export.Model(m, export.Options{TestMetrics: map[string]float64{"accuracy": 0.5}, WordIndexSHA256: "abc", Version: "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, kv := range mp.MetadataProps {
+		got[kv.GetKey()] = kv.GetValue()
+	}
+	want := map[string]string{
+		export.MetaNumWords: "4000", export.MetaMaxLen: "100", export.MetaPadding: "post",
+		export.MetaTruncating: "pre", export.MetaIndexFrom: "3", export.MetaStartChar: "1",
+		export.MetaOOVChar: "2", export.MetaTokenizer: "keras_text_to_word_sequence/v1",
+		export.MetaWordIndexSHA256: "abc", export.MetaTestMetrics: `{"accuracy":0.5}`, export.MetaVersion: "9",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if !strings.Contains(got[export.MetaConfig], "name: deep_bilstm") {
+		t.Errorf("%s does not hold the config:\n%s", export.MetaConfig, got[export.MetaConfig])
+	}
+	if mp.GetProducerName() != "birnn" || mp.GetIrVersion() != 8 {
+		t.Errorf("producer %q IR %d, want birnn 8", mp.GetProducerName(), mp.GetIrVersion())
+	}
+	in := mp.Graph.Input[0].GetType().GetTensorType()
+	if in.GetElemType() != int32(onnx.TensorProto_INT32) || in.GetShape().GetDim()[0].GetDimParam() != "batch" || in.GetShape().GetDim()[1].GetDimParam() != "sequence" {
+		t.Errorf("input %v, want int32 [batch, sequence]", in)
+	}
+}
