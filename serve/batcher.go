@@ -1,0 +1,198 @@
+package serve
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// job is one request's rows: texts or ids (exactly one is set). Rows are
+// scored in batches, possibly several, and written back by index.
+type job struct {
+	ctx   context.Context
+	texts []string
+	ids   [][]int32
+
+	mu     sync.Mutex
+	scores []float32
+	left   int
+	err    error
+	model  string // ID of the model that scored the last batch
+	done   chan struct{}
+}
+
+func newJob(ctx context.Context, texts []string, ids [][]int32) *job {
+	n := len(texts) + len(ids)
+	return &job{ctx: ctx, texts: texts, ids: ids, scores: make([]float32, n), left: n, done: make(chan struct{})}
+}
+
+func (j *job) len() int { return len(j.scores) }
+
+// complete records row i's score (or the batch's error).
+func (j *job) complete(i int, score float32, model string, err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil && j.err == nil {
+		j.err = err
+	}
+	j.scores[i] = score
+	j.model = model
+	j.left--
+	if j.left == 0 {
+		close(j.done)
+	}
+}
+
+// item is one queued row.
+type item struct {
+	j   *job
+	i   int
+	enq time.Time
+}
+
+// batcher gathers rows of concurrent requests into batches of at most
+// maxBatch rows. A worker takes a batch as soon as maxBatch rows wait, or
+// when the oldest waiting row has waited maxWait; rows of requests whose
+// context is done are dropped instead of scored.
+//
+//	submit ─► queue (≤ capacity rows) ─► workers ─► run(batch) ─► job.complete
+type batcher struct {
+	maxBatch int
+	maxWait  time.Duration
+	capacity int
+	run      func([]item)
+	observe  func(depth int) // queue depth, after every change
+	dropped  func(n int)     // rows skipped because their request was gone
+
+	mu     sync.Mutex
+	queue  []item
+	wake   chan struct{} // closed and replaced on every change
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func newBatcher(maxBatch int, maxWait time.Duration, capacity, workers int, run func([]item), observe, dropped func(int)) *batcher {
+	if observe == nil {
+		observe = func(int) {}
+	}
+	if dropped == nil {
+		dropped = func(int) {}
+	}
+	b := &batcher{maxBatch: maxBatch, maxWait: maxWait, capacity: capacity, run: run, observe: observe, dropped: dropped, wake: make(chan struct{})}
+	b.wg.Add(workers)
+	for range workers {
+		go b.work()
+	}
+	return b
+}
+
+// broadcast wakes every waiting worker; b.mu must be held.
+func (b *batcher) broadcast() {
+	close(b.wake)
+	b.wake = make(chan struct{})
+}
+
+// submit queues all of j's rows, or none: ErrQueueFull when they do not
+// fit, ErrDraining after close.
+func (b *batcher) submit(j *job) error {
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrDraining
+	}
+	if len(b.queue)+j.len() > b.capacity {
+		return ErrQueueFull
+	}
+	for i := range j.len() {
+		b.queue = append(b.queue, item{j: j, i: i, enq: now})
+	}
+	b.observe(len(b.queue))
+	b.broadcast()
+	return nil
+}
+
+// close stops accepting rows and returns when every queued row has been
+// scored or dropped.
+func (b *batcher) close() {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		b.broadcast()
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+func (b *batcher) work() {
+	defer b.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		batch, ok := b.next(timer)
+		if !ok {
+			return
+		}
+		if len(batch) > 0 {
+			b.run(batch)
+		}
+	}
+}
+
+// next waits for a batch; ok is false when the batcher is closed and
+// empty. The batch may be empty when every row taken was cancelled.
+func (b *batcher) next(timer *time.Timer) (batch []item, ok bool) {
+	b.mu.Lock()
+	for {
+		if len(b.queue) == 0 {
+			if b.closed {
+				b.mu.Unlock()
+				return nil, false
+			}
+			w := b.wake
+			b.mu.Unlock()
+			<-w
+			b.mu.Lock()
+			continue
+		}
+		if len(b.queue) >= b.maxBatch || b.closed {
+			break
+		}
+		wait := time.Until(b.queue[0].enq.Add(b.maxWait))
+		if wait <= 0 {
+			break
+		}
+		w := b.wake
+		b.mu.Unlock()
+		timer.Reset(wait)
+		select {
+		case <-w:
+			// Go ≥ 1.23 timers: Stop leaves no stale tick behind.
+			timer.Stop()
+		case <-timer.C:
+		}
+		b.mu.Lock()
+	}
+	// Take up to maxBatch live rows, dropping cancelled ones on the way.
+	k, skipped := 0, 0
+	for k < len(b.queue) && len(batch) < b.maxBatch {
+		it := b.queue[k]
+		k++
+		if it.j.ctx.Err() != nil {
+			skipped++
+			continue
+		}
+		batch = append(batch, it)
+	}
+	clear(b.queue[:k])
+	b.queue = b.queue[k:]
+	if len(b.queue) == 0 {
+		b.queue = b.queue[:0:0] // let the backing array go
+	}
+	b.observe(len(b.queue))
+	b.mu.Unlock()
+	if skipped > 0 {
+		b.dropped(skipped)
+	}
+	return batch, true
+}
