@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/infer"
+)
+
+func init() { rootCmd.AddCommand(newPredictCmd()) }
+
+type predictFlags struct {
+	model, wordIndex, file string
+	texts                  []string
+	ids                    bool
+	batch                  int
+	threshold              float64
+}
+
+func newPredictCmd() *cobra.Command {
+	var f predictFlags
+	cmd := &cobra.Command{
+		Use:   "predict --model MODEL.onnx [--text REVIEW]... [--file FILE]",
+		Short: "Score reviews with an ONNX sentiment model, one JSON line per review",
+		Long: "Score movie reviews with a sentiment model exported by birnn or by Keras/tf2onnx.\n" +
+			"Reviews come from --text (repeatable), then --file (one per line), or else from\n" +
+			"stdin (one per line). Each gets a line {\"score\":P(positive),\"label\":...} in input\n" +
+			"order. Text is encoded like keras.datasets.imdb (word index, num_words, maxlen,\n" +
+			"padding from the model's birnn.* metadata, else the study's 4000/100/post/pre/3).\n" +
+			"With --ids each review is a line of space-separated token ids instead of text.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.wordIndex == "" && !f.ids {
+				f.wordIndex = defaultWordIndex(dataDir(cmd))
+			}
+			return runPredict(cmd.Context(), f, cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.model, "model", "", "ONNX model to score with (required)")
+	fl.StringVar(&f.wordIndex, "word-index", "", "Keras word index JSON (default: <data dir>/imdb_word_index.json)")
+	fl.StringArrayVar(&f.texts, "text", nil, "a review to score (repeatable)")
+	fl.StringVar(&f.file, "file", "", "file with one review per line")
+	fl.BoolVar(&f.ids, "ids", false, "reviews are space-separated token ids, not text")
+	fl.IntVar(&f.batch, "batch", infer.DefaultBatchSize, "reviews per model run")
+	fl.Float64Var(&f.threshold, "threshold", 0.5, "scores above it are labelled positive")
+	return cmd
+}
+
+// defaultWordIndex is imdb_word_index.json in the data folder, or in its
+// imdb/ subfolder where `birnn data` puts it.
+func defaultWordIndex(dir string) string {
+	p := filepath.Join(dir, dataset.WordIndexName)
+	if _, err := os.Stat(p); err != nil {
+		if q := filepath.Join(dir, "imdb", dataset.WordIndexName); fileExists(q) {
+			return q
+		}
+	}
+	return p
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+type prediction struct {
+	Score float32 `json:"score"`
+	Label string  `json:"label"`
+}
+
+func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout io.Writer) error {
+	switch {
+	case f.model == "":
+		return usagef("predict: --model is required")
+	case f.batch <= 0:
+		return usagef("predict: --batch must be positive, got %d", f.batch)
+	case !(f.threshold >= 0 && f.threshold <= 1):
+		return usagef("predict: --threshold must be in [0, 1], got %v", f.threshold)
+	}
+	sess, err := infer.Load(f.model)
+	if err != nil {
+		return err
+	}
+	var wi dataset.WordIndex
+	if !f.ids {
+		if wi, err = dataset.LoadWordIndex(f.wordIndex); err != nil {
+			return fmt.Errorf("predict: word index: %w (set --word-index or --data)", err)
+		}
+	}
+	sc, err := infer.NewScorer(sess, wi, infer.ScorerOptions{BatchSize: f.batch})
+	if err != nil {
+		return err
+	}
+
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	var pending []string
+	var first int // input number of pending[0], for error messages
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		var scores []float32
+		if f.ids {
+			rows := make([][]int32, len(pending))
+			for i, line := range pending {
+				if rows[i], err = parseIDs(line); err != nil {
+					return fmt.Errorf("predict: review %d: %w", first+i+1, err)
+				}
+			}
+			scores, err = sc.ScoreIDs(ctx, rows)
+		} else {
+			scores, err = sc.Score(ctx, pending)
+		}
+		if err != nil {
+			return err
+		}
+		for _, s := range scores {
+			label := "negative"
+			if float64(s) > f.threshold {
+				label = "positive"
+			}
+			if err := enc.Encode(prediction{Score: s, Label: label}); err != nil {
+				return err
+			}
+		}
+		first += len(pending)
+		pending = pending[:0]
+		return out.Flush()
+	}
+	add := func(r string) error {
+		pending = append(pending, r)
+		if len(pending) == f.batch {
+			return flush()
+		}
+		return nil
+	}
+	for _, t := range f.texts {
+		if err := add(t); err != nil {
+			return err
+		}
+	}
+	var src io.Reader
+	switch {
+	case f.file != "":
+		fh, err := os.Open(f.file)
+		if err != nil {
+			return fmt.Errorf("predict: %w", err)
+		}
+		defer fh.Close()
+		src = fh
+	case len(f.texts) == 0:
+		src = stdin
+	}
+	if src != nil {
+		sc := bufio.NewScanner(src)
+		sc.Buffer(make([]byte, 64*1024), 64<<20)
+		for sc.Scan() {
+			if err := add(strings.TrimSuffix(sc.Text(), "\r")); err != nil {
+				return err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("predict: reading reviews: %w", err)
+		}
+	}
+	return flush()
+}
+
+// parseIDs reads a line of space-separated non-negative token ids.
+func parseIDs(line string) ([]int32, error) {
+	fields := strings.Fields(line)
+	ids := make([]int32, len(fields))
+	for i, s := range fields {
+		v, err := strconv.ParseInt(s, 10, 32)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("token %d: %q is not a non-negative int32 id", i+1, s)
+		}
+		ids[i] = int32(v)
+	}
+	return ids, nil
+}
