@@ -155,6 +155,7 @@ func (pn panel) plot() (*gplot.Plot, error) {
 	p.X.Label.Text = "epoch"
 	p.Y.Label.Text = pn.ylabel
 	p.X.Tick.Marker = epochTicks{}
+	p.Y.Tick.Marker = valueTicks{}
 	p.Add(plotter.NewGrid())
 	epochs := 0
 	for i, l := range pn.lines {
@@ -253,6 +254,31 @@ func (epochTicks) Ticks(lo, hi float64) []gplot.Tick {
 	var ts []gplot.Tick
 	for e := first; e <= last; e += step {
 		ts = append(ts, gplot.Tick{Value: float64(e), Label: strconv.Itoa(e)})
+	}
+	return ts
+}
+
+// valueTicks labels four to eight round values (steps of 1, 2 or 5 × 10ⁿ), so
+// the grid is dense enough to read accuracies off it.
+type valueTicks struct{}
+
+func (valueTicks) Ticks(lo, hi float64) []gplot.Tick {
+	if !(hi > lo) {
+		return []gplot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
+	}
+	raw := (hi - lo) / 8
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	prec := max(0, -int(math.Floor(math.Log10(step))))
+	var ts []gplot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		ts = append(ts, gplot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
 	}
 	return ts
 }

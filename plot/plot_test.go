@@ -191,3 +191,21 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+func TestTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range (valueTicks{}).Ticks(0.2, 0.5) {
+		labels = append(labels, tk.Label)
+	}
+	// (0.5−0.2)/8 = 0.0375 rounds up to a step of 0.05.
+	if got := strings.Join(labels, " "); got != "0.20 0.25 0.30 0.35 0.40 0.45 0.50" {
+		t.Errorf("value ticks %q", got)
+	}
+	labels = labels[:0]
+	for _, tk := range (epochTicks{}).Ticks(0.91, 4.09) {
+		labels = append(labels, tk.Label)
+	}
+	if got := strings.Join(labels, " "); got != "1 2 3 4" {
+		t.Errorf("epoch ticks %q", got)
+	}
+}
