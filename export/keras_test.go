@@ -1,0 +1,101 @@
+package export_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/onnx"
+)
+
+// kerasUnmappable are the Keras exports in testdata/keras that hold layers
+// birnn has no equivalent of, with the operator the import error must name.
+var kerasUnmappable = map[string]string{
+	"gru":               "(GRU)",
+	"simple_rnn":        "(RNN)",
+	"lstm_hard_sigmoid": "(LSTM)",
+	"lstm_mask_zero":    "(Loop)",
+	"lstm_seq_avgpool":  "(Reduce",
+}
+
+// kerasRows is how many rows of predictions.json each model is checked on:
+// the reference forward pass is plain float64 loops.
+const kerasRows = 192
+
+type kerasPredictions struct {
+	X       [][]float64 `json:"x"`
+	Outputs [][]float64 `json:"outputs"`
+}
+
+// TestImportKeras imports every Keras/tf2onnx export in testdata/keras and
+// checks the imported model's forward pass against Keras's own predictions
+// (≤ 1e-5), or, for the layers birnn does not have, an error naming the
+// node.
+func TestImportKeras(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join("..", "testdata", "keras", "*", "model.onnx"))
+	if len(dirs) == 0 {
+		t.Skip("no Keras exports in testdata/keras")
+	}
+	for _, path := range dirs {
+		dir := filepath.Dir(path)
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			mp, err := onnx.ReadModel(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := export.Import(mp)
+			if op, ok := kerasUnmappable[name]; ok {
+				if err == nil {
+					t.Fatalf("import succeeded; a %s layer has no birnn equivalent", op)
+				}
+				if !errors.Is(err, export.ErrUnmapped) || !strings.Contains(err.Error(), op) {
+					t.Fatalf("error %q, want an unmapped-node error naming %s", err, op)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "predictions.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p kerasPredictions
+			if err := json.Unmarshal(b, &p); err != nil {
+				t.Fatalf("predictions.json: %v", err)
+			}
+			n := min(kerasRows, len(p.X))
+			if n == 0 || len(p.Outputs) < n {
+				t.Fatalf("predictions.json: %d inputs, %d outputs", len(p.X), len(p.Outputs))
+			}
+			seq := len(p.X[0])
+			if seq != m.Config.Data.MaxLen {
+				t.Errorf("imported maxlen %d, the Keras inputs have %d", m.Config.Data.MaxLen, seq)
+			}
+			ids := make([]int32, 0, n*seq)
+			var want []float64
+			for r := range n {
+				for _, v := range p.X[r] {
+					ids = append(ids, int32(v))
+				}
+				want = append(want, p.Outputs[r]...)
+			}
+			got := refForward(m, ids, n, seq)
+			if len(got) != len(want) {
+				t.Fatalf("%d outputs, Keras has %d", len(got), len(want))
+			}
+			var f []float32
+			for _, v := range got {
+				f = append(f, float32(v))
+			}
+			if d := maxAbsDiff(f, want); d > 1e-5 {
+				t.Errorf("max |imported − Keras| = %.3g > 1e-5 over %d rows", d, n)
+			}
+		})
+	}
+}
