@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/train"
+	"github.com/spf13/cobra"
+)
+
+func init() { rootCmd.AddCommand(newEvaluateCmd()) }
+
+func newEvaluateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "evaluate --checkpoint FILE [--split test|train|val] [--out metrics.json]",
+		Short: "Loss and accuracy of a checkpoint on an IMDB split",
+		Long: "Evaluate a checkpoint on the test split (25,000 reviews), the training rows (the first\n" +
+			"70%: train) or the validation rows (the last 30%: val), with the data settings the model\n" +
+			"was trained with. Prints the loss and accuracy; --out writes them as JSON\n" +
+			`{"loss":…, "accuracy":…, "split":"test", "n":25000}.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, _ := cmd.Flags().GetString("checkpoint")
+			split, _ := cmd.Flags().GetString("split")
+			out, _ := cmd.Flags().GetString("out")
+			limit, _ := cmd.Flags().GetInt("limit")
+			if path == "" {
+				return usagef("evaluate needs --checkpoint FILE")
+			}
+			if split != "test" && split != "train" && split != "val" {
+				return usagef("--split %q: want test, train or val", split)
+			}
+			if limit < 0 {
+				return usagef("--limit %d: want ≥ 0", limit)
+			}
+			ck, err := model.LoadCheckpoint(path)
+			if err != nil {
+				return err
+			}
+			cfg := ck.Model.Config
+			cfg.Data.Limit = limit
+			trainD, testD, err := train.LoadIMDB(runDataDir(cmd, cfg), cfg)
+			if err != nil {
+				return err
+			}
+			d := testD
+			if split != "test" {
+				at := int(float64(trainD.Len()) * (1 - cfg.Train.ValidationSplit))
+				if split == "train" {
+					d = trainD.Slice(0, at)
+				} else {
+					d = trainD.Slice(at, trainD.Len())
+				}
+			}
+			loss, acc, err := train.Evaluate(cmd.Context(), ck.Model, d, cfg.Train.BatchSize)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: loss %.4f, accuracy %.4f (%d reviews)\n", split, loss, acc, d.Len())
+			if out != "" {
+				return train.WriteMetrics(out, train.Metrics{Loss: loss, Accuracy: acc, Split: split, N: d.Len()})
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("checkpoint", "", "checkpoint file (from birnn train)")
+	cmd.Flags().String("split", "test", "test, train or val")
+	cmd.Flags().String("out", "", "write the metrics JSON here")
+	cmd.Flags().Int("limit", 0, "use only the first N reviews of each split")
+	return cmd
+}

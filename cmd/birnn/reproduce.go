@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/plot"
+	"github.com/birnn/birnn/train"
+	"github.com/spf13/cobra"
+)
+
+func init() { rootCmd.AddCommand(newReproduceCmd()) }
+
+// studyResult is a run's outcome in the study (DESIGN.md §1; seconds per
+// epoch from the notebook's logs, "" where the logs are cut).
+type studyResult struct {
+	Accuracy, Loss float64
+	Seconds        string
+}
+
+var study = map[string]studyResult{
+	"deep_lstm":                   {0.8348, 0.3869, "39"},
+	"bilstm":                      {0.8414, 0.3747, "34"},
+	"deep_bilstm":                 {0.8279, 0.3867, "85"},
+	"deep_bilstm_rmsprop_dropout": {0.8500, 0.3590, ""},
+	"deep_bilstm_adam_dropout":    {0.8361, 0.4126, "126"},
+}
+
+// compared are the three deep-BiLSTM runs of the study's comparison figure.
+var compared = []string{"deep_bilstm", "deep_bilstm_rmsprop_dropout", "deep_bilstm_adam_dropout"}
+
+func newReproduceCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "reproduce [--runs a,b] [--out runs] [--epochs N] [--limit N] [--force]",
+		Short: "Run the study's five trainings and write a report beside its results",
+		Long: "Train the study's runs (" + strings.Join(configs.Runs(), ", ") + ") on the full IMDB data.\n" +
+			"Each run writes OUT/<run>/{checkpoint.ckpt, history.json, metrics.json, curves.png};\n" +
+			"then OUT/report.md compares test loss, accuracy and seconds per epoch with the study's,\n" +
+			"with OUT/compare.png (the three deep-BiLSTM runs). Runs whose metrics.json exists are\n" +
+			"skipped unless --force; an interrupted run resumes from its last checkpoint.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			runs := configs.Runs()
+			if s, _ := cmd.Flags().GetString("runs"); s != "" {
+				runs = nil
+				for _, r := range strings.Split(s, ",") {
+					r = strings.TrimSpace(r)
+					if _, ok := study[r]; !ok {
+						return usagef("--runs: unknown run %q (want some of %s)", r, strings.Join(configs.Runs(), ","))
+					}
+					runs = append(runs, r)
+				}
+			}
+			out, _ := cmd.Flags().GetString("out")
+			force, _ := cmd.Flags().GetBool("force")
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			for _, name := range runs {
+				cfg, err := configs.Load(name)
+				if err != nil {
+					return err
+				}
+				if err := applyRunFlags(cmd, cfg); err != nil {
+					return err
+				}
+				dir := filepath.Join(out, name)
+				if _, err := os.Stat(filepath.Join(dir, train.MetricsFile)); err == nil && !force {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: done already (%s); --force to redo\n", name, dir)
+					continue
+				}
+				if force {
+					os.Remove(filepath.Join(dir, train.CheckpointFile))
+					os.Remove(filepath.Join(dir, train.HistoryFile))
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "== %s: %s\n", name, cfg.Description)
+				res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
+					DataDir: runDataDir(cmd, cfg), OutDir: dir, Resume: true,
+					Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd),
+				})
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				if err := plot.Curves(res.History, name, filepath.Join(dir, "curves.png")); err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: test loss %.4f, accuracy %.4f\n", name, res.Test.Loss, res.Test.Accuracy)
+			}
+			return writeReport(out)
+		},
+	}
+	cmd.Flags().String("runs", "", "comma-separated subset of the runs (default: all five)")
+	cmd.Flags().String("out", "runs", "output folder")
+	cmd.Flags().Bool("force", false, "redo runs that are already done")
+	addRunFlags(cmd)
+	return cmd
+}
+
+// writeReport writes out/report.md from whatever runs out holds, and the
+// comparison figure when the three deep-BiLSTM runs are there.
+func writeReport(out string) error {
+	var b strings.Builder
+	b.WriteString("# birnn reproduction of the Keras deep/bidirectional LSTM study\n\n")
+	b.WriteString("Test split of IMDB (25,000 reviews), 4 epochs unless stated. Study values from its notebook.\n\n")
+	b.WriteString("| run | epochs | test acc (birnn) | test acc (study) | Δ acc | test loss (birnn) | test loss (study) | s/epoch (birnn) | s/epoch (study) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	var series []plot.Series
+	for _, name := range configs.Runs() {
+		s := study[name]
+		dir := filepath.Join(out, name)
+		met, err := train.ReadMetrics(filepath.Join(dir, train.MetricsFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(&b, "| %s | – | not run | %.4f | | | %.4f | | %s |\n", name, s.Accuracy, s.Loss, dash(s.Seconds))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		h, err := model.ReadHistory(filepath.Join(dir, train.HistoryFile))
+		if err != nil {
+			return err
+		}
+		var secs float64
+		for _, v := range h.Seconds {
+			secs += v
+		}
+		if len(h.Seconds) > 0 {
+			secs /= float64(len(h.Seconds))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.4f | %.4f | %+.2f pt | %.4f | %.4f | %.0f | %s |\n",
+			name, h.Epochs(), met.Accuracy, s.Accuracy, 100*(met.Accuracy-s.Accuracy), met.Loss, s.Loss, secs, dash(s.Seconds))
+		for _, c := range compared {
+			if c == name {
+				series = append(series, plot.Series{Label: name, History: h})
+			}
+		}
+	}
+	b.WriteString("\nPer-run curves: `<run>/curves.png`. Per-epoch histories: `<run>/history.json`.\n")
+	if len(series) == len(compared) {
+		if err := plot.Compare(series, plot.MetricValidation, filepath.Join(out, "compare.png")); err != nil {
+			return err
+		}
+		b.WriteString("\n## The three deep-BiLSTM runs (validation)\n\n![comparison of the deep-BiLSTM runs](compare.png)\n")
+	}
+	path := filepath.Join(out, "report.md")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

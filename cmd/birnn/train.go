@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/train"
+	"github.com/spf13/cobra"
+)
+
+func init() { rootCmd.AddCommand(newTrainCmd()) }
+
+func newTrainCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train --config NAME|FILE [--out runs/NAME] [--resume] [--epochs N] [--limit N]",
+		Short: "Train a model natively in Go",
+		Long: "Train a run on IMDB: the study's validation split, per-epoch shuffles, Keras optimizers.\n" +
+			"After every epoch OUT/history.json and OUT/checkpoint.ckpt are written; --resume\n" +
+			"continues from the checkpoint and ends with the same weights as an uninterrupted run.\n" +
+			"Ctrl-C stops at the next batch and keeps the last epoch's checkpoint.\n" +
+			"At the end the test split is evaluated into OUT/metrics.json.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, _ := cmd.Flags().GetString("config")
+			if name == "" {
+				return usagef("train needs --config NAME|FILE (one of %v or a YAML file)", configs.Runs())
+			}
+			cfg, err := loadRunConfig(cmd, name)
+			if err != nil {
+				return err
+			}
+			out, _ := cmd.Flags().GetString("out")
+			if out == "" {
+				out = filepath.Join("runs", cfg.Name)
+			}
+			resume, _ := cmd.Flags().GetBool("resume")
+			res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
+				DataDir: runDataDir(cmd, cfg), OutDir: out, Resume: resume,
+				Epochs: cfg.Train.Epochs, Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd),
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "test loss %.4f, accuracy %.4f (%d reviews); run in %s\n",
+				res.Test.Loss, res.Test.Accuracy, res.Test.N, out)
+			return nil
+		},
+	}
+	cmd.Flags().String("config", "", "run name ("+fmt.Sprint(configs.Runs())+") or YAML file")
+	cmd.Flags().String("out", "", "run folder (default runs/NAME)")
+	cmd.Flags().Bool("resume", false, "continue from the run folder's checkpoint")
+	addRunFlags(cmd)
+	addConfigFlags(cmd)
+	return cmd
+}
+
+// addRunFlags adds the flags shared by train and reproduce.
+func addRunFlags(cmd *cobra.Command) {
+	cmd.Flags().Int("epochs", 0, "epochs (default: the config's)")
+	cmd.Flags().Int("limit", 0, "use only the first N train and N test reviews (smoke runs)")
+}
+
+// loadRunConfig resolves a config and applies --epochs and --limit.
+func loadRunConfig(cmd *cobra.Command, name string) (*configs.Config, error) {
+	cfg, err := loadConfig(cmd, name)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, applyRunFlags(cmd, cfg)
+}
+
+func applyRunFlags(cmd *cobra.Command, cfg *configs.Config) error {
+	if n, _ := cmd.Flags().GetInt("epochs"); cmd.Flags().Changed("epochs") {
+		if n <= 0 {
+			return usagef("--epochs %d: want > 0", n)
+		}
+		cfg.Train.Epochs = n
+	}
+	if n, _ := cmd.Flags().GetInt("limit"); cmd.Flags().Changed("limit") {
+		if n < 0 {
+			return usagef("--limit %d: want ≥ 0", n)
+		}
+		cfg.Data.Limit = n
+	}
+	return nil
+}
+
+// runDataDir is the data folder of a run: --data, then $BIRNN_DATA, then
+// the config's data.dir.
+func runDataDir(cmd *cobra.Command, cfg *configs.Config) string {
+	if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
+		return f.Value.String()
+	}
+	if d := os.Getenv("BIRNN_DATA"); d != "" {
+		return d
+	}
+	if cfg != nil && cfg.Data.Dir != "" {
+		return cfg.Data.Dir
+	}
+	return dataDir(cmd)
+}
+
+// isTerminal reports whether progress goes to a terminal, where the bar is
+// redrawn in place.
+func isTerminal(cmd *cobra.Command) bool {
+	f, ok := cmd.ErrOrStderr().(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,90 @@
+package train
+
+import (
+	"context"
+
+	"math/rand/v2"
+	"testing"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/model"
+	G "gorgonia.org/gorgonia"
+)
+
+// randomData is n rows of seq uniform ids below vocab with random labels.
+func randomData(n, seq, vocab int, seed uint64) Data {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	d := Data{X: dataset.Matrix{Rows: n, Cols: seq, Data: make([]int32, n*seq)}, Y: make([]int32, n)}
+	for i := range d.X.Data {
+		d.X.Data[i] = int32(rng.IntN(vocab))
+	}
+	for i := range d.Y {
+		d.Y[i] = int32(rng.IntN(2))
+	}
+	return d
+}
+
+// BenchmarkTrainStep is one optimizer step (forward, BPTT, Adam) of the
+// study's architectures at batch 128, sequence 100.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, run := range []string{"deep_lstm", "bilstm", "deep_bilstm"} {
+		b.Run(run, func(b *testing.B) {
+			cfg, err := configs.Load(run)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := model.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := newRunner(m, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opt, err := NewOptimizer(cfg.Train.Optimizer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const batch = 128
+			d := randomData(batch, cfg.Data.MaxLen, cfg.Data.NumWords, 1)
+			idx := make([]int, batch)
+			for i := range idx {
+				idx[i] = i
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := r.batch(d, idx, true); err != nil {
+					b.Fatal(err)
+				}
+				n, _ := r.net(batch, cfg.Data.MaxLen, true)
+				if err := opt.Step(G.NodesToValueGrads(n.params)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "reviews/s")
+			b.ReportMetric(17500/(float64(b.N*batch)/b.Elapsed().Seconds()), "s/epoch-train")
+		})
+	}
+}
+
+// BenchmarkEvaluate is inference over 1,024 rows of the deep BiLSTM.
+func BenchmarkEvaluate(b *testing.B) {
+	cfg, err := configs.Load("deep_bilstm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := model.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := randomData(1024, cfg.Data.MaxLen, cfg.Data.NumWords, 2)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Evaluate(context.Background(), m, d, 128); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*d.Len())/b.Elapsed().Seconds(), "reviews/s")
+}

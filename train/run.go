@@ -1,0 +1,169 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/model"
+)
+
+// File names inside a run folder.
+const (
+	CheckpointFile = "checkpoint.ckpt"
+	HistoryFile    = "history.json"
+	MetricsFile    = "metrics.json"
+)
+
+// LoadIMDB loads the train and test splits of cfg.Data from the data folder
+// dir as the study did: keras.datasets.imdb.load_data(num_words, seed) with
+// no length filter, then pad_sequences(maxlen, padding, truncating).
+// cfg.Data.Limit > 0 keeps the first Limit rows of each split.
+func LoadIMDB(dir string, cfg *configs.Config) (trainD, testD Data, err error) {
+	dc := cfg.Data
+	o := dataset.DefaultLoadOptions()
+	o.NumWords, o.SkipTop, o.Seed, o.IndexFrom = dc.NumWords, dc.SkipTop, dc.Seed, dc.IndexFrom
+	tr, te, err := dataset.LoadData(dir, o)
+	if err != nil {
+		return Data{}, Data{}, err
+	}
+	pad := func(s *dataset.Split) (Data, error) {
+		x, y := s.X, s.Y
+		if dc.Limit > 0 && dc.Limit < len(y) {
+			x, y = x[:dc.Limit], y[:dc.Limit]
+		}
+		m, err := dataset.PadSequences(x, dc.MaxLen, dc.Padding, dc.Truncating, 0)
+		if err != nil {
+			return Data{}, err
+		}
+		return Data{X: m, Y: y}, nil
+	}
+	if trainD, err = pad(tr); err != nil {
+		return Data{}, Data{}, err
+	}
+	if testD, err = pad(te); err != nil {
+		return Data{}, Data{}, err
+	}
+	return trainD, testD, nil
+}
+
+// Metrics is the content of metrics.json: a model's loss and accuracy on n
+// rows of a split.
+type Metrics struct {
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	Split    string  `json:"split"`
+	N        int     `json:"n"`
+}
+
+// WriteMetrics writes m as JSON to path atomically (temp file + rename).
+func WriteMetrics(path string, m Metrics) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, append(b, '\n'))
+}
+
+// ReadMetrics reads a metrics.json.
+func ReadMetrics(path string) (Metrics, error) {
+	var m Metrics
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("train: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func writeAtomic(path string, b []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// RunOptions control Run.
+type RunOptions struct {
+	DataDir  string // IMDB data folder
+	OutDir   string // run folder: checkpoint, history and metrics
+	Resume   bool   // continue from OutDir's checkpoint
+	Epochs   int    // 0 = cfg.Train.Epochs
+	Progress io.Writer
+	Live     bool
+}
+
+// Result is what Run produced.
+type Result struct {
+	Model   *model.Model
+	History *model.History
+	Test    Metrics
+}
+
+// Run is one complete training run of cfg: load IMDB, build the model,
+// Fit with a checkpoint and history in o.OutDir, evaluate on the test split
+// and write metrics.json there.
+func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error) {
+	if cfg == nil {
+		return nil, errors.New("train: no configuration")
+	}
+	if o.OutDir == "" {
+		return nil, errors.New("train: no output folder")
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	trainD, testD, err := LoadIMDB(o.DataDir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h, err := Fit(ctx, m, trainD, FitOptions{
+		Epochs:     o.Epochs,
+		Checkpoint: filepath.Join(o.OutDir, CheckpointFile),
+		History:    filepath.Join(o.OutDir, HistoryFile),
+		Resume:     o.Resume,
+		Progress:   o.Progress,
+		Live:       o.Live,
+	})
+	if err != nil {
+		return &Result{Model: m, History: h}, err
+	}
+	loss, acc, err := Evaluate(ctx, m, testD, cfg.Train.BatchSize)
+	if err != nil {
+		return &Result{Model: m, History: h}, err
+	}
+	met := Metrics{Loss: loss, Accuracy: acc, Split: "test", N: testD.Len()}
+	if err := WriteMetrics(filepath.Join(o.OutDir, MetricsFile), met); err != nil {
+		return nil, err
+	}
+	return &Result{Model: m, History: h, Test: met}, nil
+}
