@@ -38,7 +38,7 @@ func randSlice[T float32 | float64](rng *rand.Rand, n int, scale float64) []T {
 }
 
 // rnnCaseModel builds the single-node model of c and its graph inputs.
-func rnnCaseModel[T float32 | float64](t *testing.T, c rnnCase) (*onnx.ModelProto, []*Tensor) {
+func rnnCaseModel[T float32 | float64](t testing.TB, c rnnCase) (*onnx.ModelProto, []*Tensor) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(len(c.name)), 7))
 	gates := map[string]int{"LSTM": 4, "GRU": 3, "RNN": 1}[c.op]
