@@ -147,17 +147,17 @@ func TensorData(t *TensorProto) (any, error) {
 	}
 	switch dt {
 	case TensorProto_FLOAT:
-		return append([]float32(nil), t.GetFloatData()...), nil
+		return clone(t.GetFloatData()), nil
 	case TensorProto_DOUBLE:
-		return append([]float64(nil), t.GetDoubleData()...), nil
+		return clone(t.GetDoubleData()), nil
 	case TensorProto_INT64:
-		return append([]int64(nil), t.GetInt64Data()...), nil
+		return clone(t.GetInt64Data()), nil
 	case TensorProto_UINT32:
 		return convert[uint64, uint32](t.GetUint64Data()), nil
 	case TensorProto_UINT64:
-		return append([]uint64(nil), t.GetUint64Data()...), nil
+		return clone(t.GetUint64Data()), nil
 	case TensorProto_INT32:
-		return append([]int32(nil), t.GetInt32Data()...), nil
+		return clone(t.GetInt32Data()), nil
 	case TensorProto_INT8:
 		return convert[int32, int8](t.GetInt32Data()), nil
 	case TensorProto_INT16:
@@ -179,6 +179,12 @@ func TensorData(t *TensorProto) (any, error) {
 		return out, nil
 	}
 	return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
+}
+
+func clone[T any](s []T) []T {
+	out := make([]T, len(s))
+	copy(out, s)
+	return out
 }
 
 func convert[S, D int32 | uint64 | int8 | int16 | uint8 | uint16 | uint32 | Float16 | BFloat16](src []S) []D {
