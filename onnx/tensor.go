@@ -279,7 +279,7 @@ func decodeRaw(dt TensorProto_DataType, raw []byte, n int) any {
 		}
 		return out
 	case TensorProto_UINT8:
-		return append([]uint8(nil), raw[:n]...)
+		return clone(raw[:n])
 	case TensorProto_BOOL:
 		out := make([]bool, n)
 		for i := range out {
