@@ -1,0 +1,116 @@
+package serve
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/infer"
+)
+
+// ScorerModel serves an infer.Scorer: the production Model.
+type ScorerModel struct {
+	sc   *infer.Scorer
+	info ModelInfo
+}
+
+// Score implements Model.
+func (m *ScorerModel) Score(ctx context.Context, texts []string) ([]float32, error) {
+	return m.sc.Score(ctx, texts)
+}
+
+// ScoreIDs implements Model.
+func (m *ScorerModel) ScoreIDs(ctx context.Context, ids [][]int32) ([]float32, error) {
+	return m.sc.ScoreIDs(ctx, ids)
+}
+
+// Info implements Model.
+func (m *ScorerModel) Info() ModelInfo { return m.info }
+
+// Scorer is the underlying infer.Scorer (benchmarks call it directly).
+func (m *ScorerModel) Scorer() *infer.Scorer { return m.sc }
+
+// NewScorerModel prepares the ONNX model b (the bytes of the file at path,
+// which names the model and is reported by /v1/model) for scoring with
+// word index wi and scorer options opts (zero fields: the model's
+// metadata, then the study's defaults; see infer.ScorerOptions).
+//
+// Errors: those of infer.LoadBytes (not ONNX, unsupported operators, …)
+// and infer.NewScorer (not a [batch, seq] → score classifier).
+func NewScorerModel(path string, b []byte, wi dataset.WordIndex, opts infer.ScorerOptions) (*ScorerModel, error) {
+	sess, err := infer.LoadBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sc, err := infer.NewScorer(sess, wi, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(b)
+	md := sess.Metadata()
+	o := sc.Options()
+	info := ModelInfo{
+		Name:            strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)),
+		SHA256:          hex.EncodeToString(sum[:]),
+		Path:            path,
+		Producer:        md.ProducerName,
+		ProducerVersion: md.ProducerVersion,
+		Opsets:          map[string]int64{},
+		Metadata:        md.Props,
+		Inputs:          tensorInfos(sess.Inputs()),
+		Outputs:         tensorInfos(sess.Outputs()),
+		MaxLen:          o.MaxLen,
+		NumWords:        o.NumWords,
+	}
+	if md.ModelVersion != 0 {
+		info.Version = strconv.FormatInt(md.ModelVersion, 10)
+	}
+	for d, v := range md.Opsets {
+		if d == "" {
+			d = "ai.onnx"
+		}
+		info.Opsets[d] = v
+	}
+	if len(info.Metadata) == 0 {
+		info.Metadata = nil
+	}
+	return &ScorerModel{sc: sc, info: info}, nil
+}
+
+func tensorInfos(vs []infer.ValueInfo) []TensorInfo {
+	out := make([]TensorInfo, len(vs))
+	for i, v := range vs {
+		ti := TensorInfo{Name: v.Name, DType: v.DType.String()}
+		if v.Dims != nil {
+			ti.Shape = make([]any, len(v.Dims))
+			for k, d := range v.Dims {
+				if d.Value >= 0 {
+					ti.Shape[k] = d.Value
+				} else {
+					ti.Shape[k] = d.String()
+				}
+			}
+		}
+		out[i] = ti
+	}
+	return out
+}
+
+// FileLoader is the Loader of birnn serve: every call reads the model file
+// at path afresh (so a reload picks up a replaced file) and builds a
+// ScorerModel over it with wi and opts.
+func FileLoader(path string, wi dataset.WordIndex, opts infer.ScorerOptions) Loader {
+	return func(ctx context.Context) (Model, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return NewScorerModel(path, b, wi, opts)
+	}
+}

@@ -1,0 +1,192 @@
+package serve_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/serve"
+	"github.com/birnn/birnn/serve/servetest"
+)
+
+// tinyServer serves servetest.Tiny(seed) through the real engine.
+func tinyServer(t *testing.T, seed uint64, edit func(*serve.Config)) (*serve.Server, *servetest.Params, string) {
+	t.Helper()
+	p := servetest.Tiny(seed)
+	dir := t.TempDir()
+	model, wiPath, err := p.Write(dir, "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wi, err := dataset.LoadWordIndex(wiPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := serve.DefaultConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := serve.New(cfg, serve.FileLoader(model, wi, infer.ScorerOptions{BatchSize: cfg.MaxBatch}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Drain)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, p, model
+}
+
+// randomRows draws n id rows of 0–12 ids below vocab+10 (some past the
+// vocabulary, some longer than MaxLen), each starting with 1.
+func randomRows(rng *rand.Rand, n, vocab int) [][]int32 {
+	rows := make([][]int32, n)
+	for i := range rows {
+		row := []int32{1}
+		for range rng.IntN(13) {
+			row = append(row, int32(3+rng.IntN(vocab+7)))
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+func TestServeTinyModelMatchesReference(t *testing.T) {
+	s, p, model := tinyServer(t, 7, func(c *serve.Config) { c.MaxBatch = 5 })
+	rng := rand.New(rand.NewPCG(1, 2))
+	rows := randomRows(rng, 23, p.Vocab)
+	body, _ := json.Marshal(serve.IDsRequest{IDs: rows})
+	req := httptest.NewRequest("POST", "/v1/score/ids", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	var got serve.ScoreResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	for i, r := range rows {
+		want, err := p.Reference(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(float64(got.Scores[i])-want) > 1e-5 {
+			t.Errorf("row %d %v: served %v, reference %v", i, r, got.Scores[i], want)
+		}
+	}
+	b, _ := os.ReadFile(model)
+	if !strings.HasPrefix(got.Model, "tiny@") || len(got.Model) != len("tiny@")+64 {
+		t.Errorf("model %q, want tiny@<sha256 of %d bytes>", got.Model, len(b))
+	}
+
+	texts := []string{
+		servetest.Word(1) + " " + servetest.Word(5) + " unknownword " + servetest.Word(30),
+		"",
+		strings.Repeat(servetest.Word(2)+" "+servetest.Word(3)+" ", 9),
+		servetest.Word(p.Vocab) + " " + servetest.Word(12), // the first is out of vocabulary (id 2)
+	}
+	body, _ = json.Marshal(serve.ScoreRequest{Reviews: texts})
+	req = httptest.NewRequest("POST", "/v1/score", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	for i, text := range texts {
+		want, _ := p.Reference(p.EncodeText(text))
+		if math.Abs(float64(got.Scores[i])-want) > 1e-5 {
+			t.Errorf("text %d: served %v, reference %v", i, got.Scores[i], want)
+		}
+		label := "negative"
+		if want >= 0.5 {
+			label = "positive"
+		}
+		if got.Labels[i] != label {
+			t.Errorf("text %d: label %q for reference %v", i, got.Labels[i], want)
+		}
+	}
+
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/model", nil))
+	var mr serve.ModelResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &mr); err != nil {
+		t.Fatal(err)
+	}
+	if mr.Producer != "birnn" || mr.Opsets["ai.onnx"] != 15 || mr.MaxLen != 8 || mr.NumWords != 40 || mr.Version != "1" ||
+		len(mr.Inputs) != 1 || mr.Inputs[0].Name != "embedding_input" || mr.Inputs[0].DType != "FLOAT" ||
+		len(mr.Inputs[0].Shape) != 2 || mr.Inputs[0].Shape[0] != "unk__batch" || mr.Inputs[0].Shape[1] != 8.0 ||
+		mr.Metadata["birnn.maxlen"] != "8" || mr.Path != model {
+		t.Errorf("/v1/model: %+v", mr)
+	}
+}
+
+func TestFileLoaderErrors(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.onnx")
+	if err := os.WriteFile(junk, []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := serve.FileLoader(junk, nil, infer.ScorerOptions{})(context.Background()); err == nil || !strings.Contains(err.Error(), "junk.onnx") {
+		t.Errorf("junk file: %v, want an error naming the file", err)
+	}
+	_, err := serve.FileLoader(filepath.Join(dir, "missing.onnx"), nil, infer.ScorerOptions{})(context.Background())
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestReloadReplacedFile swaps the file under a running server and checks
+// the reload serves the new weights, and that a corrupt file is refused.
+func TestReloadReplacedFile(t *testing.T) {
+	s, _, model := tinyServer(t, 7, func(c *serve.Config) { c.AdminToken = "tok" })
+	p2 := servetest.Tiny(8)
+	m2, err := p2.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := modelID(t, s.Handler())
+	if err := os.WriteFile(model, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var re *serve.ReloadError
+	if _, err := s.Reload(context.Background()); !errors.As(err, &re) {
+		t.Fatalf("reload of a corrupt file: %v, want a ReloadError", err)
+	}
+	if id := modelID(t, s.Handler()); id != before {
+		t.Errorf("after a failed reload serving %s, want %s", id, before)
+	}
+	if err := writeModel(model, m2); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Reload(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.ID() == before || modelID(t, s.Handler()) != info.ID() {
+		t.Errorf("reload did not swap: before %s, after %s", before, info.ID())
+	}
+}
+
+func modelID(t *testing.T, h http.Handler) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/model", nil))
+	var mr serve.ModelResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &mr); err != nil {
+		t.Fatal(err)
+	}
+	return mr.Model
+}
+
+func writeModel(path string, m *onnx.ModelProto) error { return onnx.WriteModel(path, m) }
