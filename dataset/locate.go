@@ -46,10 +46,10 @@ func Locate(dir string) (Files, error) {
 	}
 	var missing []string
 	if f.Reviews == "" {
-		missing = append(missing, fmt.Sprintf("the reviews (%s, %s or %s/)", LabeledArchiveName, ArchiveName, FolderName))
+		missing = append(missing, fmt.Sprintf("reviews (%s, %s or %s/)", LabeledArchiveName, ArchiveName, FolderName))
 	}
 	if f.WordIndex == "" {
-		missing = append(missing, "the word index ("+WordIndexName+")")
+		missing = append(missing, "word index ("+WordIndexName+")")
 	}
 	if len(missing) > 0 {
 		return f, fmt.Errorf("%w: no %s in %s or %s; fetch them with `birnn data fetch` (or `--from DIR`) or point BIRNN_DATA at a folder holding them",
