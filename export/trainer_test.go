@@ -1,0 +1,83 @@
+package export_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/train"
+)
+
+// trainerProbs recovers the trainer's forward pass row by row from
+// train.Evaluate: one row with label y has loss −log p_y (binary
+// cross-entropy for a sigmoid head, categorical for softmax), so
+// p_y = exp(−loss). Labels 1 give p(positive) (the sigmoid output or the
+// softmax's second column).
+func trainerProbs(t *testing.T, m *model.Model, ids []int32, batch, seq int) []float64 {
+	t.Helper()
+	out := make([]float64, batch)
+	for b := range batch {
+		d := train.Data{X: dataset.Matrix{Rows: 1, Cols: seq, Data: ids[b*seq : (b+1)*seq]}, Y: []int32{1}}
+		loss, _, err := train.Evaluate(context.Background(), m, d, 1)
+		if err != nil {
+			t.Fatalf("train.Evaluate: %v", err)
+		}
+		out[b] = math.Exp(-loss)
+	}
+	return out
+}
+
+// TestTrainerForwardMatchesInfer compares the trainer's forward pass
+// (through train.Evaluate) with birnn's engine on the export (≤ 1e-6) and
+// with ONNX Runtime (≤ 1e-5), on the study architectures and a softmax head.
+func TestTrainerForwardMatchesInfer(t *testing.T) {
+	for i, a := range architectures(t) {
+		switch a.name {
+		case "deep_lstm", "bilstm", "deep_bilstm", "bi_ave_seq", "bilstm_softmax", "mixed_softmax":
+		default:
+			continue
+		}
+		t.Run(a.name, func(t *testing.T) {
+			m := randomModel(t, a.cfg, uint64(i+1))
+			units := m.Layers()[len(m.Layers())-1].Units
+			mp, err := export.Model(m, export.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := infer.LoadModel(mp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := marshal(t, m, export.Options{})
+			rng := rand.New(rand.NewPCG(uint64(i), 17))
+			for _, bs := range [][2]int{{3, 1}, {4, 23}, {3, 100}} {
+				batch, seq := bs[0], bs[1]
+				ids := randomIDs(rng, batch, seq, a.cfg.Data.NumWords)
+				want := trainerProbs(t, m, ids, batch, seq)
+				out, err := s.Run(context.Background(), map[string]*infer.Tensor{export.InputName: infer.NewInt32([]int{batch, seq}, ids)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				eng := out[export.OutputName].Float32s()
+				ort := ortRun(t, b, ids, batch, seq, false)
+				var dInfer, dORT float64
+				for r := range batch {
+					p := units - 1 // p(positive): the only or the second column
+					dInfer = math.Max(dInfer, math.Abs(float64(eng[r*units+p])-want[r]))
+					dORT = math.Max(dORT, math.Abs(float64(ort[r*units+p])-want[r]))
+				}
+				if dInfer > 1e-6 {
+					t.Errorf("batch %d seq %d: max |infer − trainer| = %.3g > 1e-6", batch, seq, dInfer)
+				}
+				if dORT > 1e-5 {
+					t.Errorf("batch %d seq %d: max |ORT − trainer| = %.3g > 1e-5", batch, seq, dORT)
+				}
+			}
+		})
+	}
+}
