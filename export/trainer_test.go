@@ -34,7 +34,8 @@ func trainerProbs(t *testing.T, m *model.Model, ids []int32, batch, seq int) []f
 
 // TestTrainerForwardMatchesInfer compares the trainer's forward pass
 // (through train.Evaluate) with birnn's engine on the export (≤ 1e-6) and
-// with ONNX Runtime (≤ 1e-5), on the study architectures and a softmax head.
+// with ONNX Runtime (≤ 1e-5), on the study architectures and softmax heads;
+// the trainer must give exactly the same values on the imported export.
 func TestTrainerForwardMatchesInfer(t *testing.T) {
 	for i, a := range architectures(t) {
 		switch a.name {
@@ -54,11 +55,20 @@ func TestTrainerForwardMatchesInfer(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := marshal(t, m, export.Options{})
+			m2, err := export.Import(decode(t, b))
+			if err != nil {
+				t.Fatalf("import: %v", err)
+			}
 			rng := rand.New(rand.NewPCG(uint64(i), 17))
 			for _, bs := range [][2]int{{3, 1}, {4, 23}, {3, 100}} {
 				batch, seq := bs[0], bs[1]
 				ids := randomIDs(rng, batch, seq, a.cfg.Data.NumWords)
 				want := trainerProbs(t, m, ids, batch, seq)
+				for r, p := range trainerProbs(t, m2, ids, batch, seq) {
+					if p != want[r] {
+						t.Errorf("row %d: the trainer gives %v on the imported model, %v on the original", r, p, want[r])
+					}
+				}
 				out, err := s.Run(context.Background(), map[string]*infer.Tensor{export.InputName: infer.NewInt32([]int{batch, seq}, ids)})
 				if err != nil {
 					t.Fatal(err)
