@@ -107,8 +107,10 @@ func (o *Optimizer) slot(kind, name string, n int, init float32) []float32 {
 type named interface{ Name() string }
 
 // Step applies one update to every weight from its gradient (Keras
-// apply_gradients). Weights are updated in the order given; the state is
-// keyed by node name, so graphs of different batch shapes share it.
+// apply_gradients) and then zeroes the gradient, as gorgonia's solvers do
+// (its tape machine accumulates gradients across runs). Weights are updated
+// in the order given; the state is keyed by node name, so graphs of
+// different batch shapes share it.
 func (o *Optimizer) Step(params []G.ValueGrad) error {
 	o.iters++
 	t := float64(o.iters)
@@ -139,6 +141,11 @@ func (o *Optimizer) Step(params []G.ValueGrad) error {
 			update(o, name, w, g)
 		default:
 			return fmt.Errorf("train: optimizer: %s: unsupported weight type %T", name, w)
+		}
+		// gorgonia adds each run's gradient into the weight's dual value;
+		// like its own solvers, clear it once applied.
+		if z, ok := gv.(interface{ Zero() }); ok {
+			z.Zero()
 		}
 	}
 	return nil
