@@ -327,3 +327,32 @@ func TestLoadCorruptBytesNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+// Each intermediate is released by the step that reads it last; inputs of
+// the graph stay with the caller and initializers are never released.
+func TestIntermediatesFreedAfterLastUse(t *testing.T) {
+	s, err := LoadModel(mlpModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	freed := map[string][]int{}
+	for _, st := range s.steps {
+		freed[st.name] = st.free
+	}
+	slotOf := func(step string, out int) int {
+		for _, st := range s.steps {
+			if st.name == step {
+				return st.out[out]
+			}
+		}
+		t.Fatalf("no step %s", step)
+		return -1
+	}
+	h, z := slotOf("mm", 0), slotOf("bias", 0)
+	if fmt.Sprint(freed["bias"]) != fmt.Sprint([]int{h}) || fmt.Sprint(freed["act"]) != fmt.Sprint([]int{z}) {
+		t.Errorf("free lists %v; want bias to free h (slot %d), act to free z (slot %d)", freed, h, z)
+	}
+	if len(freed["mm"]) != 1 || freed["mm"][0] != s.inSlot[0] {
+		t.Errorf("mm frees %v, want the input slot %d (the caller keeps its tensor)", freed["mm"], s.inSlot[0])
+	}
+}
