@@ -254,7 +254,8 @@ type denseFound struct {
 	in, units  int
 	W, B       []float32 // W [in, units], B [units]
 	activation string
-	out        string // the value the layer produces
+	out        string            // the value the layer produces
+	nodes      []*onnx.NodeProto // the nodes of the layer
 }
 
 // Import reads a graph that computes embedding → LSTM stack → Dense stack —
@@ -367,10 +368,14 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 	if len(outs) == 0 || !gr.ancestors(outs[0].GetName())[denses[len(denses)-1].out] {
 		return nil, unmapped(denseNodes[len(denseNodes)-1], "the graph output is not this layer's result")
 	}
-	for _, n := range gr.g.GetNode() {
-		if n.GetOpType() == "Softmax" || n.GetOpType() == "Flatten" {
-			// Only as a head activation or reshaping, never inside the chain.
-			continue
+	// Every node computing on the data path must be part of a layer.
+	mapped := map[*onnx.NodeProto]bool{embNode: true}
+	for _, n := range lstmNodes {
+		mapped[n] = true
+	}
+	for _, d := range denses {
+		for _, n := range d.nodes {
+			mapped[n] = true
 		}
 	}
 
@@ -396,7 +401,7 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 			case 2 * l.h:
 				cl.MergeMode, out = model.MergeConcat, 2*l.h
 			case l.h:
-				mm, err := gr.mergeMode(l.node, input(nextNode, 0))
+				mm, err := gr.mergeMode(l.node, input(nextNode, 0), mapped)
 				if err != nil {
 					return nil, err
 				}
@@ -411,11 +416,15 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 		layers = append(layers, cl)
 		in = out
 	}
-	for i, d := range denses {
+	for _, n := range gr.dataPath(embNode.GetOutput(), outs[0].GetName()) {
+		if !mapped[n] && !plumbing[n.GetOpType()] {
+			return nil, unmapped(n, "computes on the data path but belongs to no birnn layer")
+		}
+	}
+	for _, d := range denses {
 		if d.in != in {
 			return nil, unmapped(d.node, "reads %d values, the layer before gives %d", d.in, in)
 		}
-		_ = i
 		layers = append(layers, configs.Layer{Type: "dense", Units: d.units, Activation: d.activation})
 		in = d.units
 	}
@@ -513,7 +522,7 @@ func (gr *graph) lstm(n *onnx.NodeProto) (*lstmFound, error) {
 // dense maps MatMul (+ Add) or Gemm, then an optional activation.
 func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 	W, ws, _ := gr.floats(input(n, 1))
-	d := &denseFound{node: n, activation: "linear"}
+	d := &denseFound{node: n, activation: "linear", nodes: []*onnx.NodeProto{n}}
 	out := n.GetOutput()[0]
 	var bias []float32
 	if n.GetOpType() == "Gemm" {
@@ -565,6 +574,7 @@ func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 				return nil, unmapped(add, "the Dense bias is not a constant of %d values", d.units)
 			}
 			bias, out = b, add.GetOutput()[0]
+			d.nodes = append(d.nodes, add)
 		}
 	}
 	if bias == nil {
@@ -590,6 +600,7 @@ func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 		}
 		if act != "" {
 			d.activation, out = act, c.GetOutput()[0]
+			d.nodes = append(d.nodes, c)
 		}
 		break
 	}
@@ -598,26 +609,52 @@ func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 }
 
 // mergeMode tells sum, mul and ave apart by the operators between a
-// bidirectional LSTM and the value the next layer reads.
-func (gr *graph) mergeMode(lstm *onnx.NodeProto, next string) (string, error) {
-	var add, mul bool
+// bidirectional LSTM and the value the next layer reads: Add (sum), a Mul
+// of two computed values (mul), Add then a Mul by 0.5 or a Div by 2 (ave).
+// The nodes it accounts for are added to merged.
+func (gr *graph) mergeMode(lstm *onnx.NodeProto, next string, merged map[*onnx.NodeProto]bool) (string, error) {
+	var add, mul, half bool
 	for _, n := range gr.dataPath(lstm.GetOutput(), next) {
 		switch n.GetOpType() {
 		case "Add":
+			if gr.constant(input(n, 0)) != nil || gr.constant(input(n, 1)) != nil {
+				return "", unmapped(n, "adds a constant between the directions of %q and the next layer", lstm.GetName())
+			}
 			add = true
 		case "Mul", "Div":
-			mul = true
+			c, _, isConst := gr.floats(input(n, 1))
+			if !isConst && n.GetOpType() == "Mul" {
+				c, _, isConst = gr.floats(input(n, 0))
+			}
+			switch {
+			case !isConst && n.GetOpType() == "Mul":
+				mul = true
+			case isConst && len(c) == 1 && ((n.GetOpType() == "Mul" && c[0] == 0.5) || (n.GetOpType() == "Div" && c[0] == 2)):
+				half = true
+			default:
+				return "", unmapped(n, "scales the output of %q in a way no Keras merge mode does", lstm.GetName())
+			}
+		default:
+			continue
 		}
+		merged[n] = true
 	}
 	switch {
-	case add && mul:
+	case add && half && !mul:
 		return model.MergeAve, nil
-	case add:
+	case add && !half && !mul:
 		return model.MergeSum, nil
-	case mul:
+	case mul && !add && !half:
 		return model.MergeMul, nil
 	}
-	return "", unmapped(lstm, "its two directions reach the next layer with H values each but neither Add nor Mul merges them")
+	return "", unmapped(lstm, "its two directions reach the next layer with H values each but no Keras merge (Add, Mul, or Add then halving) combines them")
+}
+
+// plumbing are operators that move or reshape values without computing on
+// them; they may sit anywhere on the data path.
+var plumbing = map[string]bool{
+	"Cast": true, "Transpose": true, "Slice": true, "Concat": true, "Unsqueeze": true, "Squeeze": true,
+	"Identity": true, "Reshape": true, "Flatten": true, "Expand": true, "Gather": true,
 }
 
 // importConfig is birnn.config when the metadata has it, else a

@@ -269,6 +269,19 @@ func TestImportErrors(t *testing.T) {
 		{"unknown_domain", func(mp *onnx.ModelProto) {
 			find(mp, "Transpose").Domain = proto.String("com.microsoft")
 		}, []string{`"embedding/Transpose" (Transpose)`, "com.microsoft"}},
+		{"relu_in_chain", func(mp *onnx.ModelProto) {
+			mm := find(mp, "MatMul")
+			relu := onnx.MakeNode("extra_relu", "Relu", []string{mm.Input[0]}, []string{"extra_relu/out"})
+			mm.Input[0] = "extra_relu/out"
+			var nodes []*onnx.NodeProto
+			for _, n := range mp.Graph.Node {
+				if n == mm {
+					nodes = append(nodes, relu)
+				}
+				nodes = append(nodes, n)
+			}
+			mp.Graph.Node = nodes
+		}, []string{`"extra_relu" (Relu)`, "no birnn layer"}},
 		{"config_disagrees", func(mp *onnx.ModelProto) {
 			for _, kv := range mp.MetadataProps {
 				if kv.GetKey() == export.MetaConfig {
@@ -294,6 +307,34 @@ func TestImportErrors(t *testing.T) {
 				t.Errorf("error %v does not wrap ErrUnmapped", err)
 			}
 		})
+	}
+}
+
+// TestImportMergeScale checks that a sum merge scaled by anything but ½
+// is refused rather than read as ave.
+func TestImportMergeScale(t *testing.T) {
+	var a arch
+	for _, x := range architectures(t) {
+		if x.name == "bi_ave_seq" {
+			a = x
+		}
+	}
+	mp, err := export.Model(randomModel(t, a.cfg, 1), export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.MetadataProps = nil
+	if _, err := export.Import(mp); err != nil {
+		t.Fatalf("ave: %v", err)
+	}
+	for _, tp := range mp.Graph.Initializer {
+		if tp.GetName() == "const/half" {
+			tp.RawData = onnx.EncodeRaw([]float32{0.25})
+		}
+	}
+	_, err = export.Import(mp)
+	if err == nil || !strings.Contains(err.Error(), `"lstm_0/merge/Mul" (Mul)`) {
+		t.Fatalf("merge scaled by 0.25: error %v, want one naming lstm_0/merge/Mul", err)
 	}
 }
 
