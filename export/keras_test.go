@@ -1,7 +1,9 @@
 package export_test
 
 import (
+	"context"
 	"encoding/json"
+	"math"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/onnx"
+	"google.golang.org/protobuf/proto"
 )
 
 // kerasUnmappable are the Keras exports in testdata/keras that hold layers
@@ -32,9 +36,10 @@ type kerasPredictions struct {
 }
 
 // TestImportKeras imports every Keras/tf2onnx export in testdata/keras and
-// checks the imported model's forward pass against Keras's own predictions
-// (≤ 1e-5), or, for the layers birnn does not have, an error naming the
-// node.
+// checks the imported model against Keras's own predictions (≤ 1e-5): the
+// float64 reference forward pass, the Go trainer's forward pass, and
+// birnn's engine and ONNX Runtime on the model's birnn re-export. For the
+// layers birnn does not have, the import must fail naming the node.
 func TestImportKeras(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join("..", "testdata", "keras", "*", "model.onnx"))
 	if len(dirs) == 0 {
@@ -94,7 +99,44 @@ func TestImportKeras(t *testing.T) {
 				f = append(f, float32(v))
 			}
 			if d := maxAbsDiff(f, want); d > 1e-5 {
-				t.Errorf("max |imported − Keras| = %.3g > 1e-5 over %d rows", d, n)
+				t.Errorf("max |imported (reference forward) − Keras| = %.3g > 1e-5 over %d rows", d, n)
+			}
+
+			// The Go trainer's forward pass on the imported model, and
+			// birnn's engine and ONNX Runtime on its re-export (trained
+			// weights), against Keras.
+			units := len(p.Outputs[0])
+			nt := min(n, 32)
+			tp := trainerProbs(t, m, ids[:nt*seq], nt, seq)
+			var dTrain float64
+			for r := range nt {
+				dTrain = math.Max(dTrain, math.Abs(tp[r]-p.Outputs[r][units-1]))
+			}
+			t.Logf("max |reference − Keras| %.2g over %d rows, |trainer − Keras| %.2g over %d rows", maxAbsDiff(f, want), n, dTrain, nt)
+			if dTrain > 1e-5 {
+				t.Errorf("max |trainer on the import − Keras| = %.3g > 1e-5 over %d rows", dTrain, nt)
+			}
+			mp2, err := export.Model(m, export.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := infer.LoadModel(mp2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Run(context.Background(), map[string]*infer.Tensor{export.InputName: infer.NewInt32([]int{n, seq}, ids)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(res[export.OutputName].Float32s(), want); d > 1e-5 {
+				t.Errorf("max |infer on the re-export − Keras| = %.3g > 1e-5 over %d rows", d, n)
+			}
+			b2, err := proto.Marshal(mp2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(ortRun(t, b2, ids, n, seq, false), want); d > 1e-5 {
+				t.Errorf("max |ORT on the re-export − Keras| = %.3g > 1e-5 over %d rows", d, n)
 			}
 		})
 	}
