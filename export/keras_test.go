@@ -3,8 +3,8 @@ package export_test
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
