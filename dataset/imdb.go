@@ -99,9 +99,18 @@ func FromReviews(trainRev, testRev []Review, o LoadOptions) (train, test *Split,
 	build := func(rs []Review) *Split {
 		perm := rng.Perm(len(rs))
 		s := &Split{X: make([][]int32, 0, len(rs)), Y: make([]int32, 0, len(rs)), Files: make([]string, 0, len(rs))}
+		// One backing array for all rows instead of an allocation each.
+		total := 0
+		for _, r := range rs {
+			total += len(r.Ranks) + 1
+		}
+		arena := make([]int32, 0, total)
 		for _, i := range perm {
-			x := withStart(rs[i].Ranks, o.StartChar, o.IndexFrom)
+			off := len(arena)
+			arena = appendWithStart(arena, rs[i].Ranks, o.StartChar, o.IndexFrom)
+			x := arena[off:len(arena):len(arena)]
 			if o.MaxLen > 0 && len(x) >= o.MaxLen {
+				arena = arena[:off]
 				continue
 			}
 			s.X = append(s.X, x)

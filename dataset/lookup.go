@@ -9,40 +9,57 @@ import (
 // rank, built from a WordIndex for the hot tokenizing loop. Words of up to
 // 8 bytes (most words) are compared as one uint64 held in the slot, so a
 // lookup touches one cache line; longer words are compared against a flat
-// byte arena. It is several times faster than a map[string]int lookup,
-// whose keys are scattered on the heap.
+// byte arena. Slots are 16 bytes and the table is kept at most half full:
+// 4 MiB for Keras's 88,584 words. It is several times faster than a
+// map[string]int lookup, whose keys are scattered on the heap.
 type wordTable struct {
 	slots []wordSlot
 	mask  uint64
 	shift uint // 64 − log2(len(slots)): slots are indexed by the hash's top bits
 	long  []byte
+	// rare holds words the slot layout cannot describe (longer than
+	// maxSlotWord bytes, or past maxLongArena bytes of long words).
+	rare map[string]int32
 }
 
 type wordSlot struct {
 	key  uint64 // the word's first 8 bytes, little-endian, zero-padded
-	off  uint32 // for words longer than 8 bytes: start in long
-	n    uint32 // length in bytes; 0 marks an empty slot
+	meta uint32 // length | start in long << 12; 0 marks an empty slot
 	rank int32
 }
 
-const hashMul = 0x9E3779B97F4A7C15
+const (
+	hashMul      = 0x9E3779B97F4A7C15
+	maxSlotWord  = 1<<12 - 1
+	maxLongArena = 1 << 20
+)
 
 func newWordTable(wi WordIndex) *wordTable {
 	lg := bits.Len(uint(len(wi))*2 - 1)
 	size := 1 << lg
 	t := &wordTable{slots: make([]wordSlot, size), mask: uint64(size - 1), shift: uint(64 - lg)}
 	for w, r := range wi {
-		if len(w) == 0 || len(w) > 1<<20 {
+		b := []byte(w)
+		if len(b) == 0 {
 			continue // a word the tokenizer can never produce
 		}
-		b := []byte(w)
-		s := wordSlot{key: load8(b), n: uint32(len(b)), rank: int32(r)}
+		var off int
 		if len(b) > 8 {
-			s.off = uint32(len(t.long))
+			off = len(t.long)
+		}
+		if len(b) > maxSlotWord || off+len(b) > maxLongArena {
+			if t.rare == nil {
+				t.rare = map[string]int32{}
+			}
+			t.rare[w] = int32(r)
+			continue
+		}
+		if len(b) > 8 {
 			t.long = append(t.long, b...)
 		}
+		s := wordSlot{key: load8(b), meta: uint32(len(b)) | uint32(off)<<12, rank: int32(r)}
 		i := wordHash(b, s.key) >> t.shift
-		for t.slots[i].n != 0 {
+		for t.slots[i].meta != 0 {
 			i = (i + 1) & t.mask
 		}
 		t.slots[i] = s
@@ -84,6 +101,9 @@ var lenMask = func() (m [9]uint64) {
 // rank returns the rank of word b, or 0 when it is not in the table. When
 // b's capacity allows, its first 8 bytes are read in one load and masked.
 func (t *wordTable) rank(b []byte) int32 {
+	if len(b) > maxSlotWord {
+		return t.rare[string(b)]
+	}
 	var k uint64
 	if cap(b) >= 8 {
 		k = binary.LittleEndian.Uint64(b[:8]) & lenMask[min(len(b), 8)]
@@ -94,12 +114,22 @@ func (t *wordTable) rank(b []byte) int32 {
 	i := wordHash(b, k) >> t.shift
 	for {
 		s := &t.slots[i]
-		if s.n == 0 {
-			return 0
+		if s.meta == 0 {
+			break
 		}
-		if s.key == k && s.n == n && (n <= 8 || string(t.long[s.off:s.off+n]) == string(b)) {
-			return s.rank
+		if s.key == k && s.meta&maxSlotWord == n {
+			if n <= 8 {
+				return s.rank
+			}
+			off := s.meta >> 12
+			if string(t.long[off:off+n]) == string(b) {
+				return s.rank
+			}
 		}
 		i = (i + 1) & t.mask
 	}
+	if t.rare != nil {
+		return t.rare[string(b)]
+	}
+	return 0
 }

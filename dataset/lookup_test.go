@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,11 +29,26 @@ func TestWordTableMatchesMap(t *testing.T) {
 		b := []byte(w)
 		i := wordHash(b, load8(b)) >> wt.shift
 		n := 0
-		for wt.slots[i].rank != int32(r) || wt.slots[i].n != uint32(len(b)) {
+		for wt.slots[i].rank != int32(r) || wt.slots[i].meta&maxSlotWord != uint32(len(b)) {
 			i = (i + 1) & wt.mask
 			n++
 		}
 		maxProbe = max(maxProbe, n)
 	}
 	t.Logf("%d words, %d slots, longest probe %d", len(wi), len(wt.slots), maxProbe)
+}
+
+// Words the slot layout cannot hold go to the fallback map.
+func TestWordTableRareWords(t *testing.T) {
+	huge := strings.Repeat("x", maxSlotWord+5)
+	wi := WordIndex{"short": 1, "quitelongword": 2, huge: 3}
+	wt := newWordTable(wi)
+	for w, r := range wi {
+		if got := wt.rank([]byte(w)); int(got) != r {
+			t.Errorf("rank(len %d) = %d, want %d", len(w), got, r)
+		}
+	}
+	if got := wt.rank([]byte(huge + "y")); got != 0 {
+		t.Errorf("absent long word: %d", got)
+	}
 }

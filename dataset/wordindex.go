@@ -125,21 +125,21 @@ func (wi WordIndex) ranks(text string) []int32 {
 const maxInt = int(^uint(0) >> 1)
 
 // withStart builds [start] + (ranks + indexFrom) as load_data does; the
-// result never aliases ranks.
+// result never aliases ranks. A negative start adds no marker.
 func withStart(ranks []int32, start, indexFrom int) []int32 {
-	n := len(ranks)
-	off := 0
+	return appendWithStart(make([]int32, 0, len(ranks)+1), ranks, start, indexFrom)
+}
+
+// appendWithStart appends [start] + (ranks + indexFrom) to dst.
+func appendWithStart(dst, ranks []int32, start, indexFrom int) []int32 {
 	if start >= 0 {
-		off = 1
+		dst = append(dst, int32(start))
 	}
-	out := make([]int32, n+off)
-	if off == 1 {
-		out[0] = int32(start)
+	off := int32(indexFrom)
+	for _, r := range ranks {
+		dst = append(dst, r+off)
 	}
-	for i, r := range ranks {
-		out[i+off] = r + int32(indexFrom)
-	}
-	return out
+	return dst
 }
 
 // mapOOV applies `w if skip <= w < limit else oov` in place (or drops w
