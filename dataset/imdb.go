@@ -74,11 +74,13 @@ func LoadData(dir string, o LoadOptions) (train, test *Split, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	wi, err := LoadWordIndex(files.WordIndex)
-	if err != nil {
-		return nil, nil, err
-	}
-	tr, te, err := ReadReviews(files.Reviews, wi)
+	tr, te, err := readReviews(files.Reviews, func() (*wordTable, error) {
+		wi, err := LoadWordIndex(files.WordIndex)
+		if err != nil {
+			return nil, err
+		}
+		return newWordTable(wi), nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -37,6 +37,13 @@ func (r Review) Split() string {
 // order: pos before neg, file names sorted as strings. A split with no
 // reviews is ErrNotFound; an unreadable archive is ErrCorrupt.
 func ReadReviews(path string, wi WordIndex) (train, test []Review, err error) {
+	return readReviews(path, func() (*wordTable, error) { return newWordTable(wi), nil })
+}
+
+// readReviews is ReadReviews with the word table built by table while the
+// archive is already being read: parsing the index then overlaps with
+// decompression, the serial part of the work.
+func readReviews(path string, table func() (*wordTable, error)) (train, test []Review, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -46,9 +53,9 @@ func ReadReviews(path string, wi WordIndex) (train, test []Review, err error) {
 	}
 	var all []Review
 	if st.IsDir() {
-		all, err = readFolder(path, wi)
+		all, err = readFolder(path, table)
 	} else {
-		all, err = readArchive(path, wi)
+		all, err = readArchive(path, table)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -135,21 +142,33 @@ func (c *chunk) reviews(dst []Review) []Review {
 	return dst
 }
 
-// pipeline tokenizes chunks on all cores while the producer reads.
+// pipeline tokenizes chunks on all cores while the producer reads. The
+// workers start once the word table is ready; chunks read before then wait
+// in the jobs queue.
 type pipeline struct {
 	wt     *wordTable
+	werr   error         // from building wt; set before ready is closed
+	ready  chan struct{} // closed when wt (or werr) is set
 	jobs   chan *chunk
 	free   chan []byte
 	wg     sync.WaitGroup
 	chunks []*chunk
 }
 
-func newPipeline(wi WordIndex) *pipeline {
+func newPipeline(table func() (*wordTable, error)) *pipeline {
 	n := runtime.GOMAXPROCS(0)
-	p := &pipeline{wt: newWordTable(wi), jobs: make(chan *chunk, 2*n), free: make(chan []byte, 2*n+2)}
+	p := &pipeline{ready: make(chan struct{}), jobs: make(chan *chunk, 64), free: make(chan []byte, 2*n+2)}
+	go func() {
+		p.wt, p.werr = table()
+		close(p.ready)
+	}()
 	for range n {
 		p.wg.Go(func() {
+			<-p.ready
 			for c := range p.jobs {
+				if p.werr != nil {
+					continue
+				}
 				c.tokenize(p.wt)
 				select {
 				case p.free <- c.buf[:0]:
@@ -160,6 +179,17 @@ func newPipeline(wi WordIndex) *pipeline {
 		})
 	}
 	return p
+}
+
+// failed reports that the word table could not be built, so reading on is
+// pointless.
+func (p *pipeline) failed() bool {
+	select {
+	case <-p.ready:
+		return p.werr != nil
+	default:
+		return false
+	}
 }
 
 func (p *pipeline) newChunk() *chunk {
@@ -180,9 +210,13 @@ func (p *pipeline) send(c *chunk) {
 }
 
 // finish waits for the workers and gathers the reviews in reading order.
-func (p *pipeline) finish() []Review {
+func (p *pipeline) finish() ([]Review, error) {
 	close(p.jobs)
 	p.wg.Wait()
+	<-p.ready
+	if p.werr != nil {
+		return nil, p.werr
+	}
 	n := 0
 	for _, c := range p.chunks {
 		n += len(c.ents)
@@ -191,13 +225,13 @@ func (p *pipeline) finish() []Review {
 	for _, c := range p.chunks {
 		out = c.reviews(out)
 	}
-	return out
+	return out, nil
 }
 
 // maxReviewBytes bounds one review body; the largest IMDB review is ~14 kB.
 const maxReviewBytes = 1 << 24
 
-func readArchive(path string, wi WordIndex) ([]Review, error) {
+func readArchive(path string, table func() (*wordTable, error)) ([]Review, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
@@ -208,10 +242,10 @@ func readArchive(path string, wi WordIndex) ([]Review, error) {
 		return nil, fmt.Errorf("%w: %s: not a gzip stream: %v", ErrCorrupt, path, err)
 	}
 	tr := tar.NewReader(gz)
-	p := newPipeline(wi)
+	p := newPipeline(table)
 	cur := p.newChunk()
 	var rerr error
-	for {
+	for !p.failed() {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -243,7 +277,7 @@ func readArchive(path string, wi WordIndex) ([]Review, error) {
 			cur = p.newChunk()
 		}
 	}
-	if rerr == nil {
+	if rerr == nil && !p.failed() {
 		// Read to the end of the gzip stream so a truncated or damaged
 		// trailer (CRC, size) is reported rather than ignored.
 		if _, err := io.Copy(io.Discard, gz); err != nil {
@@ -251,15 +285,18 @@ func readArchive(path string, wi WordIndex) ([]Review, error) {
 		}
 	}
 	p.send(cur)
-	out := p.finish()
+	out, werr := p.finish()
+	if werr != nil {
+		return nil, werr
+	}
 	if rerr != nil {
 		return nil, rerr
 	}
 	return out, nil
 }
 
-func readFolder(root string, wi WordIndex) ([]Review, error) {
-	p := newPipeline(wi)
+func readFolder(root string, table func() (*wordTable, error)) ([]Review, error) {
+	p := newPipeline(table)
 	cur := p.newChunk()
 	var rerr error
 outer:
@@ -275,6 +312,9 @@ outer:
 				break outer
 			}
 			for _, de := range ents {
+				if p.failed() {
+					break outer
+				}
 				name, label, ok := reviewName(split + "/" + lab + "/" + de.Name())
 				if !ok || !de.Type().IsRegular() {
 					continue
@@ -295,7 +335,10 @@ outer:
 		}
 	}
 	p.send(cur)
-	out := p.finish()
+	out, werr := p.finish()
+	if werr != nil {
+		return nil, werr
+	}
 	if rerr != nil {
 		return nil, rerr
 	}

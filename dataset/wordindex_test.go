@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -88,5 +89,40 @@ func TestEncodeMatchesKeras(t *testing.T) {
 	got := wi.Encode("This film was just brilliant casting location scenery story", o)
 	if want := []int32{1, 14, 22, 16, 43, 530, 973, 1622, 1385, 65}; !slices.Equal(got, want) {
 		t.Errorf("Encode = %v, want %v", got, want)
+	}
+}
+
+// The one-pass parser must agree with encoding/json wherever it answers.
+func TestParseFlatIndexAgreesWithJSON(t *testing.T) {
+	cases := []string{
+		`{}`, ` { "a" : 1 , "b":22 } `, `{"caf\u00e9": 3, "x\by": 4, "q\"uote": 5}`, `{"a": 1, "a": 2}`,
+		`{"a": 1.5}`, `{"a": 1e3}`, `{"a": -1}`, `{"a": 01}`, `{"a": 1,}`, `{"a" 1}`, `{"a": 1} x`,
+		`{"a": {"b": 1}}`, `{"a": 12345678901}`, `[1]`, `{"a": 1`, "{\"a\tb\": 1}",
+	}
+	if b, err := os.ReadFile(filepath.Join(imdbDir(t), WordIndexName)); err == nil {
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		got, ok := parseFlatIndex([]byte(c))
+		var want WordIndex
+		err := json.Unmarshal([]byte(c), &want)
+		if !ok {
+			continue // left to encoding/json
+		}
+		if err != nil {
+			t.Errorf("%.60q: parsed, but encoding/json says %v", c, err)
+			continue
+		}
+		if len(got) != len(want) {
+			t.Errorf("%.60q: %d words, want %d", c, len(got), len(want))
+		}
+		for w, r := range want {
+			if got[w] != r {
+				t.Errorf("%.60q: %q = %d, want %d", c, w, got[w], r)
+			}
+		}
+	}
+	if _, ok := parseFlatIndex([]byte(`{"caf\u00e9": 3, "x\by": 4}`)); !ok {
+		t.Error("escaped keys not handled by the fast path")
 	}
 }
