@@ -351,7 +351,7 @@ func where(c, a, b *Tensor) (*Tensor, error) {
 	case []bool:
 		return whereT[bool](cond, c, a, b)
 	}
-	return nil, fmt.Errorf("Where on %s is not supported", a.DType)
+	return nil, fmt.Errorf("element type %s is not supported", a.DType)
 }
 
 func whereT[T Elem](cond []bool, c, a, b *Tensor) (*Tensor, error) {
@@ -409,7 +409,7 @@ func relu(t *Tensor) (*Tensor, error) {
 	case []int64:
 		return reluT[int64](t), nil
 	}
-	return nil, fmt.Errorf("Relu on %s is not supported", t.DType)
+	return nil, fmt.Errorf("element type %s is not supported", t.DType)
 }
 
 func reluT[T float32 | float64 | int8 | int16 | int32 | int64](t *Tensor) *Tensor {
@@ -438,7 +438,7 @@ func neg(t *Tensor) (*Tensor, error) {
 	case []int64:
 		return negT[int64](t), nil
 	}
-	return nil, fmt.Errorf("Neg on %s is not supported", t.DType)
+	return nil, fmt.Errorf("element type %s is not supported", t.DType)
 }
 
 func negT[T float32 | float64 | int8 | int16 | int32 | int64](t *Tensor) *Tensor {
@@ -499,7 +499,7 @@ func buildClip(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		case []uint64:
 			return one(clipT[uint64](x, mn, mx))
 		}
-		return nil, fmt.Errorf("Clip on %s is not supported", x.DType)
+		return nil, fmt.Errorf("element type %s is not supported", x.DType)
 	}), nil
 }
 

@@ -38,7 +38,7 @@ func matMul(a, b *Tensor) (*Tensor, error) {
 	case []float64:
 		return matMulT[float64](a, b)
 	}
-	return nil, fmt.Errorf("MatMul on %s is not supported", a.DType)
+	return nil, fmt.Errorf("element type %s is not supported", a.DType)
 }
 
 func matMulT[T float32 | float64](a, b *Tensor) (*Tensor, error) {
@@ -112,13 +112,13 @@ func buildGemm(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		case []float64:
 			return one(gemmT[float64](in[0], in[1], c, alpha, beta, transA, transB))
 		}
-		return nil, fmt.Errorf("Gemm on %s is not supported", in[0].DType)
+		return nil, fmt.Errorf("element type %s is not supported", in[0].DType)
 	}), nil
 }
 
 func gemmT[T float32 | float64](a, b, c *Tensor, alpha, beta float32, transA, transB bool) (*Tensor, error) {
 	if a.Rank() != 2 || b.Rank() != 2 {
-		return nil, fmt.Errorf("A and B must be matrices, got %v and %v", a.Shape, b.Shape)
+		return nil, fmt.Errorf("inputs A and B must be matrices, got %v and %v", a.Shape, b.Shape)
 	}
 	if b.DType != a.DType || (c != nil && c.DType != a.DType) {
 		return nil, fmt.Errorf("operand types differ")
@@ -132,14 +132,14 @@ func gemmT[T float32 | float64](a, b, c *Tensor, alpha, beta float32, transA, tr
 		k2, n = n, k2
 	}
 	if k != k2 {
-		return nil, fmt.Errorf("A %v and B %v do not multiply (transA=%v, transB=%v)", a.Shape, b.Shape, transA, transB)
+		return nil, fmt.Errorf("inputs A %v and B %v do not multiply (transA=%v, transB=%v)", a.Shape, b.Shape, transA, transB)
 	}
 	out := make([]T, m*n)
 	var bt T
 	if c != nil && beta != 0 {
 		cs, err := broadcastShape(c.Shape, []int{m, n})
 		if err != nil || len(cs) != 2 || cs[0] != m || cs[1] != n {
-			return nil, fmt.Errorf("C %v does not broadcast to [%d %d]", c.Shape, m, n)
+			return nil, fmt.Errorf("input C %v does not broadcast to [%d %d]", c.Shape, m, n)
 		}
 		e, _ := expand(c, []int{m, n})
 		copy(out, e.Data.([]T))
@@ -255,7 +255,7 @@ func buildArgMax(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		case []uint64:
 			return one(argMaxT(x, d, ax, keep, last))
 		}
-		return nil, fmt.Errorf("ArgMax on %s is not supported", x.DType)
+		return nil, fmt.Errorf("element type %s is not supported", x.DType)
 	}), nil
 }
 

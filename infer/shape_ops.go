@@ -874,7 +874,7 @@ func buildConstant(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	case a.Has("sparse_value"):
 		return nil, &UnsupportedTypeError{Value: n.GetOutput()[0], Type: "sparse tensor"}
 	default:
-		return nil, errors.New("Constant has no value attribute")
+		return nil, errors.New("no value attribute")
 	}
 	if err := a.Err(); err != nil {
 		var ut *onnx.UnsupportedTypeError
@@ -1018,7 +1018,7 @@ func buildRange(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		case []int64:
 			return one(rangeT[int64](in))
 		}
-		return nil, fmt.Errorf("Range on %s is not supported", in[0].DType)
+		return nil, fmt.Errorf("element type %s is not supported", in[0].DType)
 	}), nil
 }
 
