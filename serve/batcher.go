@@ -15,15 +15,15 @@ type job struct {
 
 	mu     sync.Mutex
 	scores []float32
+	models []string // per row, the ID of the model that scored it
 	left   int
 	err    error
-	model  string // ID of the model that scored the last batch
 	done   chan struct{}
 }
 
 func newJob(ctx context.Context, texts []string, ids [][]int32) *job {
 	n := len(texts) + len(ids)
-	return &job{ctx: ctx, texts: texts, ids: ids, scores: make([]float32, n), left: n, done: make(chan struct{})}
+	return &job{ctx: ctx, texts: texts, ids: ids, scores: make([]float32, n), models: make([]string, n), left: n, done: make(chan struct{})}
 }
 
 func (j *job) len() int { return len(j.scores) }
@@ -36,7 +36,7 @@ func (j *job) complete(i int, score float32, model string, err error) {
 		j.err = err
 	}
 	j.scores[i] = score
-	j.model = model
+	j.models[i] = model
 	j.left--
 	if j.left == 0 {
 		close(j.done)

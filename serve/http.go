@@ -29,12 +29,15 @@ type IDsRequest struct {
 
 // ScoreResponse answers both scoring routes: one probability of the
 // positive class and one label per review, in request order, and the
-// "<name>@<sha256>" of the model that scored them (during a reload, the
-// one that scored the request's last batch).
+// "<name>@<sha256>" of the model that scored them. A request whose rows
+// were split over batches that straddle a reload is scored partly by the
+// old and partly by the new model: then Model names the one that scored
+// its last row and RowModels names, per row, the model that scored it.
 type ScoreResponse struct {
-	Scores []float32 `json:"scores"`
-	Labels []string  `json:"labels"`
-	Model  string    `json:"model"`
+	Scores    []float32 `json:"scores"`
+	Labels    []string  `json:"labels"`
+	Model     string    `json:"model"`
+	RowModels []string  `json:"row_models,omitempty"`
 }
 
 // ModelResponse is the body of GET /v1/model and of a successful reload.
@@ -323,7 +326,13 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, texts []string, i
 		s.writeError(w, r, apiErrorf(http.StatusInternalServerError, CodeInferenceFailed, "%v", j.err))
 		return
 	}
-	resp := ScoreResponse{Scores: j.scores, Labels: make([]string, len(j.scores)), Model: j.model}
+	resp := ScoreResponse{Scores: j.scores, Labels: make([]string, len(j.scores)), Model: j.models[len(j.models)-1]}
+	for _, m := range j.models {
+		if m != resp.Model {
+			resp.RowModels = j.models
+			break
+		}
+	}
 	for i, p := range j.scores {
 		resp.Labels[i] = LabelNegative
 		if p >= s.cfg.Threshold {

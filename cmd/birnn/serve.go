@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/serve"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+func init() {
+	rootCmd.AddCommand(newServeCmd())
+}
+
+// serveSettings is everything birnn serve reads: the service's Config
+// plus the files to serve.
+type serveSettings struct {
+	serve.Config `mapstructure:",squash"`
+	Model        string `mapstructure:"model"`
+	WordIndex    string `mapstructure:"word_index"`
+}
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve --model MODEL.onnx",
+		Short: "Serve a sentiment model over HTTP (JSON scoring API with micro-batching)",
+		Long: "Serve an ONNX sentiment model: POST /v1/score {\"reviews\": [...]}, POST /v1/score/ids,\n" +
+			"GET /v1/model, /healthz, /readyz, /metrics (Prometheus), and POST /v1/admin/reload when\n" +
+			"an admin token is set. SIGHUP reloads the model file; SIGTERM or SIGINT drains in-flight\n" +
+			"requests and exits 0. Logs are JSON lines on stderr.\n\n" +
+			"Settings come from flags, then BIRNN_SERVE_* variables (max_batch → BIRNN_SERVE_MAX_BATCH),\n" +
+			"then the YAML file of --config (keys as the flags, with _ for -), then defaults.",
+		Args: cobra.NoArgs,
+		RunE: runServe,
+	}
+	def := serve.DefaultConfig()
+	fl := cmd.Flags()
+	fl.String("config", "", "YAML settings file")
+	fl.String("model", "", "ONNX model to serve (required)")
+	fl.String("word-index", "", "Keras word index JSON (default: <data dir>/imdb_word_index.json)")
+	fl.String("addr", def.Addr, "listen address")
+	fl.Int("max-batch", def.MaxBatch, "most reviews per model call")
+	fl.Duration("max-wait", def.MaxWait, "longest a review waits for its batch to fill")
+	fl.Int("queue-size", def.QueueSize, "reviews that may wait; beyond, 503 with Retry-After")
+	fl.Int("workers", def.Workers, "model calls running at once")
+	fl.Duration("request-timeout", def.RequestTimeout, "limit from arrival to answer of a scoring request (504)")
+	fl.Duration("read-header-timeout", def.ReadHeaderTimeout, "HTTP read-header timeout")
+	fl.Duration("read-timeout", def.ReadTimeout, "HTTP read timeout")
+	fl.Duration("write-timeout", def.WriteTimeout, "HTTP write timeout (must exceed --request-timeout)")
+	fl.Duration("idle-timeout", def.IdleTimeout, "HTTP keep-alive idle timeout")
+	fl.Duration("shutdown-timeout", def.ShutdownTimeout, "longest drain on SIGTERM")
+	fl.Int64("max-body-bytes", def.MaxBodyBytes, "largest request body (413)")
+	fl.Int("max-reviews", def.MaxReviews, "most reviews per request (422)")
+	fl.Int("max-review-chars", def.MaxReviewChars, "most characters per review (422)")
+	fl.Int("max-ids", def.MaxIDs, "most ids per row of /v1/score/ids (422)")
+	fl.String("admin-token", "", "bearer token enabling POST /v1/admin/reload (prefer BIRNN_SERVE_ADMIN_TOKEN)")
+	fl.Float32("threshold", def.Threshold, "scores ≥ it are labelled positive")
+	return cmd
+}
+
+// serveConfig resolves the settings: flags > BIRNN_SERVE_* > --config
+// file > defaults. Unknown keys in the file are errors.
+func serveConfig(cmd *cobra.Command) (serveSettings, error) {
+	v := viper.New()
+	v.SetEnvPrefix("BIRNN_SERVE")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	var bindErr error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Name == "config" || f.Name == "data" || f.Name == "help" {
+			return
+		}
+		if err := v.BindPFlag(strings.ReplaceAll(f.Name, "-", "_"), f); err != nil && bindErr == nil {
+			bindErr = err
+		}
+	})
+	if bindErr != nil {
+		return serveSettings{}, bindErr
+	}
+	if path, _ := cmd.Flags().GetString("config"); path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return serveSettings{}, fmt.Errorf("serve: config %s: %w", path, err)
+		}
+	}
+	var s serveSettings
+	if err := v.UnmarshalExact(&s); err != nil {
+		return serveSettings{}, usagef("serve: settings: %v", err)
+	}
+	if s.Model == "" {
+		return serveSettings{}, usagef("serve: --model is required (or BIRNN_SERVE_MODEL, or model: in --config)")
+	}
+	if s.WordIndex == "" {
+		s.WordIndex = defaultWordIndex(dataDir(cmd))
+	}
+	if err := s.Config.Validate(); err != nil {
+		return serveSettings{}, usagef("%v", err)
+	}
+	return s, nil
+}
+
+func runServe(cmd *cobra.Command, _ []string) error {
+	s, err := serveConfig(cmd)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log.Info("settings", "model", s.Model, "word_index", s.WordIndex, "addr", s.Addr,
+		"max_batch", s.MaxBatch, "max_wait", s.MaxWait.String(), "queue_size", s.QueueSize, "workers", s.Workers,
+		"request_timeout", s.RequestTimeout.String(), "max_body_bytes", s.MaxBodyBytes, "max_reviews", s.MaxReviews,
+		"max_review_chars", s.MaxReviewChars, "max_ids", s.MaxIDs, "admin", s.AdminToken != "")
+	wi, err := dataset.LoadWordIndex(s.WordIndex)
+	if err != nil {
+		return fmt.Errorf("serve: word index: %w (set --word-index or --data)", err)
+	}
+	load := serve.FileLoader(s.Model, wi, infer.ScorerOptions{BatchSize: s.MaxBatch})
+	srv, err := serve.New(s.Config, load, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	ctx := cmd.Context()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading", "path", s.Model)
+				_, _ = srv.Reload(context.WithoutCancel(ctx)) // the outcome is logged
+			}
+		}
+	}()
+	return srv.Run(ctx, ln)
+}
