@@ -55,6 +55,10 @@ var importOps = map[string]bool{
 	"Flatten": true,
 }
 
+// recurrentOps are recurrent and control-flow operators birnn has no layer
+// for; an import error names one of them before any other node.
+var recurrentOps = map[string]bool{"GRU": true, "RNN": true, "Loop": true, "Scan": true, "If": true}
+
 // graph indexes a GraphProto for the walks Import makes.
 type graph struct {
 	g         *onnx.GraphProto
@@ -282,14 +286,28 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 		return nil, unmapped(nil, "the model has no graph")
 	}
 	gr := newGraph(mp.GetGraph())
-	var gathers, lstmNodes, denseNodes []*onnx.NodeProto
+	// Name the recurrent or control-flow node of a graph first: it says
+	// more than the loop plumbing around it.
+	var firstBad *onnx.NodeProto
 	for _, n := range gr.g.GetNode() {
+		foreign := n.GetDomain() != "" && n.GetDomain() != "ai.onnx"
+		if foreign || !importOps[n.GetOpType()] {
+			if firstBad == nil || (!foreign && recurrentOps[n.GetOpType()] && !recurrentOps[firstBad.GetOpType()]) {
+				firstBad = n
+			}
+		}
+	}
+	if n := firstBad; n != nil {
 		if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
 			return nil, unmapped(n, "operator domain %q has no birnn layer", n.GetDomain())
 		}
-		if !importOps[n.GetOpType()] {
-			return nil, unmapped(n, "no birnn layer computes this operator (birnn maps Gather → LSTM → MatMul/Gemm + Add → activation)")
+		if recurrentOps[n.GetOpType()] {
+			return nil, unmapped(n, "birnn's only recurrent layer is the ONNX LSTM (a Keras LSTM without masking)")
 		}
+		return nil, unmapped(n, "no birnn layer computes this operator (birnn maps Gather → LSTM → MatMul/Gemm + Add → activation)")
+	}
+	var gathers, lstmNodes, denseNodes []*onnx.NodeProto
+	for _, n := range gr.g.GetNode() {
 		switch n.GetOpType() {
 		case "Gather":
 			if _, s, ok := gr.floats(input(n, 0)); ok && len(s) == 2 {
