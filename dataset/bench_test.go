@@ -61,3 +61,50 @@ func BenchmarkLoadWordIndex(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTokenize measures the archive path's tokenizer and word lookup
+// (tokenizeRanks) against the plain TextToWordSequence + map lookups that
+// Encode uses, on 1 MiB of review-like text.
+func BenchmarkTokenize(b *testing.B) {
+	wi, err := LoadWordIndex(filepath.Join(imdbDir(b), WordIndexName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const para = "This film was just brilliant, casting location scenery story direction everyone's really suited the part they played.<br /><br />I didn't like the ending - but the acting was GREAT! 10/10 "
+	var text []byte
+	for len(text) < 1<<20 {
+		text = append(text, para...)
+	}
+	b.Run("table", func(b *testing.B) {
+		wt := newWordTable(wi)
+		buf := make([]byte, len(text))
+		var dst []int32
+		b.SetBytes(int64(len(text)))
+		for b.Loop() {
+			copy(buf, text)
+			dst = tokenizeRanks(dst[:0], buf, wt)
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		s := string(text)
+		b.SetBytes(int64(len(text)))
+		for b.Loop() {
+			wi.ranks(s)
+		}
+	})
+}
+
+// BenchmarkPadSequences pads 25,000 rows of IMDB-like lengths to 100.
+func BenchmarkPadSequences(b *testing.B) {
+	seqs := make([][]int32, 25000)
+	r, _ := NewRandomState(1)
+	for i := range seqs {
+		seqs[i] = make([]int32, 10+r.Interval(500))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PadSequences(seqs, 100, Post, Pre, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
