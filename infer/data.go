@@ -142,3 +142,30 @@ func normAxis(axis int64, rank int) (int, error) {
 func reshaped(t *Tensor, shape []int) *Tensor {
 	return &Tensor{DType: t.DType, Shape: shape, Data: t.Data}
 }
+
+// MaxElements bounds the size of a tensor an operator will allocate from
+// sizes found in the data (ConstantOfShape, Expand, Tile, Pad, Range), so
+// a hostile or broken model fails with an error instead of exhausting
+// memory.
+const MaxElements = 1 << 30
+
+// checkSize returns the element count of shape. Errors: more than
+// MaxElements elements.
+func checkSize(shape []int) (int, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("negative dim in shape %v", shape)
+		}
+		if d != 0 && n > MaxElements/d {
+			for _, e := range shape {
+				if e == 0 {
+					return 0, nil
+				}
+			}
+			return 0, fmt.Errorf("shape %v exceeds %d elements", shape, MaxElements)
+		}
+		n *= d
+	}
+	return n, nil
+}

@@ -38,6 +38,8 @@ func TestOpsHandComputed(t *testing.T) {
 			[]*Tensor{f32([]int{2, 3}, 1, 2, 3, 5, 6, 7)}},
 		{"slice negative step to start", 13, "Slice", []*Tensor{f32([]int{5}, 0, 1, 2, 3, 4), i64([]int{1}, -1), i64([]int{1}, math.MinInt64), i64([]int{1}, 0), i64([]int{1}, -2)}, nil,
 			[]*Tensor{f32([]int{3}, 4, 2, 0)}},
+		{"slice extreme steps", 13, "Slice", []*Tensor{f32([]int{3, 3}, 1, 2, 3, 4, 5, 6, 7, 8, 9), i64([]int{2}, 0, 2), i64([]int{2}, math.MaxInt64, math.MinInt64), i64([]int{2}, 0, 1), i64([]int{2}, math.MaxInt64, math.MinInt64)}, nil,
+			[]*Tensor{f32([]int{1, 1}, 3)}},
 		{"squeeze opset 11 attr", 11, "Squeeze", []*Tensor{f32([]int{1, 2, 1}, 1, 2)},
 			[]*onnx.AttributeProto{onnx.AttrInts("axes", -1)}, []*Tensor{f32([]int{1, 2}, 1, 2)}},
 		{"squeeze all ones", 13, "Squeeze", []*Tensor{f32([]int{1, 2, 1}, 1, 2)}, nil, []*Tensor{f32([]int{2}, 1, 2)}},
@@ -132,6 +134,11 @@ func TestOpErrors(t *testing.T) {
 		{"split does not add up", 13, "Split", []*Tensor{f32([]int{3}, 1, 2, 3), i64([]int{2}, 1, 1)}, nil},
 		{"axis out of range", 13, "Softmax", []*Tensor{f32([]int{2}, 1, 2)}, []*onnx.AttributeProto{onnx.AttrInt("axis", 3)}},
 		{"attribute of wrong type", 13, "Gather", []*Tensor{f32([]int{2}, 1, 2), i64([]int{1}, 0)}, []*onnx.AttributeProto{onnx.AttrFloat("axis", 1)}},
+		{"constantofshape huge", 13, "ConstantOfShape", []*Tensor{i64([]int{3}, 1<<20, 1<<20, 1<<20)}, nil},
+		{"expand huge", 13, "Expand", []*Tensor{f32([]int{1}, 1), i64([]int{2}, 1<<30, 1<<30)}, nil},
+		{"tile huge", 13, "Tile", []*Tensor{f32([]int{1}, 1), i64([]int{1}, math.MaxInt64)}, nil},
+		{"pad huge", 13, "Pad", []*Tensor{f32([]int{1}, 1), i64([]int{2}, math.MaxInt64, 0)}, nil},
+		{"range huge", 11, "Range", []*Tensor{f32(nil, 0), f32(nil, 1e30), f32(nil, 1)}, nil},
 		{"dropout training", 13, "Dropout", []*Tensor{f32([]int{1}, 1), f32(nil, 0.5), NewBool(nil, []bool{true})}, nil},
 	}
 	for _, tc := range cases {

@@ -546,6 +546,9 @@ func slice(x *Tensor, starts, ends, axes, steps []int64) (*Tensor, error) {
 		if e < 0 {
 			e += dim
 		}
+		// |step| beyond the dim selects at most one element; clamping keeps
+		// the count arithmetic from overflowing.
+		st = max(-dim-1, min(dim+1, st))
 		var cnt int64
 		if st > 0 {
 			s, e = max(0, min(dim, s)), max(0, min(dim, e))
@@ -653,8 +656,8 @@ func buildExpand(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		}
 		target := make([]int, len(spec))
 		for i, d := range spec {
-			if d < 0 {
-				return nil, fmt.Errorf("shape %v has a negative dim", spec)
+			if d < 0 || d > MaxElements {
+				return nil, fmt.Errorf("shape %v has an invalid dim %d", spec, d)
 			}
 			target[i] = int(d)
 		}
@@ -666,6 +669,9 @@ func buildExpand(n *onnx.NodeProto, opset int64) (Kernel, error) {
 func expand(x *Tensor, target []int) (*Tensor, error) {
 	shape, err := broadcastShape(x.Shape, target)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := checkSize(shape); err != nil {
 		return nil, err
 	}
 	idx := make([]int, numel(shape))
@@ -697,7 +703,13 @@ func buildTile(n *onnx.NodeProto, opset int64) (Kernel, error) {
 			if r < 0 {
 				return nil, fmt.Errorf("repeats %v has a negative entry", reps)
 			}
+			if r > MaxElements {
+				return nil, fmt.Errorf("repeats %v are too large", reps)
+			}
 			shape[i] = x.Shape[i] * int(r)
+		}
+		if _, err := checkSize(shape); err != nil {
+			return nil, err
 		}
 		st := strides(x.Shape)
 		idx := make([]int, 0, numel(shape))
@@ -843,10 +855,13 @@ func buildConstantOfShape(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		}
 		shape := make([]int, len(spec))
 		for i, d := range spec {
-			if d < 0 {
-				return nil, fmt.Errorf("shape %v has a negative dim", spec)
+			if d < 0 || d > MaxElements {
+				return nil, fmt.Errorf("shape %v has an invalid dim %d", spec, d)
 			}
 			shape[i] = int(d)
+		}
+		if _, err := checkSize(shape); err != nil {
+			return nil, err
 		}
 		idx := make([]int, numel(shape)) // all zeros: element 0 of value
 		return []*Tensor{{DType: value.DType, Shape: shape, Data: take(value.Data, idx)}}, nil
@@ -1031,7 +1046,7 @@ func rangeT[T float32 | float64 | int16 | int32 | int64](in []*Tensor) (*Tensor,
 	if cnt < 0 {
 		cnt = 0
 	}
-	if cnt > math.MaxInt32 {
+	if cnt > MaxElements {
 		return nil, fmt.Errorf("range of %g elements is too large", cnt)
 	}
 	out := make([]T, int(cnt))
@@ -1101,6 +1116,11 @@ func pad(x *Tensor, pads, axes []int64, mode string, cval *Tensor) (*Tensor, err
 		if err != nil {
 			return nil, err
 		}
+		for _, p := range []int64{pads[i], pads[i+len(axes)]} {
+			if p > MaxElements || p < -MaxElements {
+				return nil, fmt.Errorf("pads %v are too large", pads)
+			}
+		}
 		lo[d], hi[d] = int(pads[i]), int(pads[i+len(axes)])
 	}
 	shape := make([]int, r)
@@ -1112,6 +1132,9 @@ func pad(x *Tensor, pads, axes []int64, mode string, cval *Tensor) (*Tensor, err
 		if mode != "constant" && x.Shape[d] == 0 && shape[d] > 0 {
 			return nil, fmt.Errorf("mode %s cannot pad an empty axis", mode)
 		}
+	}
+	if _, err := checkSize(shape); err != nil {
+		return nil, err
 	}
 	st := strides(x.Shape)
 	idx := make([]int, 0, numel(shape))
