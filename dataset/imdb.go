@@ -47,8 +47,10 @@ func (o LoadOptions) validate() error {
 	return nil
 }
 
-// Split is one side of a dataset: row i is the id sequence X[i] (unpadded)
-// with label Y[i], read from the review file Files[i].
+// Split is one side of a dataset: row i is the id sequence X[i] (unpadded,
+// [rows][its length]) with label Y[i] ([rows], 1 positive, 0 negative),
+// read from the review file Files[i] ([rows], "train/pos/576_10.txt").
+// PadSequences(X, …) turns X into a [rows, maxlen] Matrix.
 type Split struct {
 	X     [][]int32
 	Y     []int32
