@@ -104,7 +104,7 @@ func (gr *graph) constant(name string) *onnx.TensorProto {
 		if p == nil || p.GetOpType() != "Identity" {
 			return nil
 		}
-		name = p.GetInput()[0]
+		name = input(p, 0)
 	}
 	return nil
 }
@@ -167,7 +167,7 @@ func (gr *graph) isZero(name string, depth int) bool {
 		}
 		return true // the default value is a float 0
 	case "Identity", "Cast", "Expand", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Slice", "Flatten":
-		return gr.isZero(p.GetInput()[0], depth+1)
+		return gr.isZero(input(p, 0), depth+1)
 	case "Concat":
 		for _, in := range p.GetInput() {
 			if !gr.isZero(in, depth+1) {
@@ -235,6 +235,13 @@ func attrOf(n *onnx.NodeProto, name string) *onnx.AttributeProto {
 		}
 	}
 	return nil
+}
+
+func output(n *onnx.NodeProto, i int) string {
+	if i < len(n.GetOutput()) {
+		return n.GetOutput()[i]
+	}
+	return ""
 }
 
 func input(n *onnx.NodeProto, i int) string {
@@ -340,7 +347,7 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 	emb, embShape, _ := gr.floats(input(embNode, 0))
 
 	// The chain: embedding → each LSTM → each Dense, each reading the one before.
-	prev, prevNode := embNode.GetOutput()[0], embNode
+	prev, prevNode := output(embNode, 0), embNode
 	lstms := make([]*lstmFound, len(lstmNodes))
 	for i, n := range lstmNodes {
 		if !gr.ancestors(input(n, 0))[prev] {
@@ -350,11 +357,11 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		if i > 0 && len(lstmNodes[i-1].GetOutput()) > 0 && !gr.ancestors(input(n, 0))[lstmNodes[i-1].GetOutput()[0]] {
+		if i > 0 && len(lstmNodes[i-1].GetOutput()) > 0 && !gr.ancestors(input(n, 0))[output(lstmNodes[i-1], 0)] {
 			return nil, unmapped(n, "its input X is not the output sequence Y of %q", lstmNodes[i-1].GetName())
 		}
 		lstms[i] = l
-		prev, prevNode = n.GetOutput()[len(n.GetOutput())-1], n
+		prev, prevNode = "", n
 		for _, o := range n.GetOutput() { // the last output used: Y or Y_h
 			if o != "" && len(gr.consumers[o]) > 0 {
 				prev = o
@@ -541,7 +548,7 @@ func (gr *graph) lstm(n *onnx.NodeProto) (*lstmFound, error) {
 func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 	W, ws, _ := gr.floats(input(n, 1))
 	d := &denseFound{node: n, activation: "linear", nodes: []*onnx.NodeProto{n}}
-	out := n.GetOutput()[0]
+	out := output(n, 0)
 	var bias []float32
 	if n.GetOpType() == "Gemm" {
 		alpha, beta := float32(1), float32(1)
@@ -591,7 +598,7 @@ func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 			if !ok || len(b) != d.units {
 				return nil, unmapped(add, "the Dense bias is not a constant of %d values", d.units)
 			}
-			bias, out = b, add.GetOutput()[0]
+			bias, out = b, output(add, 0)
 			d.nodes = append(d.nodes, add)
 		}
 	}
@@ -608,7 +615,7 @@ func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 		c := cs[0]
 		act := map[string]string{"Sigmoid": "sigmoid", "Relu": "relu", "Tanh": "tanh", "Softmax": "softmax"}[c.GetOpType()]
 		if c.GetOpType() == "Identity" {
-			out = c.GetOutput()[0]
+			out = output(c, 0)
 			continue
 		}
 		if act == "softmax" {
@@ -617,7 +624,7 @@ func (gr *graph) dense(n *onnx.NodeProto) (*denseFound, error) {
 			}
 		}
 		if act != "" {
-			d.activation, out = act, c.GetOutput()[0]
+			d.activation, out = act, output(c, 0)
 			d.nodes = append(d.nodes, c)
 		}
 		break

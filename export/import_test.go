@@ -387,3 +387,45 @@ func TestMetadata(t *testing.T) {
 		t.Errorf("input %v, want int32 [batch, sequence]", in)
 	}
 }
+
+// TestImportDamagedGraphs damages each node and initializer of exports in
+// turn (inputs, outputs or attributes removed, dims changed): Import must
+// return an error or a model, never panic.
+func TestImportDamagedGraphs(t *testing.T) {
+	for i, a := range architectures(t) {
+		if a.name != "mixed_softmax" && a.name != "bi_ave_seq" && a.name != "dense_heads" {
+			continue
+		}
+		b := marshal(t, randomModel(t, a.cfg, uint64(i)), export.Options{})
+		base := decode(t, b)
+		for k := range base.Graph.Node {
+			for damage := range 4 {
+				mp := decode(t, b)
+				n := mp.Graph.Node[k]
+				switch damage {
+				case 0:
+					n.Input = nil
+				case 1:
+					n.Output = nil
+				case 2:
+					n.Attribute = nil
+				case 3:
+					n.Input = n.Input[:len(n.Input)/2]
+				}
+				m, err := export.Import(mp)
+				if err == nil && m == nil {
+					t.Errorf("%s node %d damage %d: no model and no error", a.name, k, damage)
+				}
+			}
+		}
+		for k := range base.Graph.Initializer {
+			mp := decode(t, b)
+			mp.Graph.Initializer[k].Dims = append(mp.Graph.Initializer[k].Dims, 2)
+			// Weights must be refused; the shape plumbing's constants are not
+			// read by Import.
+			if _, err := export.Import(mp); err == nil && !strings.HasPrefix(base.Graph.Initializer[k].GetName(), "const/") {
+				t.Errorf("%s: initializer %s with an extra dim imported", a.name, base.Graph.Initializer[k].GetName())
+			}
+		}
+	}
+}
