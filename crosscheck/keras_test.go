@@ -3,7 +3,9 @@ package crosscheck
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -277,6 +279,47 @@ func TestKerasImport(t *testing.T) {
 				t.Errorf("max |trainer − Keras| = %.3g > %g over %d rows", d, kerasTol, n)
 			}
 			t.Logf("max |trainer − Keras| = %.3g over %d rows", d, n)
+		})
+	}
+}
+
+// TestKerasTestLabels checks each test_labels.txt against the test split's
+// labels as birnn's dataset package orders them: their agreement must be
+// Keras's own test accuracy (metrics.json), which holds only if both
+// sides put the 25,000 reviews in the same order.
+func TestKerasTestLabels(t *testing.T) {
+	exports := kerasExports(t)
+	var test *dataset.Split
+	for _, e := range exports {
+		path := filepath.Join(e.Dir, TestLabelsFile)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			if e.Info.Kind == "study" {
+				t.Errorf("%s: a study run without %s", e.Name, TestLabelsFile)
+			}
+			continue
+		}
+		if test == nil {
+			test, _, _ = loadTestSplit(t)
+		}
+		t.Run(e.Name, func(t *testing.T) {
+			labels, err := ReadLabels(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(labels) != test.Len() || e.Metrics.N != test.Len() {
+				t.Fatalf("%d labels, metrics.json n = %d, test split %d reviews", len(labels), e.Metrics.N, test.Len())
+			}
+			y := make([]int8, len(test.Y))
+			for i, v := range test.Y {
+				y[i] = int8(v)
+			}
+			acc := float64(Agreement(labels, y)) / float64(len(y))
+			// Keras's evaluate and predict may split a probability of
+			// 0.5 ± ε differently: allow two reviews.
+			if d := math.Abs(acc - e.Metrics.Accuracy); d > 2.0/float64(len(y)) {
+				t.Errorf("labels agree with the test split on %.5f, Keras's accuracy is %.5f", acc, e.Metrics.Accuracy)
+			}
+			t.Logf("accuracy of test_labels.txt %.5f, metrics.json %.5f", acc, e.Metrics.Accuracy)
 		})
 	}
 }
