@@ -62,20 +62,20 @@ func init() {
 			return one(where(in[0], in[1], in[2]))
 		}), nil
 	})
-	unary := map[string]func(float64) float64{
-		"Exp":     math.Exp,
-		"Log":     math.Log,
-		"Sigmoid": kernel.Sigmoid[float64],
-		"Tanh":    kernel.Tanh[float64],
-	}
-	for name, f := range unary {
-		f := f
+	for name, op := range map[string]unaryOp{"Exp": opExp, "Log": opLog, "Sigmoid": opSigmoid, "Tanh": opTanh} {
+		op := op
 		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
 			return fn(func(in []*Tensor) ([]*Tensor, error) {
 				if err := need(in, 1); err != nil {
 					return nil, err
 				}
-				return one(mapFloat(in[0], f))
+				switch x := in[0].Data.(type) {
+				case []float32:
+					return []*Tensor{New(in[0].Shape, unary(op, x))}, nil
+				case []float64:
+					return []*Tensor{New(in[0].Shape, unary(op, x))}, nil
+				}
+				return nil, fmt.Errorf("input is %s, want FLOAT or DOUBLE", in[0].DType)
 			}), nil
 		})
 	}
@@ -373,6 +373,40 @@ func whereT[T Elem](cond []bool, c, a, b *Tensor) (*Tensor, error) {
 		}
 	})
 	return New(shape, out), nil
+}
+
+type unaryOp int
+
+const (
+	opExp unaryOp = iota
+	opLog
+	opSigmoid
+	opTanh
+)
+
+// unary applies op elementwise; the switch sits outside the loops so each
+// loop is a direct call per element.
+func unary[T float32 | float64](op unaryOp, x []T) []T {
+	y := make([]T, len(x))
+	switch op {
+	case opExp:
+		for i, v := range x {
+			y[i] = T(math.Exp(float64(v)))
+		}
+	case opLog:
+		for i, v := range x {
+			y[i] = T(math.Log(float64(v)))
+		}
+	case opSigmoid:
+		for i, v := range x {
+			y[i] = kernel.Sigmoid(v)
+		}
+	case opTanh:
+		for i, v := range x {
+			y[i] = kernel.Tanh(v)
+		}
+	}
+	return y
 }
 
 // mapFloat applies f elementwise to a FLOAT or DOUBLE tensor.
