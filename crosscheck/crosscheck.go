@@ -52,8 +52,11 @@ type Row struct {
 	GoAccuracy    float64 // birnn metrics.json
 	// Agree of N test rows got the same label (p > 0.5) from both models.
 	Agree, N int
-	// GoModel is the birnn model file that gave the Go labels.
-	GoModel string
+	// GoModel is the birnn model file that gave the Go labels, and
+	// GoLabelAccuracy those labels' accuracy on the test split (NaN when
+	// not computed): it should be GoAccuracy, which the trainer measured.
+	GoModel         string
+	GoLabelAccuracy float64
 	// MaxDiff is max |infer − Keras| over every output of DiffRows rows
 	// of the Keras export's predictions.json.
 	MaxDiff  float64
@@ -129,7 +132,7 @@ func exists(path string) (bool, error) {
 }
 
 func (c *checker) row(ctx context.Context, name string) (Row, error) {
-	r := Row{Name: name, KerasAccuracy: math.NaN(), GoAccuracy: math.NaN(), MaxDiff: math.NaN()}
+	r := Row{Name: name, KerasAccuracy: math.NaN(), GoAccuracy: math.NaN(), GoLabelAccuracy: math.NaN(), MaxDiff: math.NaN()}
 	missing := func(p string) { r.Missing = append(r.Missing, p) }
 
 	var kerasLabels []int8
@@ -201,6 +204,11 @@ func (c *checker) row(ctx context.Context, name string) (Row, error) {
 	if err != nil {
 		return r, err
 	}
+	truth := make([]int8, len(c.test.Y))
+	for i, y := range c.test.Y {
+		truth[i] = int8(y)
+	}
+	r.GoLabelAccuracy = float64(Agreement(goLabels, truth)) / float64(len(truth))
 	if len(kerasLabels) != len(goLabels) {
 		return r, formatErr(filepath.Join(kdir, TestLabelsFile), "%d labels, but the test split has %d reviews", len(kerasLabels), len(goLabels))
 	}
@@ -463,6 +471,29 @@ func (rep *Report) missingLines() []string {
 	return out
 }
 
+// Inconsistent reports whether the labels computed from the birnn model
+// disagree with its metrics.json by more than two reviews: the model file
+// scored is then not the one that was evaluated (or the engine and the
+// trainer differ).
+func (r Row) Inconsistent() bool {
+	if r.N == 0 || math.IsNaN(r.GoAccuracy) || math.IsNaN(r.GoLabelAccuracy) {
+		return false
+	}
+	return math.Abs(r.GoLabelAccuracy-r.GoAccuracy) > 2/float64(r.N)
+}
+
+// noteLines lists the runs whose birnn labels disagree with their metrics.
+func (rep *Report) noteLines() []string {
+	var out []string
+	for _, r := range rep.Rows {
+		if r.Inconsistent() {
+			out = append(out, fmt.Sprintf("%s: the labels of %s give accuracy %.4f, its metrics.json says %.4f",
+				r.Name, r.GoModel, r.GoLabelAccuracy, r.GoAccuracy))
+		}
+	}
+	return out
+}
+
 // WriteTable writes the report as an aligned text table, then the missing
 // files per run.
 func (rep *Report) WriteTable(w io.Writer) error {
@@ -476,6 +507,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	if m := rep.missingLines(); len(m) > 0 {
 		if _, err := fmt.Fprintf(w, "\nmissing:\n  %s\n", strings.Join(m, "\n  ")); err != nil {
+			return err
+		}
+	}
+	if m := rep.noteLines(); len(m) > 0 {
+		if _, err := fmt.Fprintf(w, "\ninconsistent:\n  %s\n", strings.Join(m, "\n  ")); err != nil {
 			return err
 		}
 	}
@@ -502,6 +538,12 @@ func (rep *Report) Markdown() string {
 	}
 	if m := rep.missingLines(); len(m) > 0 {
 		b.WriteString("\nMissing:\n\n")
+		for _, l := range m {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	if m := rep.noteLines(); len(m) > 0 {
+		b.WriteString("\nInconsistent:\n\n")
 		for _, l := range m {
 			b.WriteString("- " + l + "\n")
 		}

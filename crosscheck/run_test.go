@@ -170,6 +170,13 @@ func TestRunFabricated(t *testing.T) {
 			t.Errorf("%s: Go model %q, want …%s", w.name, r.GoModel, w.goModelSuffix)
 		}
 	}
+	// Both constant models label half of the 5 pos + 5 neg test reviews
+	// right; only neg's metrics.json (0.25) contradicts that.
+	for i, want := range []float64{0.5, 0.5, nan, nan} {
+		if r := rep.Rows[i]; !same(r.GoLabelAccuracy, want) || r.Inconsistent() != (i == 1) {
+			t.Errorf("%s: accuracy of the Go labels %v (inconsistent %v), want %v", r.Name, r.GoLabelAccuracy, r.Inconsistent(), want)
+		}
+	}
 
 	md := rep.Markdown()
 	for _, s := range []string{
@@ -178,6 +185,7 @@ func TestRunFabricated(t *testing.T) {
 		"| keras_only | 0.8000 | – | – | – | – |",
 		"| go_only | – | 0.9000 | – | – | – |",
 		"- go_only: " + filepath.Join(keras, "go_only"),
+		"Inconsistent:\n\n- neg: the labels of " + filepath.Join(runs, "neg", train.CheckpointFile) + " give accuracy 0.5000, its metrics.json says 0.2500\n",
 	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)
@@ -187,7 +195,7 @@ func TestRunFabricated(t *testing.T) {
 	if err := rep.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"60.00 % (6 / 10)", "40.00 % (4 / 10)", "missing:", "keras_only: "} {
+	for _, s := range []string{"60.00 % (6 / 10)", "40.00 % (4 / 10)", "missing:", "keras_only: ", "inconsistent:\n  neg: "} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, b.String())
 		}
