@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -173,7 +172,7 @@ func LoadBytes(b []byte) (*Session, error) {
 func LoadModel(m *onnx.ModelProto) (s *Session, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("%w: internal error while loading: %v\n%s", ErrInvalidModel, r, debug.Stack())
+			s, err = nil, fmt.Errorf("%w: internal error while loading: %v", ErrInvalidModel, r)
 		}
 	}()
 	g := m.GetGraph()

@@ -53,12 +53,8 @@ func intsInput(in []*Tensor, i int) ([]int64, error) {
 }
 
 func buildDropout(n *onnx.NodeProto, opset int64) (Kernel, error) {
-	a := attrs(n)
-	if opset < 7 && a.Int("is_test", 0) == 0 {
-		// Before opset 7 training behaviour was the default; inference
-		// treats the node as identity anyway, as every runtime does.
-		_ = a
-	}
+	// Before opset 7 an is_test attribute chose training behaviour; an
+	// inference engine treats every Dropout as identity, as runtimes do.
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
 		if err := need(in, 1); err != nil {
 			return nil, err
