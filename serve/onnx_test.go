@@ -18,6 +18,7 @@ import (
 	"github.com/birnn/birnn/onnx"
 	"github.com/birnn/birnn/serve"
 	"github.com/birnn/birnn/serve/servetest"
+	"google.golang.org/protobuf/proto"
 )
 
 // tinyServer serves servetest.Tiny(seed) through the real engine.
@@ -190,3 +191,42 @@ func modelID(t *testing.T, h http.Handler) string {
 }
 
 func writeModel(path string, m *onnx.ModelProto) error { return onnx.WriteModel(path, m) }
+
+// TestDeepBiLSTMMatchesReference checks the benchmark's model, two stacked
+// bidirectional layers of the study's size, against the reference.
+func TestDeepBiLSTMMatchesReference(t *testing.T) {
+	p := servetest.DeepBiLSTM(1)
+	m, err := p.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := serve.NewScorerModel("deep_bilstm.onnx", b, nil, infer.ScorerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	rows := randomRows(rng, 3, p.Vocab)
+	long := []int32{1}
+	for range 130 {
+		long = append(long, int32(4+rng.IntN(4100)))
+	}
+	rows = append(rows, long)
+	got, err := sm.ScoreIDs(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		want, _ := p.Reference(r)
+		if math.Abs(float64(got[i])-want) > 1e-4 {
+			t.Errorf("row %d (%d ids): engine %v, reference %v", i, len(r), got[i], want)
+		}
+	}
+	t.Logf("scores %v", got)
+	if info := sm.Info(); info.MaxLen != 100 || info.NumWords != 4000 {
+		t.Errorf("info %+v", info)
+	}
+}

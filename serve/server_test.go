@@ -623,3 +623,34 @@ func TestConcurrentMixed(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestReloadSplitsRequest lands a reload between the two batches of one
+// request and checks the answer names each row's model.
+func TestReloadSplitsRequest(t *testing.T) {
+	old := &fakeModel{name: "m", sha: "01"}
+	nu := &fakeModel{name: "m", sha: "02"}
+	l := &swapLoader{models: []Model{old, nu}, errs: []error{nil, nil}}
+	s := newTestServer(t, l.load, func(c *Config) { c.Workers = 1; c.MaxBatch = 1 })
+	old.gate = make(chan struct{})
+	old.entered = make(chan struct{}, 1)
+	answer := make(chan ScoreResponse)
+	go func() {
+		var r ScoreResponse
+		post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["first", "second!"]}`, &r)
+		answer <- r
+	}()
+	<-old.entered
+	if _, err := s.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(old.gate)
+	r := <-answer
+	if r.Model != "m@02" || fmt.Sprint(r.RowModels) != "[m@01 m@02]" || fmt.Sprint(r.Scores) != "[0.005 0.007]" {
+		t.Errorf("answer %+v, want rows scored by m@01 then m@02", r)
+	}
+	var plain ScoreResponse
+	post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["a", "b"]}`, &plain)
+	if plain.RowModels != nil || plain.Model != "m@02" {
+		t.Errorf("answer %+v: row_models only when rows differ", plain)
+	}
+}
