@@ -1,6 +1,10 @@
 package dataset
 
 import (
+	"archive/tar"
+	"compress/gzip"
+	"io"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -64,34 +68,67 @@ func BenchmarkLoadWordIndex(b *testing.B) {
 
 // BenchmarkTokenize measures the archive path's tokenizer and word lookup
 // (tokenizeRanks) against the plain TextToWordSequence + map lookups that
-// Encode uses, on 1 MiB of review-like text.
+// Encode uses, on the text of the first 5,000 reviews of the archive.
 func BenchmarkTokenize(b *testing.B) {
-	wi, err := LoadWordIndex(filepath.Join(imdbDir(b), WordIndexName))
+	dir := imdbDir(b)
+	wi, err := LoadWordIndex(filepath.Join(dir, WordIndexName))
 	if err != nil {
 		b.Fatal(err)
 	}
-	const para = "This film was just brilliant, casting location scenery story direction everyone's really suited the part they played.<br /><br />I didn't like the ending - but the acting was GREAT! 10/10 "
-	var text []byte
-	for len(text) < 1<<20 {
-		text = append(text, para...)
-	}
+	text := reviewText(b, filepath.Join(dir, LabeledArchiveName), 5000)
 	b.Run("table", func(b *testing.B) {
 		wt := newWordTable(wi)
 		buf := make([]byte, len(text))
 		var dst []int32
 		b.SetBytes(int64(len(text)))
+		cpu0 := cpuSeconds()
 		for b.Loop() {
 			copy(buf, text)
 			dst = tokenizeRanks(dst[:0], buf, wt)
 		}
+		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	})
 	b.Run("map", func(b *testing.B) {
 		s := string(text)
 		b.SetBytes(int64(len(text)))
+		cpu0 := cpuSeconds()
 		for b.Loop() {
 			wi.ranks(s)
 		}
+		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	})
+}
+
+// reviewText returns the bodies of the first n reviews of an archive,
+// joined by newlines.
+func reviewText(b *testing.B, path string, n int) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var text []byte
+	for n > 0 {
+		hdr, err := tr.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, ok := reviewName(hdr.Name); !ok {
+			continue
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		text = append(append(text, body...), '\n')
+		n--
+	}
+	return text
 }
 
 // BenchmarkPadSequences pads 25,000 rows of IMDB-like lengths to 100.

@@ -27,15 +27,19 @@ func TestWordTableMatchesMap(t *testing.T) {
 			}
 		}
 		b := []byte(w)
-		i := wordHash(b, load8(b)) >> wt.shift
+		st := &wt.cold
+		if r <= hotRanks {
+			st = &wt.hot
+		}
+		i := wordHash(b, load8(b)) >> st.shift
 		n := 0
-		for wt.slots[i].rank != int32(r) || wt.slots[i].meta&maxSlotWord != uint32(len(b)) {
-			i = (i + 1) & wt.mask
+		for st.slots[i].rank != int32(r) || st.slots[i].meta&maxSlotWord != uint32(len(b)) {
+			i = (i + 1) & st.mask
 			n++
 		}
 		maxProbe = max(maxProbe, n)
 	}
-	t.Logf("%d words, %d slots, longest probe %d", len(wi), len(wt.slots), maxProbe)
+	t.Logf("%d words, %d+%d slots, longest probe %d", len(wi), len(wt.hot.slots), len(wt.cold.slots), maxProbe)
 }
 
 // Words the slot layout cannot hold go to the fallback map.
