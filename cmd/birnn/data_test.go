@@ -159,3 +159,32 @@ func TestDataErrors(t *testing.T) {
 		}
 	}
 }
+
+// The bar redraws in place (carriage returns) once per MiB and ends each
+// file on its own line; off a terminal it prints nothing.
+func TestProgressBar(t *testing.T) {
+	var b bytes.Buffer
+	p := &progressBar{w: &b, on: true, lastTick: -1}
+	p.update("a.tar.gz", 0, 4<<20)
+	p.update("a.tar.gz", 100, 4<<20) // same MiB: no redraw
+	p.update("a.tar.gz", 2<<20, 4<<20)
+	p.update("a.tar.gz", 4<<20, 4<<20)
+	p.update("w.json", 10, -1)
+	p.done()
+	out := b.String()
+	if n := strings.Count(out, "\r"); n != 4 {
+		t.Errorf("%d redraws, want 4:\n%q", n, out)
+	}
+	for _, want := range []string{" 50.0%    2.0/4.0 MiB", "100.0%    4.0/4.0 MiB\n", "w.json", "0.0 MiB\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%q", want, out)
+		}
+	}
+	var quiet bytes.Buffer
+	q := newProgressBar(&quiet)
+	q.update("a", 1, 2)
+	q.done()
+	if quiet.Len() != 0 {
+		t.Errorf("non-terminal output %q", quiet.String())
+	}
+}
