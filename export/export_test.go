@@ -26,23 +26,19 @@ func marshal(t testing.TB, m *model.Model, opts export.Options) []byte {
 // TestORTMatchesReference runs every architecture's export through ONNX
 // Runtime and compares it with the float64 reference forward pass.
 func TestORTMatchesReference(t *testing.T) {
-	for i, a := range architectures(t) {
-		t.Run(a.name, func(t *testing.T) {
-			m := randomModel(t, a.cfg, uint64(i+1))
+	for _, pc := range parityCases(t) {
+		t.Run(pc.name, func(t *testing.T) {
+			m, samples := pc.m, pc.samples
 			units := m.Layers()[len(m.Layers())-1].Units
-			rng := rand.New(rand.NewPCG(uint64(i), 3))
 			for _, dtype := range []string{"int32", "float32"} {
 				b := marshal(t, m, export.Options{InputDType: dtype})
-				for _, bs := range [][2]int{{1, 1}, {3, 7}, {17, 100}, {2, 130}} {
-					batch, seq := bs[0], bs[1]
-					ids := randomIDs(rng, batch, seq, a.cfg.Data.NumWords)
-					want := refForward(m, ids, batch, seq)
-					got := ortRun(t, b, ids, batch, seq, dtype == "float32")
-					if len(got) != batch*units {
-						t.Fatalf("%s batch %d seq %d: ORT gave %d values, want %d", dtype, batch, seq, len(got), batch*units)
+				for _, s := range samples {
+					got := ortRun(t, b, s.ids, s.batch, s.seq, dtype == "float32")
+					if len(got) != s.batch*units {
+						t.Fatalf("%s batch %d seq %d: ORT gave %d values, want %d", dtype, s.batch, s.seq, len(got), s.batch*units)
 					}
-					if d := maxAbsDiff(got, want); d > 1e-5 {
-						t.Errorf("%s batch %d seq %d: max |ORT − reference| = %.3g > 1e-5", dtype, batch, seq, d)
+					if d := maxAbsDiff(got, s.want); d > 1e-5 {
+						t.Errorf("%s batch %d seq %d: max |ORT − reference| = %.3g > 1e-5", dtype, s.batch, s.seq, d)
 					}
 				}
 			}

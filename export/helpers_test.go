@@ -232,3 +232,43 @@ func ortRun(t testing.TB, onnxBytes []byte, ids []int32, batch, seq int, floatIn
 	}
 	return append([]float32(nil), ot.GetData()...)
 }
+
+// sample is one input batch and the reference forward pass's output on it.
+type sample struct {
+	batch, seq int
+	ids        []int32
+	want       []float64
+}
+
+// parityCase is an architecture with random weights and reference outputs
+// at several batch sizes and sequence lengths.
+type parityCase struct {
+	arch
+	m       *model.Model
+	samples []sample
+}
+
+var (
+	parityOnce  sync.Once
+	parityCache []parityCase
+)
+
+// parityCases builds every architecture's case once per test process: the
+// float64 reference is the slow part of the parity tests.
+func parityCases(t testing.TB) []parityCase {
+	parityOnce.Do(func() {
+		for i, a := range architectures(t) {
+			c := parityCase{arch: a, m: randomModel(t, a.cfg, uint64(i+1))}
+			rng := rand.New(rand.NewPCG(uint64(i), 3))
+			for _, bs := range [][2]int{{1, 1}, {3, 7}, {17, 100}, {2, 130}} {
+				ids := randomIDs(rng, bs[0], bs[1], a.cfg.Data.NumWords)
+				c.samples = append(c.samples, sample{bs[0], bs[1], ids, refForward(c.m, ids, bs[0], bs[1])})
+			}
+			parityCache = append(parityCache, c)
+		}
+	})
+	if len(parityCache) == 0 {
+		t.Fatal("no parity cases")
+	}
+	return parityCache
+}

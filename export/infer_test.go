@@ -2,7 +2,6 @@ package export_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/birnn/birnn/export"
@@ -12,10 +11,9 @@ import (
 // TestInferMatchesReference runs every architecture's export through
 // birnn's own engine and compares it with the float64 reference.
 func TestInferMatchesReference(t *testing.T) {
-	for i, a := range architectures(t) {
-		t.Run(a.name, func(t *testing.T) {
-			m := randomModel(t, a.cfg, uint64(i+1))
-			rng := rand.New(rand.NewPCG(uint64(i), 9))
+	for _, pc := range parityCases(t) {
+		t.Run(pc.name, func(t *testing.T) {
+			m, samples := pc.m, pc.samples
 			for _, dtype := range []string{"int32", "float32"} {
 				mp, err := export.Model(m, export.Options{InputDType: dtype})
 				if err != nil {
@@ -25,28 +23,25 @@ func TestInferMatchesReference(t *testing.T) {
 				if err != nil {
 					t.Fatalf("infer: %v", err)
 				}
-				for _, bs := range [][2]int{{1, 1}, {3, 7}, {17, 100}, {2, 130}} {
-					batch, seq := bs[0], bs[1]
-					ids := randomIDs(rng, batch, seq, a.cfg.Data.NumWords)
-					in := infer.NewInt32([]int{batch, seq}, ids)
+				for _, c := range samples {
+					in := infer.NewInt32([]int{c.batch, c.seq}, c.ids)
 					if dtype == "float32" {
-						f := make([]float32, len(ids))
-						for i, v := range ids {
+						f := make([]float32, len(c.ids))
+						for i, v := range c.ids {
 							f[i] = float32(v)
 						}
-						in = infer.NewFloat32([]int{batch, seq}, f)
+						in = infer.NewFloat32([]int{c.batch, c.seq}, f)
 					}
 					out, err := s.Run(context.Background(), map[string]*infer.Tensor{export.InputName: in})
 					if err != nil {
-						t.Fatalf("%s batch %d seq %d: %v", dtype, batch, seq, err)
+						t.Fatalf("%s batch %d seq %d: %v", dtype, c.batch, c.seq, err)
 					}
 					got := out[export.OutputName].Float32s()
-					want := refForward(m, ids, batch, seq)
-					if len(got) != len(want) {
-						t.Fatalf("%s batch %d seq %d: %d values, want %d", dtype, batch, seq, len(got), len(want))
+					if len(got) != len(c.want) {
+						t.Fatalf("%s batch %d seq %d: %d values, want %d", dtype, c.batch, c.seq, len(got), len(c.want))
 					}
-					if d := maxAbsDiff(got, want); d > 1e-6 {
-						t.Errorf("%s batch %d seq %d: max |infer − reference| = %.3g > 1e-6", dtype, batch, seq, d)
+					if d := maxAbsDiff(got, c.want); d > 1e-6 {
+						t.Errorf("%s batch %d seq %d: max |infer − reference| = %.3g > 1e-6", dtype, c.batch, c.seq, d)
 					}
 				}
 			}
