@@ -330,3 +330,53 @@ func TestWriteSequencesFormat(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestReadReviewsManyChunks runs the pipeline over enough files to fill
+// many chunks and recycle their buffers, and checks every review against
+// TextToWordSequence + map lookups, for the archive and the folder.
+func TestReadReviewsManyChunks(t *testing.T) {
+	words := []string{"the", "a", "film", "great", "bad", "plot", "good", "br", "was", "worst", "Extraordinarily", "unknownword", "<br />", "FILM!", "café"}
+	wi := WordIndex{"the": 1, "a": 2, "film": 3, "great": 4, "bad": 5, "plot": 6, "good": 7, "br": 8, "was": 9, "worst": 10, "extraordinarily": 11, "café": 12}
+	r, _ := NewRandomState(5)
+	files := map[string]string{}
+	texts := map[string]string{}
+	for i := range 4000 {
+		var b strings.Builder
+		for range 20 + r.Interval(120) {
+			b.WriteString(words[r.Interval(uint64(len(words)-1))])
+			b.WriteString([]string{" ", ", ", ". ", "\n"}[r.Interval(3)])
+		}
+		name := fmt.Sprintf("%s/%s/%d_%d.txt", []string{"train", "test"}[i%2], []string{"pos", "neg"}[i/2%2], i, 1+i%10)
+		files["aclImdb/"+name] = b.String()
+		texts[name] = b.String()
+	}
+	dir := t.TempDir()
+	writeTarGz(t, filepath.Join(dir, ArchiveName), files)
+	writeFolder(t, dir, files)
+	for _, src := range []string{filepath.Join(dir, ArchiveName), filepath.Join(dir, FolderName)} {
+		train, test, err := ReadReviews(src, wi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(train) != 2000 || len(test) != 2000 {
+			t.Fatalf("%s: %d train, %d test reviews", src, len(train), len(test))
+		}
+		for _, rv := range append(train, test...) {
+			var want []int32
+			for _, w := range TextToWordSequence(texts[rv.Name]) {
+				if r, ok := wi[w]; ok {
+					want = append(want, int32(r))
+				}
+			}
+			if !slices.Equal(rv.Ranks, want) {
+				t.Fatalf("%s: %s: ranks %v, want %v", src, rv.Name, rv.Ranks, want)
+			}
+			if strings.Contains(rv.Name, "/pos/") != (rv.Label == 1) {
+				t.Fatalf("%s: label %d", rv.Name, rv.Label)
+			}
+		}
+		if !slices.IsSortedFunc(train, compareReviews) {
+			t.Errorf("%s: train not in pos-then-name order", src)
+		}
+	}
+}
