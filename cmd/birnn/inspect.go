@@ -79,7 +79,7 @@ func writeInspect(w io.Writer, s *infer.Session) error {
 	for _, op := range ops {
 		fmt.Fprintf(&b, "  %-20s %d\n", op, hist[op])
 	}
-	fmt.Fprintf(&b, "parameters: %d\n", s.ParamCount())
+	fmt.Fprintf(&b, "parameters: %d (elements of floating-point initializers)\n", s.ParamCount())
 	if len(m.Props) > 0 {
 		b.WriteString("metadata:\n")
 		keys := make([]string, 0, len(m.Props))
