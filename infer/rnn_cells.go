@@ -14,7 +14,7 @@ func clipSlice[T kernel.Float](x []T, clip float32) {
 }
 
 // lstmCell holds one direction's recurrent weights and options.
-type lstmCell[T kernel.Float] struct {
+type lstmCell[T rnnFloat] struct {
 	batch, hidden int
 	r             []T // [4H, H]
 	p             []T // [3H] peepholes i, o, f, or nil
@@ -26,16 +26,17 @@ type lstmCell[T kernel.Float] struct {
 
 func (l *lstmCell[T]) step() rnnStep[T] {
 	batch, H := l.batch, l.hidden
+	R := newRecurrentMat(l.r, 4*H, H)
 	if !l.general {
 		return func(z, h, c, hn, cn []T) {
-			kernel.Gemm(false, true, batch, 4*H, H, 1, h, H, l.r, H, 1, z, 4*H)
+			R.mulAdd(batch, h, 1, z, 4*H)
 			kernel.LSTMForward(z, c, cn, hn, batch, H)
 		}
 	}
 	f, g, act := l.acts[0], l.acts[1], l.acts[2]
 	tmp := make([]T, H)
 	return func(z, h, c, hn, cn []T) {
-		kernel.Gemm(false, true, batch, 4*H, H, 1, h, H, l.r, H, 1, z, 4*H)
+		R.mulAdd(batch, h, 1, z, 4*H)
 		for b := 0; b < batch; b++ {
 			zr := z[b*4*H : (b+1)*4*H]
 			zi, zo, zf, zc := zr[:H], zr[H:2*H], zr[2*H:3*H], zr[3*H:]
@@ -81,7 +82,7 @@ func (l *lstmCell[T]) step() rnnStep[T] {
 
 // gruCell holds one direction's recurrent weights and options. Gate order
 // is z (update), r (reset), h (candidate).
-type gruCell[T kernel.Float] struct {
+type gruCell[T rnnFloat] struct {
 	batch, hidden     int
 	r                 []T // [3H, H]
 	rbh               []T // [H] recurrent bias of the candidate gate, or nil
@@ -94,11 +95,12 @@ func (g *gruCell[T]) step() rnnStep[T] {
 	batch, H := g.batch, g.hidden
 	f, act := g.acts[0], g.acts[1]
 	if g.linearBeforeReset {
+		R := newRecurrentMat(g.r, 3*H, H)
 		hr := make([]T, batch*3*H)
 		return func(z, h, _, hn, _ []T) {
 			// hr = h·Rᵀ for all three gates; the candidate's share is reset
 			// after the product: r ⊙ (h·Rhᵀ + Rbh).
-			kernel.Gemm(false, true, batch, 3*H, H, 1, h, H, g.r, H, 0, hr, 3*H)
+			R.mulAdd(batch, h, 0, hr, 3*H)
 			for b := 0; b < batch; b++ {
 				zr, rr := z[b*3*H:(b+1)*3*H], hr[b*3*H:(b+1)*3*H]
 				for j := range 2 * H {
@@ -124,10 +126,12 @@ func (g *gruCell[T]) step() rnnStep[T] {
 			}
 		}
 	}
+	Rzr := newRecurrentMat(g.r[:2*H*H], 2*H, H)
+	Rh := newRecurrentMat(g.r[2*H*H:], H, H)
 	hr := make([]T, batch*2*H)
 	rh := make([]T, batch*H)
 	return func(z, h, _, hn, _ []T) {
-		kernel.Gemm(false, true, batch, 2*H, H, 1, h, H, g.r, H, 0, hr, 2*H)
+		Rzr.mulAdd(batch, h, 0, hr, 2*H)
 		for b := 0; b < batch; b++ {
 			zr, rr := z[b*3*H:b*3*H+2*H], hr[b*2*H:(b+1)*2*H]
 			for j := range 2 * H {
@@ -141,7 +145,7 @@ func (g *gruCell[T]) step() rnnStep[T] {
 			}
 		}
 		// Candidate: (r ⊙ h)·Rhᵀ added onto its x-projection.
-		kernel.Gemm(false, true, batch, H, H, 1, rh, H, g.r[2*H*H:], H, 1, z[2*H:], 3*H)
+		Rh.mulAdd(batch, rh, 1, z[2*H:], 3*H)
 		for b := 0; b < batch; b++ {
 			zr := z[b*3*H : (b+1)*3*H]
 			zz, zh := zr[:H], zr[2*H:]
@@ -161,7 +165,7 @@ func (g *gruCell[T]) step() rnnStep[T] {
 }
 
 // rnnCell is the simple recurrent cell h = f(x·Wᵀ + h·Rᵀ + Wb + Rb).
-type rnnCell[T kernel.Float] struct {
+type rnnCell[T rnnFloat] struct {
 	batch, hidden int
 	r             []T // [H, H]
 	act           kernel.Activation
@@ -170,8 +174,9 @@ type rnnCell[T kernel.Float] struct {
 
 func (c *rnnCell[T]) step() rnnStep[T] {
 	batch, H := c.batch, c.hidden
+	R := newRecurrentMat(c.r, H, H)
 	return func(z, h, _, hn, _ []T) {
-		kernel.Gemm(false, true, batch, H, H, 1, h, H, c.r, H, 1, z, H)
+		R.mulAdd(batch, h, 1, z, H)
 		clipSlice(z, c.clip)
 		kernel.ApplyActivation(c.act, z)
 		copy(hn, z)

@@ -10,7 +10,7 @@ import (
 // rnnProblem is one recurrent operator invocation on plain slices, in
 // layout 0: x [seq, batch, in], y [seq, dirs, batch, H], states
 // [dirs, batch, H]. The cell (LSTM, GRU, RNN) supplies the per-step math.
-type rnnProblem[T kernel.Float] struct {
+type rnnProblem[T rnnFloat] struct {
 	seq, batch, in, hidden int
 	dirs                   int
 	reverse                bool // single direction running right to left
@@ -32,12 +32,12 @@ type rnnProblem[T kernel.Float] struct {
 //	hPrev    [batch, H] hidden state of the previous step.
 //	cPrev    [batch, H] cell state (LSTM only, else nil).
 //	hNext, cNext the new states; they never alias the previous ones.
-type rnnStep[T kernel.Float] func(z, hPrev, cPrev, hNext, cNext []T)
+type rnnStep[T rnnFloat] func(z, hPrev, cPrev, hNext, cNext []T)
 
 // rnnDirection is what a cell provides for one direction: the input weights
 // W [gates*H, in], the bias added to the x-projection [gates*H] (nil for
 // none) and a per-run step function with its own scratch space.
-type rnnDirection[T kernel.Float] struct {
+type rnnDirection[T rnnFloat] struct {
 	w     []T
 	xbias []T
 	step  func() rnnStep[T]

@@ -1,0 +1,30 @@
+package infer
+
+import "github.com/birnn/birnn/internal/kernel"
+
+// recurrentMat is a recurrent weight block R [n, k] used as Rᵀ in one
+// product per time step, h [batch, k] · Rᵀ. For float32 it is packed once
+// per run (kernel.PackB), so the steps skip re-laying it out.
+type recurrentMat[T rnnFloat] struct {
+	r      []T
+	n, k   int
+	packed *kernel.PackedB
+}
+
+func newRecurrentMat[T rnnFloat](r []T, n, k int) *recurrentMat[T] {
+	m := &recurrentMat[T]{r: r, n: n, k: k}
+	if r32, ok := any(r).([]float32); ok {
+		m.packed = kernel.PackB(true, k, n, r32, k)
+	}
+	return m
+}
+
+// mulAdd computes c = h·Rᵀ + beta·c for h [batch, k] (row stride k) and
+// c [batch, n] (row stride ldc).
+func (m *recurrentMat[T]) mulAdd(batch int, h []T, beta T, c []T, ldc int) {
+	if m.packed != nil {
+		kernel.GemmPacked(false, batch, 1, any(h).([]float32), m.k, m.packed, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	kernel.Gemm(false, true, batch, m.n, m.k, 1, h, m.k, m.r, m.k, beta, c, ldc)
+}

@@ -1,0 +1,140 @@
+package kernel
+
+import "sync"
+
+// The float32 GEMM behind Gemm on CPUs with AVX-512: C is updated in 8×32
+// tiles by an assembly micro-kernel that streams a packed [k][8] panel of
+// alpha·A against 32 columns of a row-major B. B is used in place when it is
+// not transposed and its width is a multiple of 32, and packed (transposed,
+// zero-padded) otherwise; PackB lets a caller that multiplies by the same B
+// many times (the recurrent weights of every time step) pack it once.
+const (
+	tileM = 8
+	tileN = 32
+)
+
+// PackedB is a float32 right-hand side op(B) [k, n] laid out for the
+// AVX-512 SGEMM: row-major [k, ceil(n/32)·32], zero-padded.
+type PackedB struct {
+	k, n, ld int
+	data     []float32
+}
+
+// PackB lays out op(B) [k, n] (B stored in b with row stride ldb,
+// transposed when transB) for repeated use with GemmPacked.
+func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	ld := (n + tileN - 1) / tileN * tileN
+	p := &PackedB{k: k, n: n, ld: ld, data: make([]float32, k*ld)}
+	packB(p.data, transB, k, n, b, ldb, ld)
+	return p
+}
+
+func packB(dst []float32, transB bool, k, n int, b []float32, ldb, ld int) {
+	for p := 0; p < k; p++ {
+		row := dst[p*ld : p*ld+ld]
+		if transB {
+			for j := 0; j < n; j++ {
+				row[j] = b[j*ldb+p]
+			}
+		} else {
+			copy(row[:n], b[p*ldb:p*ldb+n])
+		}
+		clear(row[n:])
+	}
+}
+
+// GemmPacked computes C = alpha·op(A)·B + beta·C like Gemm with a packed B
+// [k, n]. It uses the same implementation Gemm would.
+func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
+	if !useAVX512 {
+		// Packed B is op(B) row-major with stride ld.
+		Gemm(transA, false, m, b.n, b.k, alpha, a, lda, b.data, b.ld, beta, c, ldc)
+		return
+	}
+	sgemmTiles(transA, m, b.n, b.k, alpha, a, lda, b.data, b.ld, beta, c, ldc)
+}
+
+var tilePool = sync.Pool{New: func() any { return new(sgemmScratch) }}
+
+type sgemmScratch struct {
+	a    []float32 // packed [k][8] panel
+	tile [tileM * tileN]float32
+	b    []float32
+}
+
+// sgemmAVX512 is Gemm for float32 on AVX-512 machines.
+func sgemmAVX512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !transB && n%tileN == 0 {
+		sgemmTiles(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	s := tilePool.Get().(*sgemmScratch)
+	defer tilePool.Put(s)
+	ld := (n + tileN - 1) / tileN * tileN
+	if cap(s.b) < k*ld {
+		s.b = make([]float32, k*ld)
+	}
+	pb := s.b[:k*ld]
+	packB(pb, transB, k, n, b, ldb, ld)
+	sgemmTiles(transA, m, n, k, alpha, a, lda, pb, ld, beta, c, ldc)
+}
+
+// sgemmTiles computes C = alpha·op(A)·B + beta·C with B row-major [k, ≥n]
+// of row stride ldb, where ldb and the readable width are multiples of 32.
+func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 1:
+		case 0:
+			clear(row)
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	s := tilePool.Get().(*sgemmScratch)
+	defer tilePool.Put(s)
+	if cap(s.a) < k*tileM {
+		s.a = make([]float32, k*tileM)
+	}
+	pa := s.a[:k*tileM]
+	for i0 := 0; i0 < m; i0 += tileM {
+		mr := min(tileM, m-i0)
+		// Pack alpha·op(A)[i0:i0+mr, :] as [k][8], zero rows beyond m.
+		for p := 0; p < k; p++ {
+			dst := pa[p*tileM : p*tileM+tileM]
+			for r := 0; r < mr; r++ {
+				if transA {
+					dst[r] = alpha * a[p*lda+i0+r]
+				} else {
+					dst[r] = alpha * a[(i0+r)*lda+p]
+				}
+			}
+			clear(dst[mr:])
+		}
+		for j0 := 0; j0 < n; j0 += tileN {
+			nr := min(tileN, n-j0)
+			if mr == tileM && nr == tileN {
+				sgemmMicro(k, pa, b[j0:], ldb, c[i0*ldc+j0:], ldc)
+				continue
+			}
+			t := s.tile[:]
+			clear(t)
+			sgemmMicro(k, pa, b[j0:], ldb, t, tileN)
+			for r := 0; r < mr; r++ {
+				dst := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+nr]
+				for j, v := range t[r*tileN : r*tileN+nr] {
+					dst[j] += v
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package kernel
+
+const useAVX512 = false
+
+func sgemmMicro(k int, a, b []float32, ldb int, c []float32, ldc int) {
+	panic("kernel: no SGEMM micro-kernel on this platform")
+}
