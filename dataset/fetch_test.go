@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -222,5 +223,47 @@ func TestFromDirErrors(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dest); len(ents) != 0 {
 		t.Errorf("files left in the destination: %v", ents)
+	}
+}
+
+// An interrupted transfer keeps its .part, and the next call resumes it.
+func TestDownloadInterruptedThenResumed(t *testing.T) {
+	body := testBody()
+	half := len(body) / 2
+	ctx, cancel := context.WithCancel(context.Background())
+	stall := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.Write(body[:half])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // stall until the client gives up
+	})
+	srv := httptest.NewServer(stall)
+	dest := filepath.Join(t.TempDir(), "f.bin")
+	var seen int64
+	err := Download(ctx, srv.Client(), srv.URL, dest, sha(body), func(_ string, done, _ int64) {
+		seen = done
+		if done >= int64(half) {
+			cancel() // interrupted mid-body
+		}
+	})
+	srv.Close()
+	if !errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), ".part") {
+		t.Fatalf("interrupted: %v", err)
+	}
+	st, err := os.Stat(dest + ".part")
+	if err != nil || st.Size() == 0 || st.Size() != seen {
+		t.Fatalf(".part after interruption: %v (progress saw %d)", err, seen)
+	}
+	fs := &fileServer{body: body}
+	srv2 := httptest.NewServer(fs)
+	defer srv2.Close()
+	if err := Download(context.Background(), srv2.Client(), srv2.URL+"/f", dest, sha(body), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dest); !bytes.Equal(got, body) {
+		t.Error("bytes differ after resuming")
+	}
+	if want := fmt.Sprintf("bytes=%d-", st.Size()); len(fs.ranges) != 1 || fs.ranges[0] != want {
+		t.Errorf("resume requests %q, want one with %s", fs.ranges, want)
 	}
 }
