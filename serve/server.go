@@ -247,18 +247,21 @@ func (s *Server) runBatch(items []item) {
 	run(ii, func() ([]float32, error) { return l.model.ScoreIDs(s.baseCtx, ids) })
 	s.met.batchSecs.Observe(time.Since(start).Seconds())
 	s.met.batchSize.Observe(float64(len(items)))
+	// Metrics first, so a client that has its answer sees them counted.
 	failed := 0
-	for k, it := range items {
+	for k := range items {
 		if errs[k] != nil {
 			failed++
 		}
-		it.j.complete(it.i, scores[k], l.id, errs[k])
 	}
 	if failed > 0 {
 		s.met.rows.WithLabelValues("failed").Add(float64(failed))
 		s.log.Error("batch failed", "model", l.id, "rows", len(items), "error", errs[firstErr(errs)].Error())
 	}
 	s.met.rows.WithLabelValues("scored").Add(float64(len(items) - failed))
+	for k, it := range items {
+		it.j.complete(it.i, scores[k], l.id, errs[k])
+	}
 }
 
 func firstErr(errs []error) int {
