@@ -701,6 +701,9 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 	}
 	cfg := configs.Defaults()
 	cfg.Name = mp.GetGraph().GetName()
+	if cfg.Name == "" || cfg.Name == "tf2onnx" { // tf2onnx's fixed graph name says nothing
+		cfg.Name = "imported"
+	}
 	cfg.Description = "imported from ONNX"
 	if p := mp.GetProducerName(); p != "" {
 		cfg.Description += " (" + strings.TrimSpace(p+" "+mp.GetProducerVersion()) + ")"

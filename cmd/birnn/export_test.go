@@ -116,11 +116,34 @@ func TestExportImportCLIErrors(t *testing.T) {
 	if err := onnx.WriteModel(bad, onnx.MakeModel(g)); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := runCLI(t, nil, nil, "import", "--model", bad, "--out", filepath.Join(dir, "x.ckpt"))
+	_, errOut, code := runCLI(t, nil, nil, "import", "--model", bad, "--out", filepath.Join(dir, "x.ckpt"), "--name", "gru")
 	if code != 1 || !strings.Contains(errOut, `"my_gru" (GRU)`) {
 		t.Errorf("import of a GRU graph: exit %d %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.ckpt")); err == nil {
 		t.Error("a failed import wrote a checkpoint")
+	}
+}
+
+// TestImportKerasCLI imports a Keras/tf2onnx export under a chosen name.
+func TestImportKerasCLI(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "keras", "deep_lstm", "model.onnx")
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("no Keras export: %v", err)
+	}
+	ck := filepath.Join(t.TempDir(), "keras.ckpt")
+	out, errOut, code := runCLI(t, nil, nil, "import", "--model", src, "--out", ck, "--name", "keras_deep_lstm")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "Total params: 322,113") {
+		t.Errorf("summary lacks the study's 322,113 parameters:\n%s", out)
+	}
+	c, err := model.LoadCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Model.Config.Name != "keras_deep_lstm" || c.Model.Config.Data.NumWords != 4000 || c.Model.Config.Data.MaxLen != 100 {
+		t.Errorf("config name %q num_words %d maxlen %d", c.Model.Config.Name, c.Model.Config.Data.NumWords, c.Model.Config.Data.MaxLen)
 	}
 }

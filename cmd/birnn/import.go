@@ -14,7 +14,7 @@ func init() { rootCmd.AddCommand(newImportCmd()) }
 
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "import --model MODEL.onnx --out FILE.ckpt",
+		Use:   "import --model MODEL.onnx --out FILE.ckpt [--name NAME]",
 		Short: "Read an ONNX model (birnn's or a Keras/tf2onnx export) into a checkpoint",
 		Long: "Import an ONNX sentiment model as a trainable birnn checkpoint: the embedding Gather,\n" +
 			"the LSTM nodes (forward or bidirectional) and the Dense layers are found by walking the\n" +
@@ -40,6 +40,9 @@ func newImportCmd() *cobra.Command {
 			m, err := export.Import(mp)
 			if err != nil {
 				return err
+			}
+			if name, _ := cmd.Flags().GetString("name"); name != "" {
+				m.Config.Name = name
 			}
 			opts, err := export.OptionsOf(mp)
 			if err != nil {
@@ -68,5 +71,6 @@ func newImportCmd() *cobra.Command {
 	}
 	cmd.Flags().String("model", "", "ONNX file to read")
 	cmd.Flags().String("out", "", "checkpoint file to write")
+	cmd.Flags().String("name", "", "run name for the imported config (default: the model's own, else \"imported\")")
 	return cmd
 }
