@@ -50,6 +50,7 @@ type Row struct {
 	Name          string
 	KerasAccuracy float64 // Keras metrics.json: model.evaluate on the test split
 	GoAccuracy    float64 // birnn metrics.json
+	GoN           int     // reviews behind GoAccuracy (metrics.json n)
 	// Agree of N test rows got the same label (p > 0.5) from both models.
 	Agree, N int
 	// GoModel is the birnn model file that gave the Go labels, and
@@ -173,7 +174,7 @@ func (c *checker) row(ctx context.Context, name string) (Row, error) {
 		if !(m.Accuracy >= 0 && m.Accuracy <= 1) {
 			return r, formatErr(p, "accuracy %g", m.Accuracy)
 		}
-		r.GoAccuracy = m.Accuracy
+		r.GoAccuracy, r.GoN = m.Accuracy, m.N
 	} else if errors.Is(err, fs.ErrNotExist) {
 		missing(p)
 	} else {
@@ -432,10 +433,11 @@ func MaxAbsDiff(a, b [][]float32) (float64, error) {
 	return d, nil
 }
 
-// cells formats a row for the tables: accuracies with 4 decimals, the
-// accuracy difference (birnn − Keras), the agreement as a percentage with
-// its counts, and the max difference with its row count; "–" where a
-// figure is missing.
+// cells formats a row for the tables: accuracies with 4 decimals (birnn's
+// with its review count when that is not the test split's), the accuracy
+// difference (birnn − Keras), the agreement as a percentage with its
+// counts, and the max difference with its row count; "–" where a figure is
+// missing.
 func (r Row) cells() []string {
 	acc := func(v float64) string {
 		if math.IsNaN(v) {
@@ -455,7 +457,11 @@ func (r Row) cells() []string {
 	if r.DiffRows > 0 {
 		diff = fmt.Sprintf("%.2g (%s rows)", r.MaxDiff, commas(r.DiffRows))
 	}
-	return []string{r.Name, acc(r.KerasAccuracy), acc(r.GoAccuracy), delta, agree, diff}
+	goAcc := acc(r.GoAccuracy)
+	if r.N > 0 && r.GoN > 0 && r.GoN != r.N {
+		goAcc += fmt.Sprintf(" (%s reviews)", commas(r.GoN))
+	}
+	return []string{r.Name, acc(r.KerasAccuracy), goAcc, delta, agree, diff}
 }
 
 var header = []string{"run", "test acc (Keras)", "test acc (birnn)", "Δ acc", "label agreement", "max |infer − Keras|"}
@@ -472,11 +478,11 @@ func (rep *Report) missingLines() []string {
 }
 
 // Inconsistent reports whether the labels computed from the birnn model
-// disagree with its metrics.json by more than two reviews: the model file
-// scored is then not the one that was evaluated (or the engine and the
-// trainer differ).
+// disagree with its metrics.json, measured on the same N reviews, by more
+// than two reviews: the model file scored is then not the one that was
+// evaluated (or the engine and the trainer differ).
 func (r Row) Inconsistent() bool {
-	if r.N == 0 || math.IsNaN(r.GoAccuracy) || math.IsNaN(r.GoLabelAccuracy) {
+	if r.N == 0 || r.GoN != r.N || math.IsNaN(r.GoAccuracy) || math.IsNaN(r.GoLabelAccuracy) {
 		return false
 	}
 	return math.Abs(r.GoLabelAccuracy-r.GoAccuracy) > 2/float64(r.N)

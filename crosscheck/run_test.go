@@ -345,3 +345,24 @@ func TestReadTexts(t *testing.T) {
 		}
 	}
 }
+
+func TestRowCells(t *testing.T) {
+	r := Row{Name: "deep_lstm", KerasAccuracy: 0.8385, GoAccuracy: 0.5605, GoN: 2000, GoLabelAccuracy: 0.55,
+		Agree: 13785, N: 25000, MaxDiff: 1.7e-6, DiffRows: 2000}
+	want := []string{"deep_lstm", "0.8385", "0.5605 (2,000 reviews)", "-0.2780", "55.14 % (13,785 / 25,000)", "1.7e-06 (2,000 rows)"}
+	if got := r.cells(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("cells = %q, want %q", got, want)
+	}
+	if r.Inconsistent() {
+		t.Error("metrics on 2,000 reviews cannot contradict labels on 25,000")
+	}
+	r.GoN = 25000
+	if !r.Inconsistent() {
+		t.Error("accuracy 0.55 from the labels against 0.5605 in metrics.json on the same 25,000 reviews is inconsistent")
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 25000: "25,000", 1234567: "1,234,567", -4000: "-4,000"} {
+		if got := commas(n); got != want {
+			t.Errorf("commas(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
