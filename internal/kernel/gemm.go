@@ -48,8 +48,8 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 	switch av := any(a).(type) {
 	case []float32:
-		if useAVX512 {
-			sgemmAVX512(transA, transB, m, n, k, float32(alpha), av, lda,
+		if useAsm {
+			sgemmAsm(transA, transB, m, n, k, float32(alpha), av, lda,
 				any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 			return
 		}

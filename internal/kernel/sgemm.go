@@ -2,19 +2,19 @@ package kernel
 
 import "sync"
 
-// The float32 GEMM behind Gemm on CPUs with AVX-512: C is updated in 8×32
-// tiles by an assembly micro-kernel that streams a packed [k][8] panel of
-// alpha·A against 32 columns of a row-major B. B is used in place when it is
-// not transposed and its width is a multiple of 32, and packed (transposed,
-// zero-padded) otherwise; PackB lets a caller that multiplies by the same B
+// The float32 GEMM behind Gemm on CPUs with AVX2 and FMA: C is updated in
+// 6×16 tiles by an assembly micro-kernel that streams a packed [k][6] panel
+// of alpha·A against 16 columns of a row-major B. B is used in place when it
+// is not transposed and its width is a multiple of 16, and packed
+// (transposed, zero-padded) otherwise; PackB lets a caller that multiplies by the same B
 // many times (the recurrent weights of every time step) pack it once.
 const (
-	tileM = 8
-	tileN = 32
+	tileM = 6
+	tileN = 16
 )
 
 // PackedB is a float32 right-hand side op(B) [k, n] laid out for the
-// AVX-512 SGEMM: row-major [k, ceil(n/32)·32], zero-padded.
+// assembly SGEMM: row-major [k, ceil(n/16)·16], zero-padded.
 type PackedB struct {
 	k, n, ld int
 	data     []float32
@@ -46,7 +46,7 @@ func packB(dst []float32, transB bool, k, n int, b []float32, ldb, ld int) {
 // GemmPacked computes C = alpha·op(A)·B + beta·C like Gemm with a packed B
 // [k, n]. It uses the same implementation Gemm would.
 func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, b *PackedB, beta float32, c []float32, ldc int) {
-	if !useAVX512 {
+	if !useAsm {
 		// Packed B is op(B) row-major with stride ld.
 		Gemm(transA, false, m, b.n, b.k, alpha, a, lda, b.data, b.ld, beta, c, ldc)
 		return
@@ -57,13 +57,13 @@ func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, b *Pack
 var tilePool = sync.Pool{New: func() any { return new(sgemmScratch) }}
 
 type sgemmScratch struct {
-	a    []float32 // packed [k][8] panel
+	a    []float32 // packed [k][6] panel
 	tile [tileM * tileN]float32
 	b    []float32
 }
 
-// sgemmAVX512 is Gemm for float32 on AVX-512 machines.
-func sgemmAVX512(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemmAsm is Gemm for float32 on AVX2/FMA machines.
+func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if !transB && n%tileN == 0 {
 		sgemmTiles(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -80,7 +80,7 @@ func sgemmAVX512(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 }
 
 // sgemmTiles computes C = alpha·op(A)·B + beta·C with B row-major [k, ≥n]
-// of row stride ldb, where ldb and the readable width are multiples of 32.
+// of row stride ldb, where ldb and the readable width are multiples of 16.
 func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -108,7 +108,7 @@ func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b
 	pa := s.a[:k*tileM]
 	for i0 := 0; i0 < m; i0 += tileM {
 		mr := min(tileM, m-i0)
-		// Pack alpha·op(A)[i0:i0+mr, :] as [k][8], zero rows beyond m.
+		// Pack alpha·op(A)[i0:i0+mr, :] as [k][6], zero rows beyond m.
 		for p := 0; p < k; p++ {
 			dst := pa[p*tileM : p*tileM+tileM]
 			for r := 0; r < mr; r++ {

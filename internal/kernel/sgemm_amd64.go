@@ -4,12 +4,12 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
-// useAVX512 selects the AVX-512 SGEMM micro-kernel (sgemm_amd64.s).
-var useAVX512 = cpu.X86.HasAVX512F
+// useAsm selects the AVX2/FMA SGEMM micro-kernel (sgemm_amd64.s).
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
-func sgemmKernel8x32(k int, a *float32, b *float32, ldb int, c *float32, ldc int)
+func sgemmKernel6x16(k int, a *float32, b *float32, ldb int, c *float32, ldc int)
 
 func sgemmMicro(k int, a, b []float32, ldb int, c []float32, ldc int) {
-	sgemmKernel8x32(k, &a[0], &b[0], ldb, &c[0], ldc)
+	sgemmKernel6x16(k, &a[0], &b[0], ldb, &c[0], ldc)
 }

@@ -2,7 +2,7 @@
 
 package kernel
 
-const useAVX512 = false
+const useAsm = false
 
 func sgemmMicro(k int, a, b []float32, ldb int, c []float32, ldc int) {
 	panic("kernel: no SGEMM micro-kernel on this platform")

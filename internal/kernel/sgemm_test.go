@@ -38,7 +38,7 @@ func refGemm(transA, transB bool, m, n, k int, alpha float64, a []float32, lda i
 
 // TestGemmFloat32 checks Gemm (whichever float32 path the CPU selects) and
 // GemmPacked against a float64 triple loop over shapes that hit full and
-// partial 8×32 tiles, both transpositions, padded strides, alpha and beta.
+// partial 6×16 tiles, both transpositions, padded strides, alpha and beta.
 func TestGemmFloat32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	fill := func(n int) []float32 {
@@ -48,7 +48,7 @@ func TestGemmFloat32(t *testing.T) {
 		}
 		return s
 	}
-	shapes := [][3]int{{1, 1, 1}, {8, 32, 1}, {8, 32, 64}, {16, 256, 64}, {128, 256, 64}, {7, 33, 5}, {9, 31, 17},
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {8, 32, 1}, {12, 32, 64}, {16, 256, 64}, {128, 256, 64}, {7, 33, 5}, {9, 31, 17},
 		{1, 256, 64}, {3, 5, 0}, {37, 96, 128}, {100, 40, 3}}
 	for _, sh := range shapes {
 		m, n, k := sh[0], sh[1], sh[2]
