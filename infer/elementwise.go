@@ -191,10 +191,14 @@ func arithT[T Number](op arithOp, a, b *Tensor) (*Tensor, error) {
 	return &Tensor{DType: a.DType, Shape: shape, Data: out}, nil
 }
 
-// arithRow computes o[i] = a[i*sa] op b[i*sb]; strides are 0 or 1.
+// arithRow computes o[i] = a[i*sa] op b[i*sb]; strides are 0 or 1. Each
+// stride pattern has its own loop so the common cases (same shape, a bias
+// row, a scalar) run without index arithmetic.
 func arithRow[T Number](op arithOp, o, a []T, sa int, b []T, sb int) {
-	if sa == 1 && sb == 1 {
-		a, b = a[:len(o)], b[:len(o)]
+	n := len(o)
+	switch {
+	case sa == 1 && sb == 1:
+		a, b = a[:n], b[:n]
 		switch op {
 		case opAdd:
 			for i := range o {
@@ -213,24 +217,60 @@ func arithRow[T Number](op arithOp, o, a []T, sa int, b []T, sb int) {
 				o[i] = a[i] / b[i]
 			}
 		}
-		return
-	}
-	switch op {
-	case opAdd:
-		for i := range o {
-			o[i] = a[i*sa] + b[i*sb]
+	case sa == 0 && sb == 1:
+		x, b := a[0], b[:n]
+		switch op {
+		case opAdd:
+			for i := range o {
+				o[i] = x + b[i]
+			}
+		case opSub:
+			for i := range o {
+				o[i] = x - b[i]
+			}
+		case opMul:
+			for i := range o {
+				o[i] = x * b[i]
+			}
+		case opDiv:
+			for i := range o {
+				o[i] = x / b[i]
+			}
 		}
-	case opSub:
-		for i := range o {
-			o[i] = a[i*sa] - b[i*sb]
+	case sa == 1 && sb == 0:
+		a, y := a[:n], b[0]
+		switch op {
+		case opAdd:
+			for i := range o {
+				o[i] = a[i] + y
+			}
+		case opSub:
+			for i := range o {
+				o[i] = a[i] - y
+			}
+		case opMul:
+			for i := range o {
+				o[i] = a[i] * y
+			}
+		case opDiv:
+			for i := range o {
+				o[i] = a[i] / y
+			}
 		}
-	case opMul:
-		for i := range o {
-			o[i] = a[i*sa] * b[i*sb]
+	default:
+		var v T
+		switch op {
+		case opAdd:
+			v = a[0] + b[0]
+		case opSub:
+			v = a[0] - b[0]
+		case opMul:
+			v = a[0] * b[0]
+		case opDiv:
+			v = a[0] / b[0]
 		}
-	case opDiv:
 		for i := range o {
-			o[i] = a[i*sa] / b[i*sb]
+			o[i] = v
 		}
 	}
 }
