@@ -675,3 +675,63 @@ func runServeCLI(t *testing.T, env []string, args ...string) (stdout, stderr str
 	}
 	return o.String(), e.String(), code
 }
+
+// TestServeQueueFullAndTimeout holds rows in the queue with a long batching
+// wait: a request that does not fit gets 503 with Retry-After, the queued
+// one times out with 504, and its rows are dropped unscored.
+func TestServeQueueFullAndTimeout(t *testing.T) {
+	_, model, wi := serveFixture(t, 7)
+	s := startServe(t, nil, "--model", model, "--word-index", wi, "--queue-size", "4", "--max-reviews", "4",
+		"--max-wait", "1500ms", "--max-batch", "64", "--request-timeout", "400ms", "--write-timeout", "5s")
+	client := &http.Client{Timeout: 10 * time.Second}
+	metric := func(name string) string {
+		resp, err := client.Get(s.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, name+" ") {
+				return strings.TrimPrefix(line, name+" ")
+			}
+		}
+		return ""
+	}
+	first := make(chan httpResult, 1)
+	go func() {
+		res, err := postJSON(client, s.url+"/v1/score", "application/json", `{"reviews": ["a", "b", "c", "d"]}`)
+		if err != nil {
+			t.Error(err)
+		}
+		first <- res
+	}()
+	for metric("birnn_queue_depth_rows") != "4" {
+		time.Sleep(5 * time.Millisecond)
+	}
+	res, err := postJSON(client, s.url+"/v1/score", "application/json", `{"reviews": ["e"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.status != 503 || !strings.Contains(string(res.body), serve.CodeQueueFull) || res.header.Get("Retry-After") == "" {
+		t.Errorf("over the queue: %d %s Retry-After %q; want 503 queue_full with Retry-After", res.status, res.body, res.header.Get("Retry-After"))
+	}
+	res = <-first
+	if res.status != 504 || !strings.Contains(string(res.body), serve.CodeTimeout) {
+		t.Errorf("queued past its timeout: %d %s; want 504 timeout", res.status, res.body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for metric(`birnn_rows_total{result="dropped"}`) != "4" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the timed-out rows were not dropped (dropped = %q, scored = %q)",
+				metric(`birnn_rows_total{result="dropped"}`), metric(`birnn_rows_total{result="scored"}`))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := metric(`birnn_rows_total{result="scored"}`); got != "" && got != "0" {
+		t.Errorf("rows scored = %s, want none", got)
+	}
+	if code := s.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+}
