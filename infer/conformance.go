@@ -61,7 +61,10 @@ func NodeTests(dir string) ([]string, error) {
 // It returns nil when the test passes, an error matching ErrUnsupported
 // (errors.Is) when the model needs what the engine lacks, and any other
 // error for a failure.
-func RunNodeTest(ctx context.Context, dir string) error {
+func RunNodeTest(dir string) error { return RunNodeTestContext(context.Background(), dir) }
+
+// RunNodeTestContext is RunNodeTest with a context checked between nodes.
+func RunNodeTestContext(ctx context.Context, dir string) error {
 	s, err := Load(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		var ut *onnx.UnsupportedTypeError

@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"sort"
@@ -23,7 +22,7 @@ func TestNodeConformance(t *testing.T) {
 	unsupported := map[string][]string{}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
-		err := RunNodeTest(context.Background(), dir)
+		err := RunNodeTest(dir)
 		switch {
 		case err == nil:
 			passed++

@@ -40,7 +40,7 @@ func runConformance(ctx context.Context, w io.Writer, dirs []string) error {
 	var passed, failed, unsupported int
 	for _, dir := range tests {
 		name := filepath.Base(dir)
-		err := infer.RunNodeTest(ctx, dir)
+		err := infer.RunNodeTestContext(ctx, dir)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
