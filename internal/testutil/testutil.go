@@ -58,6 +58,7 @@ func AllClose[T ~float32 | ~float64](t testing.TB, got, want []T, atol, rtol flo
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("length %d, want %d", len(got), len(want))
+		return
 	}
 	bad := 0
 	for i := range want {
