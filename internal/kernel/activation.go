@@ -102,10 +102,22 @@ func ParseActivations(names []string, alphas, betas []float32) ([]Activation, er
 }
 
 // ApplyActivation replaces every x[i] with f(x[i]) for the activation a.
+// Sigmoid and Tanh on float32 use the vectorised SigmoidSlice32 and
+// TanhSlice32.
 func ApplyActivation[T Float](a Activation, x []T) { applyActivation(a, x) }
 
 func applyActivation[T Float](a Activation, x []T) {
 	alpha, beta := T(a.Alpha), T(a.Beta)
+	if x32, ok := any(x).([]float32); ok {
+		switch a.Kind {
+		case ActSigmoid:
+			SigmoidSlice32(x32)
+			return
+		case ActTanh:
+			TanhSlice32(x32)
+			return
+		}
+	}
 	switch a.Kind {
 	case ActSigmoid:
 		for i, v := range x {
