@@ -759,15 +759,33 @@ func gather(x, indices *Tensor, axis64 int64) (*Tensor, error) {
 		return nil, err
 	}
 	if inner > 0 {
-		pos := 0
-		for o := 0; o < outer; o++ {
-			for _, j := range ids {
-				copyRange(out, pos, x.Data, (o*dim+int(j))*inner, inner)
-				pos += inner
+		switch d := x.Data.(type) {
+		case []float32: // the embedding lookup: one switch, then plain copies
+			gatherRows(out.([]float32), d, ids, outer, dim, inner)
+		default:
+			pos := 0
+			for o := 0; o < outer; o++ {
+				for _, j := range ids {
+					copyRange(out, pos, x.Data, (o*dim+int(j))*inner, inner)
+					pos += inner
+				}
 			}
 		}
 	}
 	return &Tensor{DType: x.DType, Shape: shape, Data: out}, nil
+}
+
+// gatherRows copies rows ids of x, viewed as [outer, dim, inner], to out.
+func gatherRows[T Elem](out, x []T, ids []int64, outer, dim, inner int) {
+	pos := 0
+	for o := 0; o < outer; o++ {
+		base := o * dim * inner
+		for _, j := range ids {
+			src := base + int(j)*inner
+			copy(out[pos:pos+inner], x[src:src+inner])
+			pos += inner
+		}
+	}
 }
 
 func buildGatherElements(n *onnx.NodeProto, opset int64) (Kernel, error) {
