@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,9 +52,13 @@ type item struct {
 }
 
 // batcher gathers rows of concurrent requests into batches of at most
-// maxBatch rows. A worker takes a batch as soon as maxBatch rows wait, or
-// when the oldest waiting row has waited maxWait; rows of requests whose
-// context is done are dropped instead of scored.
+// maxBatch rows. A worker takes a batch as soon as maxBatch rows wait, when
+// no other request is on its way (arriving: requests being read or checked
+// that have not been queued yet), or when the oldest waiting row has
+// waited maxWait. So a lone client never waits for company, while under
+// load rows pile up during each model call and form large batches by
+// themselves. Rows of requests whose context is done are dropped instead
+// of scored.
 //
 //	submit ─► queue (≤ capacity rows) ─► workers ─► run(batch) ─► job.complete
 type batcher struct {
@@ -63,6 +68,9 @@ type batcher struct {
 	run      func([]item)
 	observe  func(depth int) // queue depth, after every change
 	dropped  func(n int)     // rows skipped because their request was gone
+
+	// arriving counts requests between arrival and submit (see arrive).
+	arriving atomic.Int64
 
 	mu     sync.Mutex
 	queue  []item
@@ -90,6 +98,24 @@ func newBatcher(maxBatch int, maxWait time.Duration, capacity, workers int, run 
 func (b *batcher) broadcast() {
 	close(b.wake)
 	b.wake = make(chan struct{})
+}
+
+// arrive notes a request that will probably submit rows soon; workers
+// holding a partial batch wait for it (up to maxWait). The returned func
+// ends the note and must be called once, after submit or instead of it.
+func (b *batcher) arrive() (done func()) {
+	b.arriving.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if b.arriving.Add(-1) == 0 {
+				// Workers waiting for this request can go now.
+				b.mu.Lock()
+				b.broadcast()
+				b.mu.Unlock()
+			}
+		})
+	}
 }
 
 // submit queues all of j's rows, or none: ErrQueueFull when they do not
@@ -155,7 +181,7 @@ func (b *batcher) next(timer *time.Timer) (batch []item, ok bool) {
 			b.mu.Lock()
 			continue
 		}
-		if len(b.queue) >= b.maxBatch || b.closed {
+		if len(b.queue) >= b.maxBatch || b.closed || b.arriving.Load() == 0 {
 			break
 		}
 		wait := time.Until(b.queue[0].enq.Add(b.maxWait))

@@ -232,6 +232,8 @@ func (s *Server) checkCount(n int, what string) *APIError {
 }
 
 func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
+	arrived := s.batch.arrive()
+	defer arrived()
 	var req ScoreRequest
 	if e := s.decode(w, r, &req); e != nil {
 		s.writeError(w, r, e)
@@ -248,10 +250,12 @@ func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.score(w, r, req.Reviews, nil)
+	s.score(w, r, req.Reviews, nil, arrived)
 }
 
 func (s *Server) handleScoreIDs(w http.ResponseWriter, r *http.Request) {
+	arrived := s.batch.arrive()
+	defer arrived()
 	var req IDsRequest
 	if e := s.decode(w, r, &req); e != nil {
 		s.writeError(w, r, e)
@@ -287,12 +291,13 @@ func (s *Server) handleScoreIDs(w http.ResponseWriter, r *http.Request) {
 			req.IDs[i] = []int32{} // a row, even if empty: job tells kinds apart by nil-ness
 		}
 	}
-	s.score(w, r, nil, req.IDs)
+	s.score(w, r, nil, req.IDs, arrived)
 }
 
 // score queues the request's rows, waits for them (or for the timeout or
-// the client going away) and answers.
-func (s *Server) score(w http.ResponseWriter, r *http.Request, texts []string, ids [][]int32) {
+// the client going away) and answers. arrived ends the request's arriving
+// note once its rows are queued.
+func (s *Server) score(w http.ResponseWriter, r *http.Request, texts []string, ids [][]int32, arrived func()) {
 	if rec, ok := w.(*recorder); ok {
 		rec.rows = len(texts) + len(ids)
 	}
@@ -303,7 +308,9 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, texts []string, i
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	j := newJob(ctx, texts, ids)
-	if err := s.batch.submit(j); err != nil {
+	err := s.batch.submit(j)
+	arrived()
+	if err != nil {
 		st := errStatus[err]
 		s.writeError(w, r, apiErrorf(st.status, st.code, "%s", strings.TrimPrefix(err.Error(), "serve: ")))
 		return
