@@ -138,3 +138,12 @@ func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b
 		}
 	}
 }
+
+// Float32Impl names the float32 GEMM and gate implementation in use:
+// "avx2+fma assembly" or "gonum (pure Go)". Benchmarks report it.
+func Float32Impl() string {
+	if useAsm {
+		return "avx2+fma assembly"
+	}
+	return "gonum (pure Go)"
+}

@@ -1,0 +1,63 @@
+package infer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/birnn/birnn/internal/kernel"
+	"github.com/birnn/birnn/onnx"
+)
+
+// BenchmarkStudyDeepBiLSTM scores the study's deep BiLSTM (vocab 4000, emb
+// 64, two bidirectional LSTM(64) layers, seq 100, Dense sigmoid) as a
+// tf2onnx-shaped graph, in the engine (GOMAXPROCS 1 and 2) and in ONNX
+// Runtime (intra-op threads 1 and 2) in the same run, at batch 1, 32, 128.
+// The metric is reviews/s.
+//
+//	go test ./infer -run '^$' -bench StudyDeepBiLSTM -count 5
+func BenchmarkStudyDeepBiLSTM(b *testing.B) {
+	spec := studyDeepBiLSTM()
+	m := spec.build(b)
+	sess, err := LoadModel(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("engine float32 kernels: %s; ONNX Runtime: %s; OPENBLAS_CORETYPE=%q (unused); GOARCH %s",
+		kernel.Float32Impl(), ortLibPath(b), os.Getenv("OPENBLAS_CORETYPE"), runtime.GOARCH)
+	for _, batch := range []int{1, 32, 128} {
+		rng := rand.New(rand.NewPCG(uint64(batch), 1))
+		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, spec.seq}, randomIDs(rng, batch, spec.seq, spec.vocab))
+		for _, procs := range []int{1, 2} {
+			b.Run(fmt.Sprintf("engine/batch=%d/procs=%d", batch, procs), func(b *testing.B) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				feeds := map[string]*Tensor{"input_ids": in}
+				b.ReportAllocs()
+				start := time.Now()
+				for b.Loop() {
+					if _, err := sess.Run(context.Background(), feeds); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+			})
+		}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("ort/batch=%d/threads=%d", batch, threads), func(b *testing.B) {
+				o := newORTSession(b, m, threads)
+				feeds := []*Tensor{in}
+				start := time.Now()
+				for b.Loop() {
+					if _, err := o.run(feeds); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+			})
+		}
+	}
+}
