@@ -133,6 +133,7 @@ type Session struct {
 	nslots      int
 	consts      map[int]*Tensor  // initializers and Constant outputs
 	isConst     map[uintptr]bool // backing arrays of consts
+	base        []*Tensor        // consts by slot: the start of every run
 	steps       []step
 	hist        map[string]int
 	params      int64
@@ -357,6 +358,10 @@ func LoadModel(m *onnx.ModelProto) (s *Session, err error) {
 		}
 		s.steps = append(s.steps, st)
 	}
+	s.base = make([]*Tensor, s.nslots)
+	for sl, t := range s.consts {
+		s.base[sl] = t
+	}
 	s.isConst = make(map[uintptr]bool, len(s.consts))
 	for _, t := range s.consts {
 		if p := dataPtr(t); p != 0 {
@@ -549,9 +554,7 @@ func (s *Session) ParamCount() int64 { return s.params }
 // or a node's failure wrapped with its name and op.
 func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor) (map[string]*Tensor, error) {
 	vals := make([]*Tensor, s.nslots)
-	for sl, t := range s.consts {
-		vals[sl] = t
-	}
+	copy(vals, s.base)
 	known := make(map[string]bool, len(s.inputs))
 	syms := map[string]int{}
 	for i, info := range s.inputs {
