@@ -106,7 +106,7 @@ func TestImportKeras(t *testing.T) {
 			// birnn's engine and ONNX Runtime on its re-export (trained
 			// weights), against Keras.
 			units := len(p.Outputs[0])
-			nt := min(n, 32)
+			nt := min(n, 16)
 			tp := trainerProbs(t, m, ids[:nt*seq], nt, seq)
 			var dTrain float64
 			for r := range nt {
