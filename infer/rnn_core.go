@@ -68,7 +68,8 @@ func (p *rnnProblem[T]) runDirection(dir int, reverse bool, cell rnnDirection[T]
 
 	// One GEMM for the input projection of the whole sequence:
 	// [seq*batch, in] × [in, G] → xp [seq*batch, G], seeded with the bias.
-	xp := make([]T, seq*batch*G)
+	xp := getScratch[T](seq * batch * G)
+	defer putScratch(xp)
 	beta := T(0)
 	if cell.xbias != nil {
 		for r := 0; r < seq*batch; r++ {

@@ -1,6 +1,10 @@
 package infer
 
-import "github.com/birnn/birnn/internal/kernel"
+import (
+	"sync"
+
+	"github.com/birnn/birnn/internal/kernel"
+)
 
 // recurrentMat is a recurrent weight block R [n, k] used as Rᵀ in one
 // product per time step, h [batch, k] · Rᵀ. For float32 it is packed once
@@ -27,4 +31,37 @@ func (m *recurrentMat[T]) mulAdd(batch int, h []T, beta T, c []T, ldc int) {
 		return
 	}
 	kernel.Gemm(false, true, batch, m.n, m.k, 1, h, m.k, m.r, m.k, beta, c, ldc)
+}
+
+// Scratch buffers of recurrent runs (the x-projection of a whole sequence
+// is the largest: [seq*batch, gates*H]) are recycled between runs so that
+// large batches do not allocate and zero tens of megabytes each time.
+var (
+	scratch32 sync.Pool
+	scratch64 sync.Pool
+)
+
+// getScratch returns a slice of n elements with unspecified contents.
+func getScratch[T rnnFloat](n int) []T {
+	var p *sync.Pool
+	var z T
+	if _, ok := any(z).(float32); ok {
+		p = &scratch32
+	} else {
+		p = &scratch64
+	}
+	if v, ok := p.Get().(*[]T); ok && cap(*v) >= n {
+		return (*v)[:n]
+	}
+	return make([]T, n)
+}
+
+// putScratch hands s back for reuse; s must not be used afterwards.
+func putScratch[T rnnFloat](s []T) {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		scratch32.Put(&s)
+	} else {
+		scratch64.Put(&s)
+	}
 }
