@@ -200,7 +200,15 @@ func newDataInfoCmd() *cobra.Command {
 			if err := w.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "\npadding %s, truncating %s: rows become [%d, %d] int32 (the start marker counts as a token)\n", padding, truncating, train.Len(), maxlen)
+			shape := func(st dataset.Stats) string {
+				cols := maxlen
+				if cols == 0 {
+					cols = st.Lengths.Max // pad_sequences' maxlen=None: the longest row
+				}
+				return fmt.Sprintf("[%d, %d]", st.Rows, cols)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\npadding %s, truncating %s: train %s, test %s int32 (the start marker counts as a token)\n",
+				padding, truncating, shape(stats["train"]), shape(stats["test"]))
 			return nil
 		},
 	}

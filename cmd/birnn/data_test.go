@@ -115,7 +115,7 @@ func TestDataInfo(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	// 12,500 reviews per label and split (the dataset's README).
-	for _, want := range []string{"train  25000  12500   12500", "test  25000  12500   12500", "[25000, 100] int32"} {
+	for _, want := range []string{"train  25000  12500   12500", "test  25000  12500   12500", "train [25000, 100], test [25000, 100] int32"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
