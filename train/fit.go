@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/birnn/birnn/dataset"
@@ -67,6 +68,8 @@ type FitOptions struct {
 	Resume   bool
 	Progress io.Writer // Keras-like progress; nil = silent
 	Live     bool      // redraw the progress bar in place (a terminal)
+
+	onStep func(epoch, step int) // test hook, after every training step
 }
 
 // runner holds what a fit or an evaluation reuses between batches: the
@@ -212,10 +215,12 @@ func Evaluate(ctx context.Context, m *model.Model, d Data, batch int) (loss, acc
 // history and a checkpoint (weights, optimizer slots, RNG state) are
 // written.
 //
-// Cancelling ctx stops at the next batch: the epoch in progress is dropped
-// and the last checkpoint stays as it was, so a resumed run repeats that
-// epoch and ends with the same weights as an uninterrupted one. Fit then
-// returns the history so far and ctx's error.
+// Cancelling ctx (SIGINT) stops at the next batch and saves a checkpoint
+// of the position inside the epoch (weights, optimizer and RNG state, the
+// epoch's running metrics); a resumed run continues from there and ends
+// with the same weights as an uninterrupted one. A run killed outright
+// resumes from the last end-of-epoch checkpoint, with the same result.
+// Fit then returns the history so far and ctx's error.
 func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.History, error) {
 	if m == nil || m.Config == nil {
 		return nil, errors.New("train: no model")
@@ -252,6 +257,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 
 	hist := &model.History{}
 	start := 0
+	var resumed *model.Checkpoint
 	if o.Resume && o.Checkpoint != "" {
 		if _, err := os.Stat(o.Checkpoint); err == nil {
 			ck, err := model.LoadCheckpoint(o.Checkpoint)
@@ -264,6 +270,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			h := ck.History.Clone()
 			hist = &h
 			start = ck.Epoch
+			resumed = ck
 		}
 	}
 
@@ -275,19 +282,52 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			fmt.Fprintf(o.Progress, "Epoch %d/%d\n", epoch+1, epochs)
 		}
 		began := time.Now()
+		epochRNG, err := r.pcg.MarshalBinary()
+		if err != nil {
+			return hist, err
+		}
+		// A checkpoint saved mid-epoch: replay the epoch's shuffle from the
+		// RNG state it started with, then continue from the saved step.
+		var mid midEpoch
+		if epoch == start && resumed != nil {
+			if mid, err = readMidEpoch(resumed.State); err != nil {
+				return hist, fmt.Errorf("train: resume: %w", err)
+			}
+			if mid.step > 0 {
+				if err := r.pcg.UnmarshalBinary(mid.epochRNG); err != nil {
+					return hist, fmt.Errorf("train: resume: %w", err)
+				}
+				epochRNG = mid.epochRNG
+				began = began.Add(-time.Duration(mid.seconds * float64(time.Second)))
+			}
+		}
 		for i := range perm {
 			perm[i] = i
 		}
 		if shuffle {
 			r.rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		}
+		if mid.step > 0 {
+			if err := r.pcg.UnmarshalBinary(mid.rng); err != nil {
+				return hist, fmt.Errorf("train: resume: %w", err)
+			}
+		}
 		bar := newProgress(o.Progress, o.Live, steps)
-		var lossSum float64
-		var correct, seen int
-		for s := 0; s < steps; s++ {
+		lossSum, correct, seen := mid.lossSum, mid.correct, mid.seen
+		interrupted := func(s int, err error) (*model.History, error) {
+			bar.abort()
+			if s > 0 && o.Checkpoint != "" {
+				cur := midEpoch{step: s, epochRNG: epochRNG, lossSum: lossSum, correct: correct,
+					seen: seen, seconds: time.Since(began).Seconds()}
+				if serr := save(o.Checkpoint, m, r, opt, epoch, hist, &cur); serr != nil {
+					return hist, errors.Join(err, serr)
+				}
+			}
+			return hist, err
+		}
+		for s := mid.step; s < steps; s++ {
 			if err := ctx.Err(); err != nil {
-				bar.abort()
-				return hist, err
+				return interrupted(s, err)
 			}
 			idx := perm[s*tc.BatchSize : min((s+1)*tc.BatchSize, nTrain)]
 			n, err := r.net(len(idx), d.X.Cols, true)
@@ -305,12 +345,17 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			correct += c
 			seen += len(idx)
 			bar.step(s+1, lossSum/float64(seen), float64(correct)/float64(seen))
+			if o.onStep != nil {
+				o.onStep(epoch, s+1)
+			}
 		}
 		loss, acc := lossSum/float64(seen), float64(correct)/float64(seen)
 		valLoss, valAcc := math.NaN(), math.NaN()
 		if valD.Len() > 0 {
 			if valLoss, valAcc, err = r.evaluate(ctx, valD, tc.BatchSize); err != nil {
-				bar.abort()
+				if ctx.Err() != nil {
+					return interrupted(steps, err)
+				}
 				return hist, err
 			}
 		}
@@ -323,7 +368,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			}
 		}
 		if o.Checkpoint != "" {
-			if err := save(o.Checkpoint, m, r, opt, epoch+1, hist); err != nil {
+			if err := save(o.Checkpoint, m, r, opt, epoch+1, hist, nil); err != nil {
 				return hist, err
 			}
 		}
@@ -331,13 +376,55 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 	return hist, nil
 }
 
-func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *model.History) error {
+// midEpoch is the position of a run interrupted inside an epoch.
+type midEpoch struct {
+	step          int    // training steps done in the epoch (0 = none)
+	epochRNG, rng []byte // RNG state at the epoch's start and now
+	lossSum       float64
+	correct, seen int
+	seconds       float64
+}
+
+func (e *midEpoch) write(st map[string]string) {
+	st["fit.step"] = strconv.Itoa(e.step)
+	st["fit.epoch_rng"] = hex.EncodeToString(e.epochRNG)
+	st["fit.loss_sum"] = strconv.FormatFloat(e.lossSum, 'g', -1, 64)
+	st["fit.correct"] = strconv.Itoa(e.correct)
+	st["fit.seen"] = strconv.Itoa(e.seen)
+	st["fit.seconds"] = strconv.FormatFloat(e.seconds, 'g', -1, 64)
+}
+
+func readMidEpoch(st map[string]string) (midEpoch, error) {
+	var e midEpoch
+	if st["fit.step"] == "" {
+		return e, nil
+	}
+	var errs [6]error
+	e.step, errs[0] = strconv.Atoi(st["fit.step"])
+	e.epochRNG, errs[1] = hex.DecodeString(st["fit.epoch_rng"])
+	e.lossSum, errs[2] = strconv.ParseFloat(st["fit.loss_sum"], 64)
+	e.correct, errs[3] = strconv.Atoi(st["fit.correct"])
+	e.seen, errs[4] = strconv.Atoi(st["fit.seen"])
+	e.seconds, errs[5] = strconv.ParseFloat(st["fit.seconds"], 64)
+	e.rng, _ = hex.DecodeString(st["rng.pcg"])
+	if err := errors.Join(errs[:]...); err != nil || e.step < 0 || e.seen < 0 {
+		return e, fmt.Errorf("bad mid-epoch position in checkpoint: %v", err)
+	}
+	return e, nil
+}
+
+// save writes a checkpoint after epoch completed epochs; mid, when not nil,
+// records a position inside the next epoch.
+func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *model.History, mid *midEpoch) error {
 	st := opt.State()
 	rs, err := r.pcg.MarshalBinary()
 	if err != nil {
 		return err
 	}
 	st["rng.pcg"] = hex.EncodeToString(rs)
+	if mid != nil {
+		mid.write(st)
+	}
 	return model.SaveCheckpoint(path, &model.Checkpoint{
 		Model: m, Epoch: epoch, History: h.Clone(), Optimizer: opt.Slots(), State: st,
 	})

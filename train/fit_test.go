@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -80,47 +81,45 @@ func TestFitDeterministicAndResumable(t *testing.T) {
 	}
 }
 
-// TestFitCancelResume interrupts a run in its second epoch, as SIGINT does,
-// then resumes it: the weights equal an uninterrupted run's.
+// TestFitCancelResume interrupts runs as SIGINT does — inside the first
+// epoch, inside the second, and after an epoch's last step — then resumes
+// them: the weights equal an uninterrupted run's.
 func TestFitCancelResume(t *testing.T) {
 	cfg := tinyConfig(t, fitLayers)
 	cfg.Train.Epochs = 2
 	d := randomData(40, 4, cfg.Data.NumWords, 4)
 	straight := fitTiny(t, cfg, d, FitOptions{})
-
-	dir := t.TempDir()
-	ck := filepath.Join(dir, "c.ckpt")
-	m, _ := model.New(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &cancelAfter{n: 2, cancel: cancel}
-	_, err := Fit(ctx, m, d, FitOptions{Checkpoint: ck, Progress: w})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Fit after cancel: %v, want context.Canceled", err)
-	}
-	ckp, err := model.LoadCheckpoint(ck)
-	if err != nil || ckp.Epoch != 1 {
-		t.Fatalf("checkpoint after interrupt: %v (epoch %v)", err, ckp)
-	}
-	resumed := fitTiny(t, cfg, d, FitOptions{Checkpoint: ck, Resume: true})
-	if !bytes.Equal(weightBytes(straight), weightBytes(resumed)) {
-		t.Fatal("interrupted and resumed run differs from the uninterrupted one")
-	}
-}
-
-// cancelAfter cancels when the n-th "Epoch" header is printed.
-type cancelAfter struct {
-	n      int
-	cancel func()
-}
-
-func (c *cancelAfter) Write(p []byte) (int, error) {
-	if strings.HasPrefix(string(p), "Epoch ") {
-		c.n--
-		if c.n == 0 {
-			c.cancel()
+	// 28 training rows in batches of 4: 7 steps per epoch.
+	for _, at := range [][2]int{{0, 2}, {1, 3}, {1, 7}} {
+		ck := filepath.Join(t.TempDir(), "c.ckpt")
+		m, _ := model.New(cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := Fit(ctx, m, d, FitOptions{Checkpoint: ck, onStep: func(epoch, step int) {
+			if epoch == at[0] && step == at[1] {
+				cancel()
+			}
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%v: Fit after cancel: %v, want context.Canceled", at, err)
+		}
+		ckp, err := model.LoadCheckpoint(ck)
+		if err != nil {
+			t.Fatalf("%v: %v", at, err)
+		}
+		wantStep := fmt.Sprint(at[1])
+		if ckp.Epoch != at[0] || ckp.State["fit.step"] != wantStep {
+			t.Fatalf("%v: checkpoint at epoch %d step %q, want %d, %s", at, ckp.Epoch, ckp.State["fit.step"], at[0], wantStep)
+		}
+		var h bytes.Buffer
+		resumed := fitTiny(t, cfg, d, FitOptions{Checkpoint: ck, Resume: true, Progress: &h})
+		if !bytes.Equal(weightBytes(straight), weightBytes(resumed)) {
+			t.Fatalf("%v: interrupted and resumed run differs from the uninterrupted one", at)
+		}
+		ckp, err = model.LoadCheckpoint(ck)
+		if err != nil || ckp.Epoch != 2 || ckp.State["fit.step"] != "" || ckp.History.Epochs() != 2 {
+			t.Fatalf("%v: final checkpoint epoch %d, state %v, %v", at, ckp.Epoch, ckp.State, err)
 		}
 	}
-	return len(p), nil
 }
 
 func TestFitProgressLines(t *testing.T) {

@@ -19,7 +19,7 @@ func newTrainCmd() *cobra.Command {
 		Long: "Train a run on IMDB: the study's validation split, per-epoch shuffles, Keras optimizers.\n" +
 			"After every epoch OUT/history.json and OUT/checkpoint.ckpt are written; --resume\n" +
 			"continues from the checkpoint and ends with the same weights as an uninterrupted run.\n" +
-			"Ctrl-C stops at the next batch and keeps the last epoch's checkpoint.\n" +
+			"Ctrl-C stops at the next batch and saves the position inside the epoch.\n" +
 			"At the end the test split is evaluated into OUT/metrics.json.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
