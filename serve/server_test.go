@@ -654,3 +654,40 @@ func TestReloadSplitsRequest(t *testing.T) {
 		t.Errorf("answer %+v: row_models only when rows differ", plain)
 	}
 }
+
+// TestLoneRequestDoesNotWait checks that max_wait only applies while other
+// requests are arriving: a lone request runs at once, even with a max_wait
+// far beyond its timeout, and a request known to be arriving holds the
+// batch until it is queued.
+func TestLoneRequestDoesNotWait(t *testing.T) {
+	f := &fakeModel{name: "m", sha: "aa"}
+	s := newTestServer(t, staticLoader(f), func(c *Config) {
+		c.MaxWait = time.Hour
+		c.RequestTimeout = 5 * time.Second
+		c.Workers = 1
+	})
+	f.reset()
+	var got ScoreResponse
+	if rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["alone"]}`, &got); rec.Code != 200 {
+		t.Fatalf("lone request: %d %s", rec.Code, rec.Body)
+	}
+
+	other := s.batch.arrive() // a request being read
+	answer := make(chan ScoreResponse)
+	go func() {
+		var r ScoreResponse
+		post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["waits"]}`, &r)
+		answer <- r
+	}()
+	for s.queued() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("model called %d times while another request was arriving, want 1 (the lone request)", n)
+	}
+	other()
+	if r := <-answer; len(r.Scores) != 1 || r.Scores[0] != 0.005 {
+		t.Errorf("answer %+v", r)
+	}
+}

@@ -527,13 +527,17 @@ func TestServeReloadUnderLoad(t *testing.T) {
 	t.Logf("%d requests answered across two reloads", ok.Load())
 }
 
-// TestServeDrainOnShutdown queues requests behind a long batching wait,
-// sends SIGTERM while they wait, and checks each is answered and the
-// process exits 0.
+// TestServeDrainOnShutdown sends SIGTERM while 12 requests are running or
+// queued on a slow model, and checks each is answered and the process
+// exits 0.
 func TestServeDrainOnShutdown(t *testing.T) {
-	p, model, wi := serveFixture(t, 7)
-	s := startServe(t, nil, "--model", model, "--word-index", wi, "--max-batch", "64", "--max-wait", "1500ms")
-	refs := map[string]*servetest.Params{sha256File(t, model): p}
+	p := servetest.Slow(7, 8000)
+	model, wi, err := p.Write(t.TempDir(), "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, nil, "--model", model, "--word-index", wi, "--max-batch", "4", "--workers", "1")
+	id := sha256File(t, model)
 	client := &http.Client{Timeout: 30 * time.Second}
 	var wg sync.WaitGroup
 	errs := make([]error, 12)
@@ -548,13 +552,19 @@ func TestServeDrainOnShutdown(t *testing.T) {
 				err = fmt.Errorf("status %d: %s", res.status, res.body)
 			}
 			if err == nil {
-				err = checkScores(refs, rows, res.body)
+				var got serve.ScoreResponse
+				if err = json.Unmarshal(res.body, &got); err == nil && (len(got.Scores) != len(rows) || got.Model != id) {
+					err = fmt.Errorf("answer %s: want %d scores from %s", res.body, len(rows), id)
+				}
 			}
 			errs[c] = err
 		}()
 	}
-	// Wait until all 12 requests are queued, then ask the server to stop.
-	deadline := time.Now().Add(10 * time.Second)
+	// Wait until all 12 requests have arrived (answered + in flight, less
+	// the scrape itself) with at least 4 still running or queued (each
+	// batch of the slow model takes long), then ask the server to stop.
+	deadline := time.Now().Add(30 * time.Second)
+	var inFlight int
 	for {
 		resp, err := client.Get(s.url + "/metrics")
 		if err != nil {
@@ -562,13 +572,27 @@ func TestServeDrainOnShutdown(t *testing.T) {
 		}
 		m, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if strings.Contains(string(m), "birnn_http_in_flight_requests 13") {
+		answered := 0
+		inFlight = -1 // the scrape
+		for _, line := range strings.Split(string(m), "\n") {
+			var n int
+			if _, err := fmt.Sscanf(line, `birnn_http_requests_total{code="200",route="/v1/score/ids"} %d`, &n); err == nil {
+				answered = n
+			}
+			if _, err := fmt.Sscanf(line, "birnn_http_in_flight_requests %d", &n); err == nil {
+				inFlight += n
+			}
+		}
+		if answered+inFlight == 12 {
+			if inFlight < 4 {
+				t.Fatalf("only %d requests in flight once all had arrived: the model is too fast for this test", inFlight)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("requests never queued:\n%s", m)
+			t.Fatalf("requests never arrived:\n%s", m)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	start := time.Now()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -595,7 +619,7 @@ func TestServeDrainOnShutdown(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"draining"`) || !strings.Contains(logs, `"msg":"stopped"`) {
 		t.Errorf("log lacks draining/stopped")
 	}
-	t.Logf("drained in %s", time.Since(start))
+	t.Logf("%d requests in flight at SIGTERM; drained in %s", inFlight, time.Since(start))
 }
 
 func TestServeSettings(t *testing.T) {
@@ -676,14 +700,18 @@ func runServeCLI(t *testing.T, env []string, args ...string) (stdout, stderr str
 	return o.String(), e.String(), code
 }
 
-// TestServeQueueFullAndTimeout holds rows in the queue with a long batching
-// wait: a request that does not fit gets 503 with Retry-After, the queued
-// one times out with 504, and its rows are dropped unscored.
+// TestServeQueueFullAndTimeout keeps the one worker busy with a slow
+// model: a request that does not fit the queue gets 503 with Retry-After,
+// queued requests time out with 504, and their rows are dropped unscored.
 func TestServeQueueFullAndTimeout(t *testing.T) {
-	_, model, wi := serveFixture(t, 7)
+	p := servetest.Slow(7, 100000)
+	model, wi, err := p.Write(t.TempDir(), "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := startServe(t, nil, "--model", model, "--word-index", wi, "--queue-size", "4", "--max-reviews", "4",
-		"--max-wait", "1500ms", "--max-batch", "64", "--request-timeout", "400ms", "--write-timeout", "5s")
-	client := &http.Client{Timeout: 10 * time.Second}
+		"--max-batch", "1", "--workers", "1", "--request-timeout", "100ms", "--write-timeout", "5s")
+	client := &http.Client{Timeout: 60 * time.Second}
 	metric := func(name string) string {
 		resp, err := client.Get(s.url + "/metrics")
 		if err != nil {
@@ -698,39 +726,46 @@ func TestServeQueueFullAndTimeout(t *testing.T) {
 		}
 		return ""
 	}
-	first := make(chan httpResult, 1)
-	go func() {
-		res, err := postJSON(client, s.url+"/v1/score", "application/json", `{"reviews": ["a", "b", "c", "d"]}`)
-		if err != nil {
-			t.Error(err)
+	waitMetric := func(name, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for metric(name) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s = %q, want %q", name, metric(name), want)
+			}
+			time.Sleep(2 * time.Millisecond)
 		}
-		first <- res
-	}()
-	for metric("birnn_queue_depth_rows") != "4" {
-		time.Sleep(5 * time.Millisecond)
 	}
-	res, err := postJSON(client, s.url+"/v1/score", "application/json", `{"reviews": ["e"]}`)
+	async := func(body string) chan httpResult {
+		ch := make(chan httpResult, 1)
+		go func() {
+			res, err := postJSON(client, s.url+"/v1/score", "application/json", body)
+			if err != nil {
+				t.Error(err)
+			}
+			ch <- res
+		}()
+		return ch
+	}
+	running := async(`{"reviews": ["a"]}`)
+	waitMetric("birnn_http_in_flight_requests", "2") // it and the scrape; its row is taken at once
+	queued := async(`{"reviews": ["b", "c", "d", "e"]}`)
+	waitMetric("birnn_queue_depth_rows", "4")
+	res, err := postJSON(client, s.url+"/v1/score", "application/json", `{"reviews": ["f"]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.status != 503 || !strings.Contains(string(res.body), serve.CodeQueueFull) || res.header.Get("Retry-After") == "" {
 		t.Errorf("over the queue: %d %s Retry-After %q; want 503 queue_full with Retry-After", res.status, res.body, res.header.Get("Retry-After"))
 	}
-	res = <-first
-	if res.status != 504 || !strings.Contains(string(res.body), serve.CodeTimeout) {
-		t.Errorf("queued past its timeout: %d %s; want 504 timeout", res.status, res.body)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for metric(`birnn_rows_total{result="dropped"}`) != "4" {
-		if time.Now().After(deadline) {
-			t.Fatalf("the timed-out rows were not dropped (dropped = %q, scored = %q)",
-				metric(`birnn_rows_total{result="dropped"}`), metric(`birnn_rows_total{result="scored"}`))
+	for _, ch := range []chan httpResult{running, queued} {
+		if res := <-ch; res.status != 504 || !strings.Contains(string(res.body), serve.CodeTimeout) {
+			t.Errorf("request past its timeout: %d %s; want 504 timeout", res.status, res.body)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	if got := metric(`birnn_rows_total{result="scored"}`); got != "" && got != "0" {
-		t.Errorf("rows scored = %s, want none", got)
-	}
+	// The running row finishes; the four queued ones are dropped unscored.
+	waitMetric(`birnn_rows_total{result="dropped"}`, "4")
+	waitMetric(`birnn_rows_total{result="scored"}`, "1")
 	if code := s.stop(t, syscall.SIGTERM); code != 0 {
 		t.Errorf("exit code %d, want 0", code)
 	}

@@ -44,6 +44,12 @@ func Tiny(seed uint64) *Params { return NewParams(seed, 40, 4, 3, 1, 8) }
 // (420,993 weights).
 func DeepBiLSTM(seed uint64) *Params { return NewParams(seed, 4000, 64, 64, 2, 100) }
 
+// Slow is a model whose cost is all in its length: vocabulary 40,
+// embedding 16, one bidirectional LSTM of 32 units over maxlen steps. The
+// serve tests use it to keep requests in flight (queued or running) long
+// enough to act on them; each row costs time proportional to maxlen.
+func Slow(seed uint64, maxlen int) *Params { return NewParams(seed, 40, 16, 32, 1, maxlen) }
+
 // NewParams draws weights uniformly from ±1/sqrt(fan-in) with a PCG seeded
 // by seed.
 func NewParams(seed uint64, vocab, emb, hidden, layers, maxlen int) *Params {
