@@ -283,9 +283,6 @@ func (s *Server) handleScoreIDs(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if req.IDs == nil {
-		req.IDs = [][]int32{}
-	}
 	for i := range req.IDs {
 		if req.IDs[i] == nil {
 			req.IDs[i] = []int32{} // a row, even if empty: job tells kinds apart by nil-ness

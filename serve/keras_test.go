@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,8 +94,8 @@ func TestServeKerasStudyModels(t *testing.T) {
 						var got serve.ScoreResponse
 						err = json.NewDecoder(resp.Body).Decode(&got)
 						resp.Body.Close()
-						if err != nil || resp.StatusCode != 200 || len(got.Scores) != k {
-							t.Errorf("rows %v: status %d, %v, %d scores", rows[:k], resp.StatusCode, err, len(got.Scores))
+						if err != nil || resp.StatusCode != 200 || len(got.Scores) != k || !strings.HasPrefix(got.Model, run+"@") {
+							t.Errorf("rows %v: status %d, %v, %d scores from %q", rows[:k], resp.StatusCode, err, len(got.Scores), got.Model)
 							return
 						}
 						for i, r := range rows[:k] {

@@ -38,7 +38,8 @@ type TensorInfo struct {
 
 // ModelInfo is what GET /v1/model reports about the served model.
 type ModelInfo struct {
-	// Name is a short name, by default the model file's base name.
+	// Name is a short name: the model file's base name without
+	// extension, or its folder's name for a file called model.onnx.
 	Name string `json:"name"`
 	// Version is the model's own version (ONNX model_version), if any.
 	Version string `json:"version,omitempty"`

@@ -37,7 +37,8 @@ func (m *ScorerModel) Info() ModelInfo { return m.info }
 func (m *ScorerModel) Scorer() *infer.Scorer { return m.sc }
 
 // NewScorerModel prepares the ONNX model b (the bytes of the file at path,
-// which names the model and is reported by /v1/model) for scoring with
+// which names the model, see ModelInfo.Name, and is reported by /v1/model)
+// for scoring with
 // word index wi and scorer options opts (zero fields: the model's
 // metadata, then the study's defaults; see infer.ScorerOptions).
 //
@@ -56,7 +57,7 @@ func NewScorerModel(path string, b []byte, wi dataset.WordIndex, opts infer.Scor
 	md := sess.Metadata()
 	o := sc.Options()
 	info := ModelInfo{
-		Name:            strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)),
+		Name:            modelName(path),
 		SHA256:          hex.EncodeToString(sum[:]),
 		Path:            path,
 		Producer:        md.ProducerName,
@@ -81,6 +82,19 @@ func NewScorerModel(path string, b []byte, wi dataset.WordIndex, opts infer.Scor
 		info.Metadata = nil
 	}
 	return &ScorerModel{sc: sc, info: info}, nil
+}
+
+// modelName is the file's base name without extension, or its folder's
+// name for a file called model.onnx (the layout of exports such as
+// testdata/keras/deep_bilstm/model.onnx).
+func modelName(path string) string {
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if name == "model" {
+		if dir := filepath.Base(filepath.Dir(path)); dir != "." && dir != string(filepath.Separator) {
+			return dir
+		}
+	}
+	return name
 }
 
 func tensorInfos(vs []infer.ValueInfo) []TensorInfo {
