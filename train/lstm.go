@@ -30,6 +30,8 @@ type lstmCore[T kernel.Float] struct {
 	hs    []T // [seq+1, batch, H] h by processing step, h[0] = 0
 	hm    []T // [seq, batch, H] mask ⊙ h(s−1), the recurrent GEMM operand
 	mask  []T
+	wt    []T // [in, 4H] Wᵀ and [H, 4H] Rᵀ: row-major right operands
+	rt    []T // keep every forward GEMM in gonum's faster NoTrans·NoTrans form
 
 	// backward scratch and results
 	dh, dc []T // [batch, H]
@@ -46,6 +48,17 @@ func grow[T kernel.Float](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// transpose returns aᵀ for a [rows, cols] matrix, reusing dst.
+func transpose[T kernel.Float](dst, a []T, rows, cols int) []T {
+	dst = grow(dst, rows*cols)
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			dst[j*rows+i] = a[i*cols+j]
+		}
+	}
+	return dst
 }
 
 func (l *lstmCore[T]) step(s int) int {
@@ -75,8 +88,10 @@ func (l *lstmCore[T]) forward(x, w, r, bias, mask, y []T) {
 	clear(l.cells[:B*H])
 	clear(l.hs[:B*H])
 
+	l.wt = transpose(l.wt, w, G, I)
+	l.rt = transpose(l.rt, r, G, H)
 	// One GEMM for the input projection of every step: [B*S, I]·[I, 4H].
-	kernel.Gemm(false, true, B*S, G, I, 1, x, I, w, I, 0, l.xproj, G)
+	kernel.Gemm(false, false, B*S, G, I, 1, x, I, l.wt, G, 0, l.xproj, G)
 
 	if mask != nil {
 		l.hm = grow(l.hm, S*B*H)
@@ -92,7 +107,7 @@ func (l *lstmCore[T]) forward(x, w, r, bias, mask, y []T) {
 			}
 			h = hm
 		}
-		kernel.Gemm(false, true, B, G, H, 1, h, H, r, H, 0, z, G)
+		kernel.Gemm(false, false, B, G, H, 1, h, H, l.rt, G, 0, z, G)
 		for b := 0; b < B; b++ {
 			zr := z[b*G : (b+1)*G]
 			xr := l.xproj[(b*S+t)*G : (b*S+t+1)*G]
