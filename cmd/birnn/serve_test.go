@@ -531,14 +531,19 @@ func TestServeReloadUnderLoad(t *testing.T) {
 // queued on a slow model, and checks each is answered and the process
 // exits 0.
 func TestServeDrainOnShutdown(t *testing.T) {
-	p := servetest.Slow(7, 8000)
+	steps := 8000
+	if raceEnabled {
+		steps = 1000 // the race detector slows the engine about tenfold
+	}
+	p := servetest.Slow(7, steps)
 	model, wi, err := p.Write(t.TempDir(), "slow")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startServe(t, nil, "--model", model, "--word-index", wi, "--max-batch", "4", "--workers", "1")
+	s := startServe(t, nil, "--model", model, "--word-index", wi, "--max-batch", "4", "--workers", "1",
+		"--request-timeout", "5m", "--write-timeout", "6m")
 	id := sha256File(t, model)
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: 5 * time.Minute}
 	var wg sync.WaitGroup
 	errs := make([]error, 12)
 	for c := range 12 {
