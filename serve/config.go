@@ -24,7 +24,10 @@ type Config struct {
 	// are answered 503 with Retry-After. Default 4096.
 	QueueSize int `mapstructure:"queue_size"`
 	// Workers is the number of batches scored at once; default
-	// GOMAXPROCS.
+	// GOMAXPROCS/2 (at least 1), because the engine already runs the two
+	// directions of a bidirectional LSTM on two goroutines, and one batch
+	// at a time lets rows pile up into large batches under load (on 2
+	// cores, 16 clients: 365 reviews/s with 1 worker, 245 with 2).
 	Workers int `mapstructure:"workers"`
 
 	// RequestTimeout bounds a scoring request from arrival to answer
@@ -65,7 +68,7 @@ func DefaultConfig() Config {
 		MaxBatch:          64,
 		MaxWait:           2 * time.Millisecond,
 		QueueSize:         4096,
-		Workers:           runtime.GOMAXPROCS(0),
+		Workers:           max(1, runtime.GOMAXPROCS(0)/2),
 		RequestTimeout:    30 * time.Second,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
