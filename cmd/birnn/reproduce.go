@@ -148,12 +148,22 @@ func writeReport(out string) error {
 		}
 		b.WriteString("\n## The three deep-BiLSTM runs (validation)\n\n![comparison of the deep-BiLSTM runs](compare.png)\n")
 	}
-	path := filepath.Join(out, "report.md")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+	// Atomic: several reproduce processes may share an output folder.
+	f, err := os.CreateTemp(out, ".report.md.*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	os.Chmod(f.Name(), 0o644)
+	return os.Rename(f.Name(), filepath.Join(out, "report.md"))
 }
 
 func dash(s string) string {
