@@ -92,7 +92,12 @@ func writeAtomic(path string, b []byte) error {
 		return fmt.Errorf("onnx: write %s: %w", path, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(b)
+	// CreateTemp makes the file 0600; a model is meant to be shared, like any
+	// file the user writes (umask still applies to the mode set here).
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.Write(b)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

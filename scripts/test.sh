@@ -19,6 +19,10 @@ ONNXRUNTIME_LIB="$(scripts/ort/fetch.sh)"
 export ONNXRUNTIME_LIB
 echo "$ONNXRUNTIME_LIB"
 
+step "ONNX checker (Python onnx, for the export tests)"
+BIRNN_ONNX_CHECKER="$(scripts/onnxcheck/setup.sh)"
+export BIRNN_ONNX_CHECKER
+
 step "gofmt"
 unformatted="$(gofmt -l $(git ls-files '*.go'))"
 if [ -n "$unformatted" ]; then
