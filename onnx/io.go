@@ -93,7 +93,7 @@ func writeAtomic(path string, b []byte) error {
 	}
 	tmp := f.Name()
 	// CreateTemp makes the file 0600; a model is meant to be shared, like any
-	// file the user writes (umask still applies to the mode set here).
+	// file the user writes with os.WriteFile.
 	err = f.Chmod(0o644)
 	if err == nil {
 		_, err = f.Write(b)
