@@ -15,7 +15,18 @@
 // Keras behaviour being matched (TF 2.15): validation_split takes the last
 // rows before shuffling; training rows are reshuffled every epoch;
 // recurrent_dropout draws one mask per sequence on h(t−1), scaled 1/(1−p);
-// Adam adds ε to √v with a bias-corrected learning rate; RMSprop uses
-// lr·g/√(v+ε). References: https://onnx.ai/onnx/operators/onnx__LSTM.html,
+// binary cross-entropy is computed from the logit, as Keras does for a
+// sigmoid output; Adam adds ε to √v with a bias-corrected learning rate;
+// RMSprop uses lr·g/√(v+ε). The embedding's gradient is applied densely
+// (Keras uses sparse slices; the updates differ only for words repeated in
+// a batch under RMSprop/Adagrad-like accumulators).
+//
+// Runs are deterministic: the same seed and configuration give the same
+// weights bit for bit on one machine (fixed reduction orders, one seeded
+// PCG for shuffles and dropout masks). Checkpoints carry the optimizer
+// slots and the RNG state, and a run interrupted with SIGINT — mid-epoch
+// included — and resumed ends with the same weights as an uninterrupted one.
+//
+// References: https://onnx.ai/onnx/operators/onnx__LSTM.html,
 // https://keras.io/api/layers/recurrent_layers/lstm/.
 package train
