@@ -28,13 +28,6 @@ func (l *lstmCell[T]) step() rnnStep[T] {
 	batch, H := l.batch, l.hidden
 	R := newRecurrentMat(l.r, 4*H, H)
 	if !l.general {
-		if _, ok := any(l.r).([]float32); ok {
-			// float32: the vectorised gate kernel with the same contract.
-			return func(z, h, c, hn, cn []T) {
-				R.mulAdd(batch, h, 1, z, 4*H)
-				kernel.LSTMForward32(any(z).([]float32), any(c).([]float32), any(cn).([]float32), any(hn).([]float32), batch, H)
-			}
-		}
 		return func(z, h, c, hn, cn []T) {
 			R.mulAdd(batch, h, 1, z, 4*H)
 			kernel.LSTMForward(z, c, cn, hn, batch, H)

@@ -23,7 +23,14 @@ func Tanh[T Float](x T) T {
 //	      pass can reuse them.
 //	cPrev [batch, H] cell state of the previous step.
 //	c, h  [batch, H] the new cell and hidden state (may alias nothing else).
+//
+// float32 slices go to LSTMForward32, the vectorised kernel (within 1e-6 of
+// the float64 gate functions); other types use the float64 math below.
 func LSTMForward[T Float](z, cPrev, c, h []T, batch, hidden int) {
+	if z32, ok := any(z).([]float32); ok {
+		LSTMForward32(z32, any(cPrev).([]float32), any(c).([]float32), any(h).([]float32), batch, hidden)
+		return
+	}
 	for b := 0; b < batch; b++ {
 		zr := z[b*4*hidden : (b+1)*4*hidden]
 		zi, zo, zf, zc := zr[:hidden], zr[hidden:2*hidden], zr[2*hidden:3*hidden], zr[3*hidden:]
