@@ -52,13 +52,14 @@ type item struct {
 }
 
 // batcher gathers rows of concurrent requests into batches of at most
-// maxBatch rows. A worker takes a batch as soon as maxBatch rows wait, when
-// no other request is on its way (arriving: requests being read or checked
-// that have not been queued yet), or when the oldest waiting row has
-// waited maxWait. So a lone client never waits for company, while under
-// load rows pile up during each model call and form large batches by
-// themselves. Rows of requests whose context is done are dropped instead
-// of scored.
+// maxBatch rows. A worker takes a batch as soon as maxBatch rows wait, or
+// when the oldest waiting row has waited maxWait, or earlier when no more
+// rows are expected: no request is on its way (arriving: being read or
+// checked, not yet queued) and at least as many rows wait as the previous
+// batch had. The previous batch's clients, just answered, are the ones
+// likely to come back; waiting for them keeps a closed loop of c clients
+// at batches of c, while a lone client never waits for company. Rows of
+// requests whose context is done are dropped instead of scored.
 //
 //	submit ─► queue (≤ capacity rows) ─► workers ─► run(batch) ─► job.complete
 type batcher struct {
@@ -76,6 +77,7 @@ type batcher struct {
 	queue  []item
 	wake   chan struct{} // closed and replaced on every change
 	closed bool
+	last   int // rows of the previous batch
 	wg     sync.WaitGroup
 }
 
@@ -86,7 +88,7 @@ func newBatcher(maxBatch int, maxWait time.Duration, capacity, workers int, run 
 	if dropped == nil {
 		dropped = func(int) {}
 	}
-	b := &batcher{maxBatch: maxBatch, maxWait: maxWait, capacity: capacity, run: run, observe: observe, dropped: dropped, wake: make(chan struct{})}
+	b := &batcher{maxBatch: maxBatch, maxWait: maxWait, capacity: capacity, run: run, observe: observe, dropped: dropped, wake: make(chan struct{}), last: 1}
 	b.wg.Add(workers)
 	for range workers {
 		go b.work()
@@ -181,7 +183,7 @@ func (b *batcher) next(timer *time.Timer) (batch []item, ok bool) {
 			b.mu.Lock()
 			continue
 		}
-		if len(b.queue) >= b.maxBatch || b.closed || b.arriving.Load() == 0 {
+		if len(b.queue) >= b.maxBatch || b.closed || len(b.queue) >= b.last && b.arriving.Load() == 0 {
 			break
 		}
 		wait := time.Until(b.queue[0].enq.Add(b.maxWait))
@@ -209,6 +211,9 @@ func (b *batcher) next(timer *time.Timer) (batch []item, ok bool) {
 			continue
 		}
 		batch = append(batch, it)
+	}
+	if len(batch) > 0 {
+		b.last = len(batch)
 	}
 	clear(b.queue[:k])
 	b.queue = b.queue[k:]

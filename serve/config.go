@@ -16,9 +16,10 @@ type Config struct {
 	// MaxBatch is the most rows one model call scores; default 64.
 	MaxBatch int `mapstructure:"max_batch"`
 	// MaxWait is how long a queued row may wait for others to fill its
-	// batch, default 2ms; it waits only while other requests are being
-	// received, so a lone client is never delayed. 0 runs whatever is
-	// queued at once.
+	// batch, default 2ms. It waits only while more rows are expected:
+	// requests being received, or fewer rows queued than the previous
+	// batch had (its clients, just answered, tend to come back), so a
+	// lone client is never delayed. 0 runs whatever is queued at once.
 	MaxWait time.Duration `mapstructure:"max_wait"`
 	// QueueSize bounds the rows waiting to be scored; beyond it requests
 	// are answered 503 with Retry-After. Default 4096.

@@ -5,7 +5,7 @@
 //
 //	POST /v1/score {"reviews": [...]}  ─┐
 //	POST /v1/score/ids {"ids": [[...]]} ─┴► limits ► queue (≤ QueueSize rows, else 503)
-//	    ► batcher: ≤ MaxBatch rows, waits ≤ MaxWait while requests arrive ► Model.Score / Model.ScoreIDs
+//	    ► batcher: ≤ MaxBatch rows, waits ≤ MaxWait while rows are expected ► Model.Score / Model.ScoreIDs
 //	    ► scores routed back to their requests, in order
 //
 // A request's rows may be split over several batches and share batches with

@@ -50,7 +50,7 @@ func newServeCmd() *cobra.Command {
 	fl.String("word-index", "", "Keras word index JSON (default: <data dir>/imdb_word_index.json)")
 	fl.String("addr", def.Addr, "listen address")
 	fl.Int("max-batch", def.MaxBatch, "most reviews per model call")
-	fl.Duration("max-wait", def.MaxWait, "longest a review waits for its batch to fill while other requests arrive")
+	fl.Duration("max-wait", def.MaxWait, "longest a review waits for its batch to fill while more reviews are expected")
 	fl.Int("queue-size", def.QueueSize, "reviews that may wait; beyond, 503 with Retry-After")
 	fl.Int("workers", def.Workers, "model calls running at once")
 	fl.Duration("request-timeout", def.RequestTimeout, "limit from arrival to answer of a scoring request (504)")
