@@ -141,7 +141,9 @@ func writeReport(out string) error {
 			}
 		}
 	}
-	b.WriteString("\nPer-run curves: `<run>/curves.png`. Per-epoch histories: `<run>/history.json`.\n")
+	b.WriteString("\nSeconds per epoch are wall-clock, validation included, on the machine that ran them " +
+		"(on a shared machine they overstate the cost; `go test ./train -bench TrainStep` reports CPU seconds too).\n")
+	b.WriteString("Per-run curves: `<run>/curves.png`. Per-epoch histories: `<run>/history.json`.\n")
 	if len(series) == len(compared) {
 		if err := plot.Compare(series, plot.MetricValidation, filepath.Join(out, "compare.png")); err != nil {
 			return err
