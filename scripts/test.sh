@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh is birnn's whole test suite, as CI runs it on a fresh machine:
 # it installs what the tests need (Go modules, the ONNX Runtime library used
-# as the reference engine), then checks formatting, vets, and runs the Go
-# tests (with the race detector on the concurrent packages).
+# as the reference engine, the Python venvs of the ONNX checker and the Keras
+# side), then checks formatting, vets, runs the Go tests (with the race
+# detector on the concurrent packages) and the Python tests.
 #
 # The IMDB data and ONNX conformance tests are read from ../shared/data or
 # $BIRNN_DATA. With CI=true a test that needs them fails when they are missing.
@@ -35,8 +36,10 @@ go vet ./...
 step "go test"
 go test -count=1 -timeout 30m ./...
 
-step "go test -race (concurrent packages)"
-race_pkgs=$(go list ./infer/... ./serve/... 2>/dev/null || true)
-if [ -n "$race_pkgs" ]; then
-	go test -count=1 -race -timeout 30m $race_pkgs
-fi
+step "go test -race (concurrent packages; the served process built with -race)"
+go test -count=1 -race -timeout 30m ./infer/... ./serve/...
+go test -count=1 -race -timeout 30m -run 'Serve' ./cmd/birnn
+
+step "Keras side (Python 3.11 venv: TensorFlow 2.15, tf2onnx; data recipe and fixtures)"
+scripts/keras/setup.sh >/dev/null
+scripts/keras/.venv/bin/python -m pytest -q scripts/keras
