@@ -8,7 +8,13 @@ batches of 128 (137 steps), then scores the 7,500 validation rows, as one
 Keras epoch of the study does. Random ids and labels of the same shapes:
 speed does not depend on the values.
 
-Run with Debian's python3-torch (1.13) and Debian's own interpreter:
+Run with Debian's python3-torch (1.13) and Debian's own interpreter.
+Debian builds torch against the generic BLAS interface (BLAS_INFO=generic),
+which resolves to the slow reference BLAS unless OpenBLAS provides it:
+install libopenblas0-pthread too (one step then drops from ~5 to ~0.5 CPU
+seconds).
+
+    apt-get install -y python3-torch libopenblas0-pthread
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/torch_anchor.py --threads 1
 
