@@ -53,22 +53,8 @@ func newExportCmd() *cobra.Command {
 			case dtype != "int32" && dtype != "float32":
 				return usagef("--input-dtype %q: want int32 or float32", dtype)
 			}
-			ck, err := model.LoadCheckpoint(ckPath)
+			ck, err := exportCheckpoint(cmd, ckPath, out, export.Options{Opset: opset, InputDType: dtype, Version: version}, metricsPath, wordIndex)
 			if err != nil {
-				return err
-			}
-			opts := export.Options{Opset: opset, InputDType: dtype, Version: version}
-			if opts.TestMetrics, err = testMetrics(ck, ckPath, metricsPath); err != nil {
-				return err
-			}
-			if opts.WordIndexSHA256, err = wordIndexSHA(cmd, ck, wordIndex); err != nil {
-				return err
-			}
-			mp, err := export.Model(ck.Model, opts)
-			if err != nil {
-				return err
-			}
-			if err := onnx.WriteModel(out, mp); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %s, opset %d, %s input, %d parameters\n",
@@ -83,6 +69,27 @@ func newExportCmd() *cobra.Command {
 	cmd.Flags().String("metrics", "", "test metrics JSON to record (default: the checkpoint's, or metrics.json beside it)")
 	cmd.Flags().String("word-index", "", "word index file whose SHA-256 to record (default: the checkpoint's, or the data folder's)")
 	return cmd
+}
+
+// exportCheckpoint writes the checkpoint at ckPath as ONNX to out (atomically),
+// recording its test metrics and word-index hash (see testMetrics and
+// wordIndexSHA for where they come from) in opts.
+func exportCheckpoint(cmd *cobra.Command, ckPath, out string, opts export.Options, metricsPath, wordIndex string) (*model.Checkpoint, error) {
+	ck, err := model.LoadCheckpoint(ckPath)
+	if err != nil {
+		return nil, err
+	}
+	if opts.TestMetrics, err = testMetrics(ck, ckPath, metricsPath); err != nil {
+		return nil, err
+	}
+	if opts.WordIndexSHA256, err = wordIndexSHA(cmd, ck, wordIndex); err != nil {
+		return nil, err
+	}
+	mp, err := export.Model(ck.Model, opts)
+	if err != nil {
+		return nil, err
+	}
+	return ck, onnx.WriteModel(out, mp)
 }
 
 // testMetrics reads the metrics to record: the --metrics file, else the

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/crosscheck"
+	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/plot"
 	"github.com/birnn/birnn/train"
@@ -40,10 +43,12 @@ func newReproduceCmd() *cobra.Command {
 		Use:   "reproduce [--runs a,b] [--out runs] [--epochs N] [--limit N] [--force]",
 		Short: "Run the study's five trainings and write a report beside its results",
 		Long: "Train the study's runs (" + strings.Join(configs.Runs(), ", ") + ") on the full IMDB data.\n" +
-			"Each run writes OUT/<run>/{checkpoint.ckpt, history.json, metrics.json, curves.png};\n" +
-			"then OUT/report.md compares test loss, accuracy and seconds per epoch with the study's,\n" +
-			"with OUT/compare.png (the three deep-BiLSTM runs). Runs whose metrics.json exists are\n" +
-			"skipped unless --force; an interrupted run resumes from its last checkpoint.",
+			"Each run writes OUT/<run>/{checkpoint.ckpt, history.json, metrics.json, curves.png,\n" +
+			"model.onnx}; then OUT/report.md compares test loss, accuracy and seconds per epoch with\n" +
+			"the study's, gives the test accuracy of each ONNX export computed by birnn's engine, shows\n" +
+			"OUT/compare.png (the three deep-BiLSTM runs) and ends with the cross-check against the\n" +
+			"Keras exports in --keras (birnn crosscheck). Runs whose metrics.json exists are skipped\n" +
+			"unless --force; an interrupted run resumes from its last checkpoint.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			runs := configs.Runs()
@@ -92,9 +97,27 @@ func newReproduceCmd() *cobra.Command {
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: test loss %.4f, accuracy %.4f\n", name, res.Test.Loss, res.Test.Accuracy)
 			}
-			return writeReport(out)
+			for _, name := range runs {
+				if err := exportRun(cmd, filepath.Join(out, name), force); err != nil {
+					return fmt.Errorf("%s: export: %w", name, err)
+				}
+			}
+			keras, _ := cmd.Flags().GetString("keras")
+			cfg, err := configs.Load(configs.Runs()[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "== cross-check: the ONNX exports on the test split, against %s\n", keras)
+			cc, err := crosscheck.Run(cmd.Context(), crosscheck.Options{
+				Keras: keras, Runs: out, Data: runDataDir(cmd, cfg), Progress: cmd.ErrOrStderr(),
+			})
+			if err != nil {
+				return err
+			}
+			return writeReport(out, cc)
 		},
 	}
+	cmd.Flags().String("keras", "testdata/keras", "folder of the Keras exports to cross-check against")
 	cmd.Flags().String("runs", "", "comma-separated subset of the runs (default: all five)")
 	cmd.Flags().String("out", "runs", "output folder")
 	cmd.Flags().Bool("force", false, "redo runs that are already done")
@@ -102,14 +125,36 @@ func newReproduceCmd() *cobra.Command {
 	return cmd
 }
 
+// exportRun writes dir/model.onnx from dir's checkpoint, unless it is there
+// already and force is off.
+func exportRun(cmd *cobra.Command, dir string, force bool) error {
+	dst := filepath.Join(dir, crosscheck.ModelFile)
+	if _, err := os.Stat(dst); err == nil && !force {
+		return nil
+	}
+	_, err := exportCheckpoint(cmd, filepath.Join(dir, train.CheckpointFile), dst, export.Options{Version: version}, "", "")
+	if err == nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", dst)
+	}
+	return err
+}
+
 // writeReport writes out/report.md from whatever runs out holds, and the
-// comparison figure when the three deep-BiLSTM runs are there.
-func writeReport(out string) error {
+// comparison figure when the three deep-BiLSTM runs are there. cc, when
+// not nil, adds each ONNX export's test accuracy computed by the engine and
+// ends the report with the cross-check against Keras.
+func writeReport(out string, cc *crosscheck.Report) error {
+	onnxAcc := map[string]float64{}
+	if cc != nil {
+		for _, r := range cc.Rows {
+			onnxAcc[r.Name] = r.GoLabelAccuracy
+		}
+	}
 	var b strings.Builder
 	b.WriteString("# birnn reproduction of the Keras deep/bidirectional LSTM study\n\n")
 	b.WriteString("Test split of IMDB (25,000 reviews), 4 epochs unless stated. Study values from its notebook.\n\n")
-	b.WriteString("| run | epochs | test acc (birnn) | test acc (study) | Δ acc | test loss (birnn) | test loss (study) | s/epoch (birnn) | s/epoch (study) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| run | epochs | test acc (birnn) | test acc (study) | Δ acc | test loss (birnn) | test loss (study) | s/epoch (birnn) | s/epoch (study) | test acc (model.onnx, infer) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	var series []plot.Series
 	for _, name := range configs.Runs() {
 		s := study[name]
@@ -133,8 +178,12 @@ func writeReport(out string) error {
 		if len(h.Seconds) > 0 {
 			secs /= float64(len(h.Seconds))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.4f | %.4f | %+.2f pt | %.4f | %.4f | %.0f | %s |\n",
-			name, h.Epochs(), met.Accuracy, s.Accuracy, 100*(met.Accuracy-s.Accuracy), met.Loss, s.Loss, secs, dash(s.Seconds))
+		inferAcc := "–"
+		if v, ok := onnxAcc[name]; ok && !math.IsNaN(v) {
+			inferAcc = fmt.Sprintf("%.4f", v)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.4f | %.4f | %+.2f pt | %.4f | %.4f | %.0f | %s | %s |\n",
+			name, h.Epochs(), met.Accuracy, s.Accuracy, 100*(met.Accuracy-s.Accuracy), met.Loss, s.Loss, secs, dash(s.Seconds), inferAcc)
 		for _, c := range compared {
 			if c == name {
 				series = append(series, plot.Series{Label: name, History: h})
@@ -149,6 +198,9 @@ func writeReport(out string) error {
 			return err
 		}
 		b.WriteString("\n## The three deep-BiLSTM runs (validation)\n\n![comparison of the deep-BiLSTM runs](compare.png)\n")
+	}
+	if cc != nil {
+		b.WriteString("\n" + cc.Markdown())
 	}
 	// Atomic: several reproduce processes may share an output folder.
 	f, err := os.CreateTemp(out, ".report.md.*")

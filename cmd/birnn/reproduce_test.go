@@ -27,7 +27,7 @@ func TestReproduceReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := writeReport(out); err != nil {
+	if err := writeReport(out, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "report.md"))
@@ -48,7 +48,7 @@ func TestReproduceReport(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	h.Write(filepath.Join(dir, train.HistoryFile))
 	train.WriteMetrics(filepath.Join(dir, train.MetricsFile), train.Metrics{Loss: 0.4, Accuracy: 0.83, Split: "test", N: 25000})
-	if err := writeReport(out); err != nil {
+	if err := writeReport(out, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, _ = os.ReadFile(filepath.Join(out, "report.md"))
