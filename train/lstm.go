@@ -50,16 +50,6 @@ func grow[T kernel.Float](s []T, n int) []T {
 	return s[:n]
 }
 
-// lstmGates is kernel.LSTMForward, with the kernel's vectorised float32
-// gate functions for float32 (within 1e-6 of the float64 ones).
-func lstmGates[T kernel.Float](z, cPrev, c, h []T, batch, hidden int) {
-	if z32, ok := any(z).([]float32); ok {
-		kernel.LSTMForward32(z32, any(cPrev).([]float32), any(c).([]float32), any(h).([]float32), batch, hidden)
-		return
-	}
-	kernel.LSTMForward(z, cPrev, c, h, batch, hidden)
-}
-
 // transpose returns aᵀ for a [rows, cols] matrix, reusing dst.
 func transpose[T kernel.Float](dst, a []T, rows, cols int) []T {
 	dst = grow(dst, rows*cols)
@@ -127,7 +117,7 @@ func (l *lstmCore[T]) forward(x, w, r, bias, mask, y []T) {
 		}
 		cNew := l.cells[(s+1)*B*H : (s+2)*B*H]
 		hNew := l.hs[(s+1)*B*H : (s+2)*B*H]
-		lstmGates(z, l.cells[s*B*H:(s+1)*B*H], cNew, hNew, B, H)
+		kernel.LSTMForward(z, l.cells[s*B*H:(s+1)*B*H], cNew, hNew, B, H)
 		if l.retSeq {
 			for b := 0; b < B; b++ {
 				copy(y[(b*S+t)*H:(b*S+t+1)*H], hNew[b*H:(b+1)*H])

@@ -87,21 +87,6 @@ func applyRunFlags(cmd *cobra.Command, cfg *configs.Config) error {
 	return nil
 }
 
-// runDataDir is the data folder of a run: --data, then $BIRNN_DATA, then
-// the config's data.dir.
-func runDataDir(cmd *cobra.Command, cfg *configs.Config) string {
-	if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
-		return f.Value.String()
-	}
-	if d := os.Getenv("BIRNN_DATA"); d != "" {
-		return d
-	}
-	if cfg != nil && cfg.Data.Dir != "" {
-		return cfg.Data.Dir
-	}
-	return dataDir(cmd)
-}
-
 // isTerminal reports whether progress goes to a terminal, where the bar is
 // redrawn in place.
 func isTerminal(cmd *cobra.Command) bool {
