@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/birnn/birnn/internal/atomicfile"
 )
 
 // WriteSequences writes s one row per line as "label id id …" (unpadded),
@@ -31,36 +31,8 @@ func WriteSequences(w io.Writer, s *Split) error {
 // WriteSequencesFile writes s with WriteSequences to path atomically: into
 // a temporary file beside it, synced, then renamed over path.
 func WriteSequencesFile(path string, s *Split) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return WriteSequences(w, s) })
-}
-
-// writeFileAtomic creates path through a temporary file in the same folder
-// and a rename, so readers never see a partial file.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("dataset: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return WriteSequences(w, s) }); err != nil {
 		return fmt.Errorf("dataset: writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("dataset: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("dataset: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("dataset: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("dataset: %w", err)
 	}
 	return nil
 }

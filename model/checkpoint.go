@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/internal/atomicfile"
 )
 
 // Checkpoint file format, version 1 (all integers little-endian):
@@ -115,7 +116,7 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 	if err != nil {
 		return fmt.Errorf("model: save checkpoint: header: %w", err)
 	}
-	err = writeFileAtomic(path, func(w io.Writer) error {
+	err = atomicfile.Write(path, func(w io.Writer) error {
 		sum := sha256.New()
 		bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 1<<16)
 		ew := &errWriter{w: bw}

@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"strconv"
+
+	"github.com/birnn/birnn/internal/atomicfile"
 )
 
 // ErrHistory is wrapped by the errors of History.Validate and ReadHistory.
@@ -243,7 +245,7 @@ func (h *History) Write(path string) error {
 		return fmt.Errorf("model: history: %w", err)
 	}
 	b = append(b, '\n')
-	if err := writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("model: write history: %w", err)
 	}
 	return nil

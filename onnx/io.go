@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/birnn/birnn/internal/atomicfile"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -87,28 +87,7 @@ func WriteTensor(path string, t *TensorProto) error {
 }
 
 func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	// CreateTemp makes the file 0600; a model is meant to be shared, like any
-	// file the user writes with os.WriteFile.
-	err = f.Chmod(0o644)
-	if err == nil {
-		_, err = f.Write(b)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("onnx: write %s: %w", path, err)
 	}
 	return nil

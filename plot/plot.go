@@ -6,8 +6,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	gplot "gonum.org/v1/plot"
@@ -16,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/birnn/birnn/internal/atomicfile"
 	"github.com/birnn/birnn/model"
 )
 
@@ -313,49 +312,12 @@ func render(path, title string, panels ...panel) error {
 	for i := range plots {
 		plots[i][0].Draw(canvases[i][0])
 	}
-	err := writeFileAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("plot: write %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes through a temporary file in path's folder, fsyncs
-// and renames it, so path holds either the old file or the whole new one.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // best effort: not every file system syncs folders
-		d.Close()
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/internal/atomicfile"
 	"github.com/birnn/birnn/model"
 )
 
@@ -68,7 +69,7 @@ func WriteMetrics(path string, m Metrics) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 // ReadMetrics reads a metrics.json.
@@ -82,30 +83,6 @@ func ReadMetrics(path string) (Metrics, error) {
 		return m, fmt.Errorf("train: %s: %w", path, err)
 	}
 	return m, nil
-}
-
-func writeAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // RunOptions control Run.

@@ -12,6 +12,7 @@ import (
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/crosscheck"
 	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/internal/atomicfile"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/plot"
 	"github.com/birnn/birnn/train"
@@ -203,21 +204,7 @@ func writeReport(out string, cc *crosscheck.Report) error {
 		b.WriteString("\n" + cc.Markdown())
 	}
 	// Atomic: several reproduce processes may share an output folder.
-	f, err := os.CreateTemp(out, ".report.md.*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	os.Chmod(f.Name(), 0o644)
-	return os.Rename(f.Name(), filepath.Join(out, "report.md"))
+	return atomicfile.WriteFile(filepath.Join(out, "report.md"), []byte(b.String()))
 }
 
 func dash(s string) string {
