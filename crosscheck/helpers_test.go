@@ -1,47 +1,20 @@
 package crosscheck
 
 import (
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/internal/testutil"
 )
 
-// repoRoot walks up from the package folder to the folder holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("no go.mod above the package folder")
-		}
-		dir = up
-	}
-}
-
-// dataDir returns the IMDB data folder ($BIRNN_DATA, else ../shared/data
-// beside the repository). When it is missing the test is skipped, or fails
-// when CI=true.
+// dataDir returns the IMDB data folder (testutil.DataDir) after checking
+// it holds the dataset; skipped without it, fatal when CI=true.
 func dataDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("BIRNN_DATA")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "..", "shared", "data")
-	}
+	dir := testutil.DataDir(t)
 	if _, err := dataset.Locate(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("IMDB data needed under CI: %v", err)
-		}
-		t.Skipf("no IMDB data: %v", err)
+		testutil.Missing(t, "no IMDB data: %v", err)
 	}
 	return dir
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
 	"github.com/birnn/birnn/train"
@@ -48,7 +49,7 @@ var controlFlow = []string{"Loop", "Scan", "If"}
 // fails when there are none: the parity tests must not pass vacuously.
 func kerasExports(t *testing.T) []*Export {
 	t.Helper()
-	dirs, err := Exports(filepath.Join(repoRoot(t), "testdata", "keras"))
+	dirs, err := Exports(filepath.Join(testutil.RepoRoot(t), "testdata", "keras"))
 	if err != nil {
 		t.Fatal(err)
 	}

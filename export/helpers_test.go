@@ -3,12 +3,11 @@ package export_test
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -152,34 +151,16 @@ func maxAbsDiff(got []float32, want []float64) float64 {
 	return d
 }
 
-func ciMode() bool { return os.Getenv("CI") == "true" }
-
 var (
 	ortOnce sync.Once
 	ortErr  error
 )
 
-// ortLibrary returns the ONNX Runtime library path: $ONNXRUNTIME_LIB, else
-// the file scripts/ort/fetch.sh leaves in the user cache.
-func ortLibrary() string {
-	if p := os.Getenv("ONNXRUNTIME_LIB"); p != "" {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "birnn", "onnxruntime", "1.30.0", "libonnxruntime.so.1")
-}
-
 // needORT initialises ONNX Runtime once; without the library the test is
 // skipped, or fails under CI=true.
 func needORT(t testing.TB) {
 	t.Helper()
-	lib := ortLibrary()
-	if _, err := os.Stat(lib); err != nil {
-		if ciMode() {
-			t.Fatalf("ONNX Runtime library missing (%v): run scripts/ort/fetch.sh and set ONNXRUNTIME_LIB", err)
-		}
-		t.Skipf("ONNX Runtime library missing (%v); run scripts/ort/fetch.sh", err)
-	}
+	lib := testutil.ORTLibrary(t)
 	ortOnce.Do(func() {
 		ort.SetSharedLibraryPath(lib)
 		ortErr = ort.InitializeEnvironment()

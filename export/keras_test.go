@@ -12,6 +12,7 @@ import (
 
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 	"google.golang.org/protobuf/proto"
 )
@@ -41,10 +42,7 @@ type kerasPredictions struct {
 // birnn's engine and ONNX Runtime on the model's birnn re-export. For the
 // layers birnn does not have, the import must fail naming the node.
 func TestImportKeras(t *testing.T) {
-	dirs, _ := filepath.Glob(filepath.Join("..", "testdata", "keras", "*", "model.onnx"))
-	if len(dirs) == 0 {
-		t.Skip("no Keras exports in testdata/keras")
-	}
+	dirs := testutil.KerasExports(t)
 	for _, path := range dirs {
 		dir := filepath.Dir(path)
 		name := filepath.Base(dir)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/birnn/birnn/internal/testutil"
 )
 
 // kerasPredictions is testdata/keras/<model>/predictions.json: padded
@@ -24,10 +26,7 @@ type kerasPredictions struct {
 // that contain a Loop (SimpleRNN, mask_zero) must be refused at load with
 // an UnsupportedOpError naming it.
 func TestKerasExportsMatchKeras(t *testing.T) {
-	dirs, _ := filepath.Glob(filepath.Join("..", "testdata", "keras", "*", "model.onnx"))
-	if len(dirs) == 0 {
-		t.Skip("no Keras exports in testdata/keras")
-	}
+	dirs := testutil.KerasExports(t)
 	for _, path := range dirs {
 		dir := filepath.Dir(path)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
@@ -45,7 +44,7 @@ func TestKerasExportsMatchKeras(t *testing.T) {
 			}
 			b, err := os.ReadFile(filepath.Join(dir, "predictions.json"))
 			if err != nil {
-				t.Skip("no predictions.json")
+				t.Fatalf("the committed export has no predictions.json: %v", err)
 			}
 			var p kerasPredictions
 			if err := json.Unmarshal(b, &p); err != nil {

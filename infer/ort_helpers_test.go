@@ -2,41 +2,20 @@ package infer
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
 
-// ortLibPath finds ONNX Runtime's shared library: $ONNXRUNTIME_LIB, else the
-// cache folder scripts/ort/fetch.sh fills. Missing: skip, or fail under CI=true.
+// ortLibPath finds ONNX Runtime's shared library (testutil.ORTLibrary).
 func ortLibPath(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("ONNXRUNTIME_LIB"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	dir := os.Getenv("BIRNN_ORT_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "birnn", "onnxruntime", "1.30.0")
-	}
-	p := filepath.Join(dir, "libonnxruntime.so.1")
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	msg := "ONNX Runtime not found: run scripts/ort/fetch.sh or set ONNXRUNTIME_LIB"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testutil.ORTLibrary(t)
 }
 
 var ortOnce struct {

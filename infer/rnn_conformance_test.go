@@ -11,42 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
 
-// rnnDataDir locates the shared data folder: $BIRNN_DATA, else ../shared/data
-// beside the module root. Missing data skips the test, or fails it when
-// CI=true.
+// rnnDataDir locates the shared data folder (testutil.DataDir).
 func rnnDataDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("BIRNN_DATA"); d != "" {
-		if _, err := os.Stat(d); err == nil {
-			return d
-		}
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "data")
-			if _, err := os.Stat(d); err == nil {
-				return d
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("test data not found: set BIRNN_DATA or provide ../shared/data")
-	}
-	t.Skip("test data not found: set BIRNN_DATA or provide ../shared/data")
-	return ""
+	return testutil.DataDir(t)
 }
 
 // runSingleNode runs the one node of a conformance model through its

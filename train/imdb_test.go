@@ -2,46 +2,20 @@ package train
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 )
 
-// dataDir finds the shared data: $BIRNN_DATA, else ../shared/data beside
-// the repository root (the folder holding go.mod). Missing data skips the
-// test, except under CI=true where it fails.
+// dataDir returns the shared data folder holding imdb/; missing data skips
+// the test, or fails it when CI=true.
 func dataDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("BIRNN_DATA")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "..", "shared", "data")
-				break
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "imdb")); err == nil {
-			return dir
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("IMDB data not found (set BIRNN_DATA or put it in ../shared/data)")
-	}
-	t.Skip("IMDB data not found (set BIRNN_DATA or put it in ../shared/data)")
-	return ""
+	return filepath.Dir(testutil.DataDir(t, "imdb"))
 }
 
 // TestFitIMDBSubset trains a small BiLSTM for one epoch on 2,000 IMDB

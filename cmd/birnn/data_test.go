@@ -8,34 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/birnn/birnn/internal/testutil"
 )
 
-// imdbData returns the shared IMDB folder ($BIRNN_DATA or ../shared/data
-// from the module root, imdb/ inside it); skipped without it, fatal when
-// CI=true.
+// imdbData returns the shared IMDB folder (imdb/ in the data folder);
+// skipped without it, fatal when CI=true.
 func imdbData(t *testing.T) string {
 	t.Helper()
-	root := os.Getenv("BIRNN_DATA")
-	if root == "" {
-		dir, _ := os.Getwd()
-		for dir != filepath.Dir(dir) {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				root = filepath.Join(dir, "..", "shared", "data")
-				break
-			}
-			dir = filepath.Dir(dir)
-		}
-	}
-	for _, d := range []string{filepath.Join(root, "imdb"), root} {
-		if _, err := os.Stat(filepath.Join(d, "imdb_word_index.json")); root != "" && err == nil {
-			return d
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("IMDB data not found: set BIRNN_DATA or provide ../shared/data")
-	}
-	t.Skip("IMDB data not found: set BIRNN_DATA or provide ../shared/data")
-	return ""
+	return testutil.DataDir(t, "imdb")
 }
 
 func gunzipFile(t *testing.T, path string) []byte {

@@ -9,6 +9,17 @@ import (
 	"testing"
 )
 
+// Missing ends a test whose external input (the shared data, ONNX
+// Runtime, a tool) is absent: it is skipped, or fails when CI=true, where
+// the CI script provides everything.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // DataDir returns the shared data folder: $BIRNN_DATA, else ../shared/data
 // relative to the repository root (found by walking up from the working
 // directory to go.mod), joined with sub. When it does not exist the test
@@ -26,12 +37,53 @@ func DataDir(t testing.TB, sub ...string) string {
 		dir = ""
 	}
 	if _, err := os.Stat(dir); dir == "" || err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data %q not found (set BIRNN_DATA)", dir)
-		}
-		t.Skipf("test data %q not found (set BIRNN_DATA)", dir)
+		Missing(t, "test data %q not found (set BIRNN_DATA or provide ../shared/data)", dir)
 	}
 	return dir
+}
+
+// RepoRoot returns the repository root, the folder holding go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	root := repoRoot()
+	if root == "" {
+		t.Fatal("no go.mod above the working directory")
+	}
+	return root
+}
+
+// ORTLibrary returns ONNX Runtime's shared library: $ONNXRUNTIME_LIB, else
+// the cache folder scripts/ort/fetch.sh fills ($BIRNN_ORT_DIR, default
+// ~/.cache/birnn/onnxruntime/1.30.0). Missing: skip, or fail when CI=true.
+func ORTLibrary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("ONNXRUNTIME_LIB"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	dir := os.Getenv("BIRNN_ORT_DIR")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "birnn", "onnxruntime", "1.30.0")
+	}
+	p := filepath.Join(dir, "libonnxruntime.so.1")
+	if _, err := os.Stat(p); err != nil {
+		Missing(t, "ONNX Runtime not found: run scripts/ort/fetch.sh or set ONNXRUNTIME_LIB")
+	}
+	return p
+}
+
+// KerasExports returns the model.onnx of every Keras/tf2onnx export
+// committed under testdata/keras. They are part of the repository, so
+// finding none fails the test.
+func KerasExports(t testing.TB) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(RepoRoot(t), "testdata", "keras", "*", "model.onnx"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no Keras exports in testdata/keras (they are committed; %v)", err)
+	}
+	return paths
 }
 
 func repoRoot() string {
