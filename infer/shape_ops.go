@@ -52,6 +52,15 @@ func intsInput(in []*Tensor, i int) ([]int64, error) {
 	return v, nil
 }
 
+// requiredInts reads input i, which must be present, as integers: the
+// shape or axes that newer opsets take as an input instead of an attribute.
+func requiredInts(in []*Tensor, i int) ([]int64, error) {
+	if err := need(in, i+1); err != nil {
+		return nil, err
+	}
+	return intsInput(in, i)
+}
+
 func buildDropout(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	// Before opset 7 an is_test attribute chose training behaviour; an
 	// inference engine treats every Dropout as identity, as runtimes do.
@@ -165,11 +174,8 @@ func buildReshape(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		}
 		spec := attrShape
 		if opset >= 5 {
-			if err := need(in, 2); err != nil {
-				return nil, err
-			}
 			var err error
-			if spec, err = in[1].Ints(); err != nil {
+			if spec, err = requiredInts(in, 1); err != nil {
 				return nil, err
 			}
 		}
@@ -298,11 +304,8 @@ func buildUnsqueeze(n *onnx.NodeProto, opset int64) (Kernel, error) {
 		}
 		axes := attrAxes
 		if opset >= 13 {
-			if err := need(in, 2); err != nil {
-				return nil, err
-			}
 			var err error
-			if axes, err = in[1].Ints(); err != nil {
+			if axes, err = requiredInts(in, 1); err != nil {
 				return nil, err
 			}
 		}
