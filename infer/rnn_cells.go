@@ -17,6 +17,7 @@ func clipSlice[T kernel.Float](x []T, clip float32) {
 type lstmCell[T rnnFloat] struct {
 	batch, hidden int
 	r             []T // [4H, H]
+	mat           matFunc[T]
 	p             []T // [3H] peepholes i, o, f, or nil
 	acts          []kernel.Activation
 	clip          float32
@@ -26,7 +27,7 @@ type lstmCell[T rnnFloat] struct {
 
 func (l *lstmCell[T]) step() rnnStep[T] {
 	batch, H := l.batch, l.hidden
-	R := newRecurrentMat(l.r, 4*H, H)
+	R := l.mat(l.r, 4*H, H)
 	if !l.general {
 		return func(z, h, c, hn, cn []T) {
 			R.mulAdd(batch, h, 1, z, 4*H)
@@ -85,6 +86,7 @@ func (l *lstmCell[T]) step() rnnStep[T] {
 type gruCell[T rnnFloat] struct {
 	batch, hidden     int
 	r                 []T // [3H, H]
+	mat               matFunc[T]
 	rbh               []T // [H] recurrent bias of the candidate gate, or nil
 	acts              []kernel.Activation
 	clip              float32
@@ -95,7 +97,7 @@ func (g *gruCell[T]) step() rnnStep[T] {
 	batch, H := g.batch, g.hidden
 	f, act := g.acts[0], g.acts[1]
 	if g.linearBeforeReset {
-		R := newRecurrentMat(g.r, 3*H, H)
+		R := g.mat(g.r, 3*H, H)
 		hr := make([]T, batch*3*H)
 		return func(z, h, _, hn, _ []T) {
 			// hr = h·Rᵀ for all three gates; the candidate's share is reset
@@ -126,8 +128,8 @@ func (g *gruCell[T]) step() rnnStep[T] {
 			}
 		}
 	}
-	Rzr := newRecurrentMat(g.r[:2*H*H], 2*H, H)
-	Rh := newRecurrentMat(g.r[2*H*H:], H, H)
+	Rzr := g.mat(g.r[:2*H*H], 2*H, H)
+	Rh := g.mat(g.r[2*H*H:], H, H)
 	hr := make([]T, batch*2*H)
 	rh := make([]T, batch*H)
 	return func(z, h, _, hn, _ []T) {
@@ -168,13 +170,14 @@ func (g *gruCell[T]) step() rnnStep[T] {
 type rnnCell[T rnnFloat] struct {
 	batch, hidden int
 	r             []T // [H, H]
+	mat           matFunc[T]
 	act           kernel.Activation
 	clip          float32
 }
 
 func (c *rnnCell[T]) step() rnnStep[T] {
 	batch, H := c.batch, c.hidden
-	R := newRecurrentMat(c.r, H, H)
+	R := c.mat(c.r, H, H)
 	return func(z, h, _, hn, _ []T) {
 		R.mulAdd(batch, h, 1, z, H)
 		clipSlice(z, c.clip)

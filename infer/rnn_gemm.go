@@ -2,13 +2,15 @@ package infer
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/birnn/birnn/internal/kernel"
 )
 
 // recurrentMat is a recurrent weight block R [n, k] used as Rᵀ in one
 // product per time step, h [batch, k] · Rᵀ. For float32 it is packed once
-// per run (kernel.PackB), so the steps skip re-laying it out.
+// per run (kernel.PackB), or once per session when R is constant (see
+// matCache), so the steps skip re-laying it out.
 type recurrentMat[T rnnFloat] struct {
 	r      []T
 	n, k   int
@@ -21,6 +23,34 @@ func newRecurrentMat[T rnnFloat](r []T, n, k int) *recurrentMat[T] {
 		m.packed = kernel.PackB(true, k, n, r32, k)
 	}
 	return m
+}
+
+// matFunc builds the recurrentMat of a block r [n, k] of R.
+type matFunc[T rnnFloat] func(r []T, n, k int) *recurrentMat[T]
+
+// matCache keeps the packed blocks of an R fixed for a session's life, so
+// that runs after the first skip packing. Keys are the block's address and
+// shape: valid only because the tensor behind them never changes.
+type matCache struct{ m sync.Map }
+
+type matKey struct {
+	p    uintptr
+	n, k int
+}
+
+// cachedMats returns a matFunc that packs each block of R once.
+func cachedMats[T rnnFloat](c *matCache) matFunc[T] {
+	return func(r []T, n, k int) *recurrentMat[T] {
+		if len(r) == 0 {
+			return newRecurrentMat(r, n, k)
+		}
+		key := matKey{uintptr(unsafe.Pointer(&r[0])), n, k}
+		if v, ok := c.m.Load(key); ok {
+			return v.(*recurrentMat[T])
+		}
+		v, _ := c.m.LoadOrStore(key, newRecurrentMat(r, n, k))
+		return v.(*recurrentMat[T])
+	}
 }
 
 // mulAdd computes c = h·Rᵀ + beta·c for h [batch, k] (row stride k) and

@@ -45,6 +45,19 @@ type rnnOp struct {
 	linearBeforeReset bool
 	outputs           [3]bool // Y, Y_h, Y_c wanted
 	nOut              int
+
+	// constR is input R when the session holds it fixed (see prepare);
+	// runs given exactly that tensor reuse its packed blocks from mats.
+	constR *Tensor
+	mats   matCache
+}
+
+// prepare notes R when it is a session constant (an initializer no run can
+// override), so that its packing is done once, not on every run.
+func (op *rnnOp) prepare(consts []*Tensor) {
+	if len(consts) > 2 {
+		op.constR = consts[2]
+	}
 }
 
 func buildLSTM(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildRNNOp(n, opset, kindLSTM) }
@@ -354,6 +367,10 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 		prob.yc = make([]T, dirs*batch*H)
 	}
 
+	mat := newRecurrentMat[T]
+	if R == op.constR {
+		mat = cachedMats[T](&op.mats)
+	}
 	cells := make([]rnnDirection[T], dirs)
 	for d := range dirs {
 		var wb, rb []T
@@ -386,7 +403,7 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 		}
 		switch k {
 		case kindLSTM:
-			c := &lstmCell[T]{batch: batch, hidden: H, r: rd, acts: op.acts[d], clip: op.clip,
+			c := &lstmCell[T]{batch: batch, hidden: H, r: rd, mat: mat, acts: op.acts[d], clip: op.clip,
 				inputForget: op.inputForget}
 			if p != nil {
 				c.p = p[d*3*H : (d+1)*3*H]
@@ -394,14 +411,14 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 			c.general = !op.defaultActs || op.clip > 0 || op.inputForget || p != nil
 			cell.step = c.step
 		case kindGRU:
-			c := &gruCell[T]{batch: batch, hidden: H, r: rd, acts: op.acts[d], clip: op.clip,
+			c := &gruCell[T]{batch: batch, hidden: H, r: rd, mat: mat, acts: op.acts[d], clip: op.clip,
 				linearBeforeReset: op.linearBeforeReset}
 			if rb != nil {
 				c.rbh = rb[2*H:]
 			}
 			cell.step = c.step
 		case kindRNN:
-			c := &rnnCell[T]{batch: batch, hidden: H, r: rd, act: op.acts[d][0], clip: op.clip}
+			c := &rnnCell[T]{batch: batch, hidden: H, r: rd, mat: mat, act: op.acts[d][0], clip: op.clip}
 			cell.step = c.step
 		}
 		cells[d] = cell

@@ -368,6 +368,7 @@ func LoadModel(m *onnx.ModelProto) (s *Session, err error) {
 			s.isConst[p] = true
 		}
 	}
+	s.prepareSteps()
 	for sl, at := range lastUse {
 		if keep[sl] {
 			continue
@@ -378,6 +379,37 @@ func LoadModel(m *onnx.ModelProto) (s *Session, err error) {
 		s.steps[at].free = append(s.steps[at].free, sl)
 	}
 	return s, nil
+}
+
+// preparer is a Kernel that precomputes from inputs fixed for the
+// session's life; prepare gets them by input position, nil for the others.
+type preparer interface {
+	prepare(consts []*Tensor)
+}
+
+// prepareSteps hands every preparer its constant inputs: initializers and
+// Constant outputs, but not initializers a run may override.
+func (s *Session) prepareSteps() {
+	fixed := make(map[int]bool, len(s.consts))
+	for sl := range s.consts {
+		fixed[sl] = true
+	}
+	for _, sl := range s.overridable {
+		delete(fixed, sl)
+	}
+	for _, st := range s.steps {
+		p, ok := st.k.(preparer)
+		if !ok {
+			continue
+		}
+		consts := make([]*Tensor, len(st.in))
+		for i, sl := range st.in {
+			if sl >= 0 && fixed[sl] {
+				consts[i] = s.consts[sl]
+			}
+		}
+		p.prepare(consts)
+	}
 }
 
 func nodeName(n *onnx.NodeProto, i int) string {
