@@ -30,11 +30,12 @@ func packedBlocks(s *Session) int {
 	return n
 }
 
-// TestRecurrentConstantR checks the packing kept across runs when R is an
-// initializer: repeated runs on new inputs equal the same node given R as a
-// graph input (packed afresh on every run), the cache is filled only for a
-// fixed R, and an initializer a run may override is never taken as fixed.
-func TestRecurrentConstantR(t *testing.T) {
+// TestRecurrentConstantWeights checks the packing kept across runs when W
+// and R are initializers: repeated runs on new inputs equal the same node
+// given W and R as graph inputs (packed afresh on every run), the cache is
+// filled only for fixed weights, and initializers a run may override are
+// never taken as fixed.
+func TestRecurrentConstantWeights(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range rnnCases() {
 		if c.double {
@@ -42,24 +43,24 @@ func TestRecurrentConstantR(t *testing.T) {
 		}
 		t.Run(c.name, func(t *testing.T) {
 			fixed, feeds := rnnCaseModel[float32](t, c)
-			i := slices.IndexFunc(fixed.Graph.Initializer, func(tp *onnx.TensorProto) bool { return tp.GetName() == "R" })
-			rProto := fixed.Graph.Initializer[i]
-			rT, err := FromProto(rProto)
-			if err != nil {
-				t.Fatal(err)
+			weights := map[string]*Tensor{}
+			asInput := proto.Clone(fixed).(*onnx.ModelProto)     // W and R are graph inputs fed on every run
+			overridable := proto.Clone(fixed).(*onnx.ModelProto) // W and R are initializers and graph inputs
+			for _, name := range []string{"W", "R"} {
+				i := slices.IndexFunc(asInput.Graph.Initializer, func(tp *onnx.TensorProto) bool { return tp.GetName() == name })
+				w, err := FromProto(asInput.Graph.Initializer[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				weights[name] = w
+				var dims []onnx.Dim
+				for _, d := range w.Shape {
+					dims = append(dims, onnx.DimValue(int64(d)))
+				}
+				asInput.Graph.Initializer = slices.Delete(asInput.Graph.Initializer, i, i+1)
+				asInput.Graph.Input = append(asInput.Graph.Input, onnx.MakeValueInfo(name, onnx.TensorProto_FLOAT, dims...))
+				overridable.Graph.Input = append(overridable.Graph.Input, onnx.MakeValueInfo(name, onnx.TensorProto_FLOAT, dims...))
 			}
-			var rDims []onnx.Dim
-			for _, d := range rT.Shape {
-				rDims = append(rDims, onnx.DimValue(int64(d)))
-			}
-			// asInput: R is a graph input fed on every run.
-			asInput := proto.Clone(fixed).(*onnx.ModelProto)
-			asInput.Graph.Initializer = slices.Delete(asInput.Graph.Initializer, i, i+1)
-			asInput.Graph.Input = append(asInput.Graph.Input, onnx.MakeValueInfo("R", onnx.TensorProto_FLOAT, rDims...))
-			// overridable: R is an initializer that is also a graph input.
-			overridable := proto.Clone(fixed).(*onnx.ModelProto)
-			overridable.Graph.Input = append(overridable.Graph.Input, onnx.MakeValueInfo("R", onnx.TensorProto_FLOAT, rDims...))
-
 			sFixed, err := LoadModel(fixed)
 			if err != nil {
 				t.Fatal(err)
@@ -72,23 +73,26 @@ func TestRecurrentConstantR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// feeds follow the graph inputs of the case: X first.
-			feedOf := func(x, r *Tensor) map[string]*Tensor {
+			// feeds follow the graph inputs of the case, X first.
+			feedOf := func(x *Tensor, w map[string]*Tensor) map[string]*Tensor {
 				m := map[string]*Tensor{}
 				for k, f := range feeds {
 					m[fixed.Graph.Input[k].GetName()] = f
 				}
 				m["X"] = x
-				if r != nil {
-					m["R"] = r
+				for name, t := range w {
+					m[name] = t
 				}
 				return m
 			}
 			rng := rand.New(rand.NewPCG(11, uint64(len(c.name))))
-			otherR := New(rT.Shape, randSlice[float32](rng, rT.Len(), 0.6))
+			other := map[string]*Tensor{}
+			for name, w := range weights {
+				other[name] = New(w.Shape, randSlice[float32](rng, w.Len(), 0.6))
+			}
 			for run := range 3 {
 				x := New(feeds[0].Shape, randSlice[float32](rng, feeds[0].Len(), 1.5))
-				want, err := sInput.Run(ctx, feedOf(x, rT))
+				want, err := sInput.Run(ctx, feedOf(x, weights))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,15 +102,15 @@ func TestRecurrentConstantR(t *testing.T) {
 				}
 				for name, w := range want {
 					if err := Compare(got[name], w, 0, 0); err != nil {
-						t.Errorf("run %d, %s with R fixed: %v", run, name, err)
+						t.Errorf("run %d, %s with fixed weights: %v", run, name, err)
 					}
 				}
 				// The overridable session, with and without an override.
-				wantOther, err := sInput.Run(ctx, feedOf(x, otherR))
+				wantOther, err := sInput.Run(ctx, feedOf(x, other))
 				if err != nil {
 					t.Fatal(err)
 				}
-				gotOther, err := sOver.Run(ctx, feedOf(x, otherR))
+				gotOther, err := sOver.Run(ctx, feedOf(x, other))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -116,18 +120,18 @@ func TestRecurrentConstantR(t *testing.T) {
 				}
 				for name := range want {
 					if err := Compare(gotOther[name], wantOther[name], 0, 0); err != nil {
-						t.Errorf("run %d, %s with R overridden: %v", run, name, err)
+						t.Errorf("run %d, %s with weights overridden: %v", run, name, err)
 					}
 					if err := Compare(gotDefault[name], want[name], 0, 0); err != nil {
-						t.Errorf("run %d, %s with R overridable but not overridden: %v", run, name, err)
+						t.Errorf("run %d, %s with weights overridable but not overridden: %v", run, name, err)
 					}
 				}
 			}
 			if packedBlocks(sFixed) == 0 {
-				t.Error("R is an initializer but no packed block was kept")
+				t.Error("W and R are initializers but no packed block was kept")
 			}
 			if n := packedBlocks(sInput) + packedBlocks(sOver); n != 0 {
-				t.Errorf("%d packed blocks kept for an R that runs can change", n)
+				t.Errorf("%d packed blocks kept for weights that runs can change", n)
 			}
 		})
 	}

@@ -3,8 +3,6 @@ package infer
 import (
 	"runtime"
 	"sync"
-
-	"github.com/birnn/birnn/internal/kernel"
 )
 
 // rnnProblem is one recurrent operator invocation on plain slices, in
@@ -35,10 +33,10 @@ type rnnProblem[T rnnFloat] struct {
 type rnnStep[T rnnFloat] func(z, hPrev, cPrev, hNext, cNext []T)
 
 // rnnDirection is what a cell provides for one direction: the input weights
-// W [gates*H, in], the bias added to the x-projection [gates*H] (nil for
+// W [gates*H, in] (as a recurrentMat: the same product, once per run), the bias added to the x-projection [gates*H] (nil for
 // none) and a per-run step function with its own scratch space.
 type rnnDirection[T rnnFloat] struct {
-	w     []T
+	w     *recurrentMat[T]
 	xbias []T
 	step  func() rnnStep[T]
 }
@@ -77,7 +75,7 @@ func (p *rnnProblem[T]) runDirection(dir int, reverse bool, cell rnnDirection[T]
 		}
 		beta = 1
 	}
-	kernel.Gemm(false, true, seq*batch, G, p.in, 1, p.x, p.in, cell.w, p.in, beta, xp, G)
+	cell.w.mulAdd(seq*batch, p.x, beta, xp, G)
 
 	h, hn := make([]T, batch*H), make([]T, batch*H)
 	var c, cn []T

@@ -46,17 +46,18 @@ type rnnOp struct {
 	outputs           [3]bool // Y, Y_h, Y_c wanted
 	nOut              int
 
-	// constR is input R when the session holds it fixed (see prepare);
-	// runs given exactly that tensor reuse its packed blocks from mats.
-	constR *Tensor
-	mats   matCache
+	// constW and constR are inputs W and R when the session holds them
+	// fixed (see prepare); runs given exactly those tensors reuse their
+	// packed blocks from mats.
+	constW, constR *Tensor
+	mats           matCache
 }
 
-// prepare notes R when it is a session constant (an initializer no run can
-// override), so that its packing is done once, not on every run.
+// prepare notes W and R when they are session constants (initializers no
+// run can override), so that their packing is done once, not on every run.
 func (op *rnnOp) prepare(consts []*Tensor) {
 	if len(consts) > 2 {
-		op.constR = consts[2]
+		op.constW, op.constR = consts[1], consts[2]
 	}
 }
 
@@ -367,9 +368,12 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 		prob.yc = make([]T, dirs*batch*H)
 	}
 
-	mat := newRecurrentMat[T]
+	mat, wMat := newRecurrentMat[T], newRecurrentMat[T]
 	if R == op.constR {
 		mat = cachedMats[T](&op.mats)
+	}
+	if W == op.constW {
+		wMat = cachedMats[T](&op.mats)
 	}
 	cells := make([]rnnDirection[T], dirs)
 	for d := range dirs {
@@ -378,7 +382,7 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 			wb, rb = b[d*2*G*H:d*2*G*H+G*H], b[d*2*G*H+G*H:(d+1)*2*G*H]
 		}
 		rd := r[d*G*H*H : (d+1)*G*H*H]
-		cell := rnnDirection[T]{w: w[d*G*H*inSize : (d+1)*G*H*inSize]}
+		cell := rnnDirection[T]{w: wMat(w[d*G*H*inSize:(d+1)*G*H*inSize], G*H, inSize)}
 		switch k {
 		case kindLSTM, kindRNN:
 			// Both biases add onto the x-projection.
