@@ -88,3 +88,106 @@ store:
 	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET
+
+// func sgemmKernel1x64(k int, a *float32, b *float32, ldb int, c *float32)
+//
+// c[0:64] += Σp a[p] · b[p*ldb : p*ldb+64]: one row of A times 64 columns
+// of a row-major B, for products with too few rows to fill a 6-row panel
+// (a batch-1 recurrent step). 8 ymm accumulators, 1 broadcast.
+TEXT ·sgemmKernel1x64(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JEQ store64
+loop64:
+	VBROADCASTSS (SI), Y15
+	VFMADD231PS (DI), Y15, Y0
+	VFMADD231PS 32(DI), Y15, Y1
+	VFMADD231PS 64(DI), Y15, Y2
+	VFMADD231PS 96(DI), Y15, Y3
+	VFMADD231PS 128(DI), Y15, Y4
+	VFMADD231PS 160(DI), Y15, Y5
+	VFMADD231PS 192(DI), Y15, Y6
+	VFMADD231PS 224(DI), Y15, Y7
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ loop64
+store64:
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	VADDPS 32(DX), Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	VADDPS 64(DX), Y2, Y2
+	VMOVUPS Y2, 64(DX)
+	VADDPS 96(DX), Y3, Y3
+	VMOVUPS Y3, 96(DX)
+	VADDPS 128(DX), Y4, Y4
+	VMOVUPS Y4, 128(DX)
+	VADDPS 160(DX), Y5, Y5
+	VMOVUPS Y5, 160(DX)
+	VADDPS 192(DX), Y6, Y6
+	VMOVUPS Y6, 192(DX)
+	VADDPS 224(DX), Y7, Y7
+	VMOVUPS Y7, 224(DX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernel1x16(k int, a *float32, b *float32, ldb int, c *float32)
+//
+// c[0:16] += Σp a[p] · b[p*ldb : p*ldb+16], the 16-column remainder of
+// sgemmKernel1x64. Even and odd p go to separate accumulators so that
+// consecutive FMAs do not wait on each other.
+TEXT ·sgemmKernel1x16(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ CX, $2
+	JLT tail16
+pair16:
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS (DI), Y14, Y0
+	VFMADD231PS 32(DI), Y14, Y1
+	ADDQ R8, DI
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS (DI), Y15, Y2
+	VFMADD231PS 32(DI), Y15, Y3
+	ADDQ R8, DI
+	ADDQ $8, SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE pair16
+tail16:
+	TESTQ CX, CX
+	JEQ store16
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS (DI), Y14, Y0
+	VFMADD231PS 32(DI), Y14, Y1
+store16:
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	VADDPS 32(DX), Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	VZEROUPPER
+	RET

@@ -7,3 +7,7 @@ const useAsm = false
 func sgemmMicro(k int, a, b []float32, ldb int, c []float32, ldc int) {
 	panic("kernel: no SGEMM micro-kernel on this platform")
 }
+
+func sgemmRow(k, n int, a, b []float32, ldb int, c, tile []float32) {
+	panic("kernel: no SGEMM row kernel on this platform")
+}
