@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/birnn/birnn/internal/kernel"
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
 
@@ -59,5 +61,47 @@ func BenchmarkStudyDeepBiLSTM(b *testing.B) {
 				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
 			})
 		}
+	}
+}
+
+// BenchmarkKerasDeepBiLSTM scores the study's deep_bilstm as Keras and
+// tf2onnx exported it (testdata/keras/deep_bilstm: with its Slice, Squeeze
+// and Concat around the LSTMs), in the engine and in ONNX Runtime, both
+// on 2 processors, at batch 1 and 64. The metric is reviews/s.
+//
+//	go test ./infer -run '^$' -bench KerasDeepBiLSTM -count 5
+func BenchmarkKerasDeepBiLSTM(b *testing.B) {
+	path := filepath.Join(testutil.RepoRoot(b), "testdata", "keras", "deep_bilstm", "model.onnx")
+	m, err := onnx.ReadModel(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := LoadModel(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, batch := range []int{1, 64} {
+		rng := rand.New(rand.NewPCG(uint64(batch), 2))
+		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, 100}, randomIDs(rng, batch, 100, 4000))
+		b.Run(fmt.Sprintf("engine/batch=%d", batch), func(b *testing.B) {
+			feeds := map[string]*Tensor{"embedding_input": in}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := sess.Run(context.Background(), feeds); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "reviews/s")
+		})
+		b.Run(fmt.Sprintf("ort/batch=%d", batch), func(b *testing.B) {
+			o := newORTSession(b, m, 2)
+			feeds := []*Tensor{in}
+			for b.Loop() {
+				if _, err := o.run(feeds); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "reviews/s")
+		})
 	}
 }

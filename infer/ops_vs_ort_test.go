@@ -110,6 +110,28 @@ func opCasesVsORT() []opCase {
 		cases = append(cases, opCase{fmt.Sprintf("Slice %v %v %v %v", starts, ends, axes, steps), 13, "Slice",
 			[]*Tensor{randTensor(rng, shape), NewInt64(n, starts), NewInt64(n, ends), NewInt64(n, axes), NewInt64(n, steps)}, nil, Float})
 	}
+	// Step-1 slices, copied in contiguous runs: one axis cut (a
+	// bidirectional LSTM's Y split by direction) or several.
+	for i := 0; i < 12; i++ {
+		shape := []int{5, 2, 3, 4}
+		var starts, ends, axes []int64
+		for ax := 0; ax < 4; ax++ {
+			if rng.IntN(2) == 0 {
+				continue
+			}
+			d := shape[ax]
+			lo := rng.IntN(d)
+			starts = append(starts, int64(lo))
+			ends = append(ends, int64(lo+1+rng.IntN(d-lo)))
+			axes = append(axes, int64(ax))
+		}
+		if len(axes) == 0 {
+			starts, ends, axes = []int64{1}, []int64{2}, []int64{1}
+		}
+		n := []int{len(axes)}
+		cases = append(cases, opCase{fmt.Sprintf("Slice step 1 %v %v %v", starts, ends, axes), 13, "Slice",
+			[]*Tensor{randTensor(rng, shape), NewInt64(n, starts), NewInt64(n, ends), NewInt64(n, axes)}, nil, Float})
+	}
 	for _, opset := range []int64{11, 13} {
 		for _, ax := range []int64{0, 1, 2, -1} {
 			for _, op := range []string{"Softmax", "LogSoftmax"} {

@@ -562,16 +562,43 @@ func slice(x *Tensor, starts, ends, axes, steps []int64) (*Tensor, error) {
 		}
 		begin[d], step[d], shape[d] = int(s), int(st), int(cnt)
 	}
+	return &Tensor{DType: x.DType, Shape: shape, Data: sliceData(x, begin, step, shape)}, nil
+}
+
+// sliceData gathers the elements of x at begin + i·step for i in shape, as
+// runs of contiguous elements: the trailing axes the slice leaves whole,
+// and the step-1 axis before them, are copied in blocks.
+func sliceData(x *Tensor, begin, step, shape []int) any {
 	st := strides(x.Shape)
-	idx := make([]int, 0, numel(shape))
-	forEachIndex(shape, func(_ int, ix []int) {
-		src := 0
-		for d := range ix {
-			src += (begin[d] + ix[d]*step[d]) * st[d]
+	d := len(shape) - 1
+	run := 1
+	for d >= 0 && begin[d] == 0 && step[d] == 1 && shape[d] == x.Shape[d] {
+		run *= shape[d]
+		d--
+	}
+	if d >= 0 && step[d] == 1 {
+		run *= shape[d]
+		d--
+	}
+	// Axes 0..d are walked; each position copies run elements.
+	out, _ := newData(x.DType, numel(shape))
+	if run == 0 {
+		return out
+	}
+	base := 0
+	for e := d + 1; e < len(shape); e++ {
+		base += begin[e] * st[e]
+	}
+	pos := 0
+	forEachIndex(shape[:d+1], func(_ int, ix []int) {
+		src := base
+		for e := range ix {
+			src += (begin[e] + ix[e]*step[e]) * st[e]
 		}
-		idx = append(idx, src)
+		copyRange(out, pos, x.Data, src, run)
+		pos += run
 	})
-	return &Tensor{DType: x.DType, Shape: shape, Data: take(x.Data, idx)}, nil
+	return out
 }
 
 func buildSplit(n *onnx.NodeProto, opset int64) (Kernel, error) {
