@@ -9,6 +9,14 @@
 // reviews/s, requests/s, latency percentiles and errors by status. Only
 // loopback URLs are accepted: this is a benchmark tool, not a load test
 // for other people's servers.
+//
+// With -raw-model (and -word-index for text), it then scores the same
+// reviews straight through the engine in this process, in batches of
+// -c × -reviews rows, for as many reviews as were served (or -duration),
+// and prints that raw throughput and the ratio served/raw: how much of
+// the engine's batch throughput the service delivers.
+//
+//	go run ./scripts/loadgen -c 64 -raw-model model.onnx -word-index imdb_word_index.json
 package main
 
 import (
@@ -47,6 +55,9 @@ type options struct {
 	words    int
 	seed     uint64
 	warmup   int
+
+	rawModel  string
+	wordIndex string
 }
 
 func run(args []string, out io.Writer) error {
@@ -61,6 +72,8 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.words, "words", 230, "words per synthetic review (the IMDB median is about 230)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic reviews")
 	fs.IntVar(&o.warmup, "warmup", 0, "requests sent (and not measured) before the run")
+	fs.StringVar(&o.rawModel, "raw-model", "", "ONNX model to score the same reviews with in this process, for served/raw")
+	fs.StringVar(&o.wordIndex, "word-index", "", "Keras word index JSON for -raw-model (text requests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +89,16 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("-duration %s: want more than 0 and at most 1h", o.duration)
 	case o.reviews < 1 || o.words < 1:
 		return fmt.Errorf("-reviews and -words must be positive")
+	}
+	if o.rawModel != "" && !o.ids && o.wordIndex == "" {
+		return fmt.Errorf("-raw-model scores text: give the model's -word-index too")
+	}
+	var raw *rawScorer
+	if o.rawModel != "" {
+		var err error
+		if raw, err = newRawScorer(o.rawModel, o.wordIndex, o.clients*o.reviews); err != nil {
+			return err
+		}
 	}
 	bodies := makeBodies(o, 64)
 	path := "/v1/score"
@@ -156,6 +179,17 @@ func run(args []string, out io.Writer) error {
 	slices.Sort(keys)
 	for _, k := range keys {
 		fmt.Fprintf(out, "errors     %s: %d\n", k, errs[k])
+	}
+	if raw != nil && len(all) > 0 {
+		served := float64(len(all)*o.reviews) / elapsed.Seconds()
+		n, d, err := raw.score(bodies, len(all)*o.reviews, o.duration)
+		if err != nil {
+			return fmt.Errorf("raw scoring: %w", err)
+		}
+		rawRate := float64(n) / d.Seconds()
+		fmt.Fprintf(out, "raw        %.1f reviews/s (%d reviews in batches of %d, %s, in this process)\n",
+			rawRate, n, raw.batch, o.rawModel)
+		fmt.Fprintf(out, "served/raw %.3f\n", served/rawRate)
 	}
 	return nil
 }

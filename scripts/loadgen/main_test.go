@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/birnn/birnn/serve/servetest"
 )
 
 func TestCheckLoopback(t *testing.T) {
@@ -50,6 +54,43 @@ func TestRunBounded(t *testing.T) {
 	for _, want := range []string{"45 ok, 5 errors", "reviews/s", "p99", "HTTP 503: 5"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestRunRaw checks -raw-model: after the served run the same reviews are
+// scored in this process, and the raw rate and served/raw are printed; a
+// missing word index or model is an error naming the flag.
+func TestRunRaw(t *testing.T) {
+	dir := t.TempDir()
+	model, wi, err := servetest.Tiny(1).Write(dir, "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"scores": [0.5]}`))
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	if err := run([]string{"-url", srv.URL, "-c", "3", "-n", "20", "-words", "7", "-raw-model", model, "-word-index", wi}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"20 ok, 0 errors", "raw ", "(20 reviews in batches of 3", "served/raw "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-raw-model", model}, "-word-index"},
+		{[]string{"-raw-model", filepath.Join(dir, "missing.onnx"), "-word-index", wi}, "-raw-model"},
+		{[]string{"-raw-model", model, "-word-index", filepath.Join(dir, "missing.json")}, "-word-index"},
+	} {
+		err := run(append([]string{"-url", srv.URL, "-n", "1"}, c.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want one naming %s", c.args, err, c.want)
 		}
 	}
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/infer"
+)
+
+// rawScorer scores request bodies straight through the engine: the
+// ceiling the served throughput is compared with.
+type rawScorer struct {
+	sc    *infer.Scorer
+	batch int
+}
+
+func newRawScorer(model, wordIndex string, batch int) (*rawScorer, error) {
+	sess, err := infer.Load(model)
+	if err != nil {
+		return nil, fmt.Errorf("-raw-model: %w", err)
+	}
+	var wi dataset.WordIndex
+	if wordIndex != "" {
+		if wi, err = dataset.LoadWordIndex(wordIndex); err != nil {
+			return nil, fmt.Errorf("-word-index: %w", err)
+		}
+	}
+	sc, err := infer.NewScorer(sess, wi, infer.ScorerOptions{BatchSize: batch})
+	if err != nil {
+		return nil, fmt.Errorf("-raw-model: %w", err)
+	}
+	return &rawScorer{sc: sc, batch: batch}, nil
+}
+
+// score runs n reviews (or ids rows) taken in turn from bodies, in
+// batches of r.batch, for at most limit; it returns the rows scored and
+// the time taken.
+func (r *rawScorer) score(bodies [][]byte, n int, limit time.Duration) (int, time.Duration, error) {
+	var texts []string
+	var ids [][]int32
+	for _, b := range bodies {
+		var req struct {
+			Reviews []string  `json:"reviews"`
+			IDs     [][]int32 `json:"ids"`
+		}
+		if err := json.Unmarshal(b, &req); err != nil {
+			return 0, 0, err
+		}
+		texts = append(texts, req.Reviews...)
+		ids = append(ids, req.IDs...)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	done := 0
+	for done < n && time.Since(start) < limit {
+		k := min(r.batch, n-done)
+		var err error
+		if len(texts) > 0 {
+			batch := make([]string, k)
+			for i := range batch {
+				batch[i] = texts[(done+i)%len(texts)]
+			}
+			_, err = r.sc.Score(ctx, batch)
+		} else {
+			batch := make([][]int32, k)
+			for i := range batch {
+				batch[i] = ids[(done+i)%len(ids)]
+			}
+			_, err = r.sc.ScoreIDs(ctx, batch)
+		}
+		if err != nil {
+			return done, time.Since(start), err
+		}
+		done += k
+	}
+	return done, time.Since(start), nil
+}
