@@ -55,7 +55,8 @@ func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, b *Pack
 }
 
 // rowsMax is the row count below which sgemmTiles multiplies row by row
-// (sgemmKernel1x64) instead of by 6-row panels (sgemmKernel6x16).
+// (sgemmKernel1x64) instead of by a 6-row panel (sgemmKernel6x16): for
+// products of fewer rows, and for the rows after the last full panel.
 const rowsMax = 5
 
 var tilePool = sync.Pool{New: func() any { return new(sgemmScratch) }}
@@ -110,22 +111,25 @@ func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b
 		s.a = make([]float32, k*tileM)
 	}
 	pa := s.a[:k*tileM]
-	if m < rowsMax {
-		// Too few rows for a 6-row panel, which would mostly multiply
-		// zeros: each row is a vector times B.
-		for i := 0; i < m; i++ {
-			ar := pa[:k]
-			for p := 0; p < k; p++ {
-				if transA {
-					ar[p] = alpha * a[p*lda+i]
-				} else {
-					ar[p] = alpha * a[i*lda+p]
-				}
-			}
-			sgemmRow(k, n, ar, b, ldb, c[i*ldc:i*ldc+n], s.tile[:])
-		}
-		return
+	// Rows left over after the full 6-row panels, when fewer than
+	// rowsMax, are done one by one: a panel for them would mostly
+	// multiply zeros.
+	panelRows := m
+	if rem := m % tileM; rem < rowsMax {
+		panelRows = m - rem
 	}
+	for i := panelRows; i < m; i++ {
+		ar := pa[:k]
+		for p := 0; p < k; p++ {
+			if transA {
+				ar[p] = alpha * a[p*lda+i]
+			} else {
+				ar[p] = alpha * a[i*lda+p]
+			}
+		}
+		sgemmRow(k, n, ar, b, ldb, c[i*ldc:i*ldc+n], s.tile[:])
+	}
+	m = panelRows
 	for i0 := 0; i0 < m; i0 += tileM {
 		mr := min(tileM, m-i0)
 		// Pack alpha·op(A)[i0:i0+mr, :] as [k][6], zero rows beyond m.
