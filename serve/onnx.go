@@ -128,3 +128,16 @@ func FileLoader(path string, wi dataset.WordIndex, opts infer.ScorerOptions) Loa
 		return NewScorerModel(path, b, wi, opts)
 	}
 }
+
+// FilesLoader is FileLoader that also rereads the Keras word index at
+// wordIndex on every call, so that a reload picks up a replaced vocabulary
+// together with a replaced model.
+func FilesLoader(path, wordIndex string, opts infer.ScorerOptions) Loader {
+	return func(ctx context.Context) (Model, error) {
+		wi, err := dataset.LoadWordIndex(wordIndex)
+		if err != nil {
+			return nil, fmt.Errorf("word index: %w", err)
+		}
+		return FileLoader(path, wi, opts)(ctx)
+	}
+}

@@ -230,3 +230,73 @@ func TestDeepBiLSTMMatchesReference(t *testing.T) {
 		t.Errorf("info %+v", info)
 	}
 }
+
+// TestReloadRereadsWordIndex checks FilesLoader: a reload reads the word
+// index again, so texts are encoded with the replaced vocabulary, and an
+// unreadable word index is refused with the old model and vocabulary
+// still serving.
+func TestReloadRereadsWordIndex(t *testing.T) {
+	p := servetest.Tiny(5)
+	dir := t.TempDir()
+	model, wiPath, err := p.Write(dir, "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := serve.New(serve.DefaultConfig(), serve.FilesLoader(model, wiPath, infer.ScorerOptions{}), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Drain)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join([]string{servetest.Word(1), servetest.Word(2), servetest.Word(3)}, " ")
+	score := func() float64 {
+		t.Helper()
+		body, _ := json.Marshal(serve.ScoreRequest{Reviews: []string{text}})
+		req := httptest.NewRequest("POST", "/v1/score", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		var got serve.ScoreResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 200 || len(got.Scores) != 1 {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		return float64(got.Scores[0])
+	}
+	check := func(label string, ids []int32) {
+		t.Helper()
+		want, err := p.Reference(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := score(); math.Abs(got-want) > 1e-5 {
+			t.Errorf("%s: score %v, want %v (ids %v)", label, got, want, ids)
+		}
+	}
+	check("first vocabulary", []int32{1, 1 + 3, 2 + 3, 3 + 3})
+
+	// Ranks of the three words rotate: 1→3, 2→1, 3→2.
+	words := p.Words()
+	words[servetest.Word(1)], words[servetest.Word(2)], words[servetest.Word(3)] = 3, 1, 2
+	b, err := json.Marshal(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wiPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	replaced := []int32{1, 3 + 3, 1 + 3, 2 + 3}
+	check("replaced vocabulary", replaced)
+
+	if err := os.WriteFile(wiPath, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "word index") {
+		t.Errorf("reload with a corrupt word index: %v, want an error naming the word index", err)
+	}
+	check("after the refused reload", replaced)
+}

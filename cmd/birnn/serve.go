@@ -36,7 +36,7 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve a sentiment model over HTTP (JSON scoring API with micro-batching)",
 		Long: "Serve an ONNX sentiment model: POST /v1/score {\"reviews\": [...]}, POST /v1/score/ids,\n" +
 			"GET /v1/model, /healthz, /readyz, /metrics (Prometheus), and POST /v1/admin/reload when\n" +
-			"an admin token is set. SIGHUP reloads the model file; SIGTERM or SIGINT drains in-flight\n" +
+			"an admin token is set. SIGHUP reloads the model file and word index; SIGTERM or SIGINT drains in-flight\n" +
 			"requests and exits 0. Logs are JSON lines on stderr.\n\n" +
 			"Settings come from flags, then BIRNN_SERVE_* variables (max_batch → BIRNN_SERVE_MAX_BATCH),\n" +
 			"then the YAML file of --config (keys as the flags, with _ for -), then defaults.",
@@ -120,11 +120,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		"max_batch", s.MaxBatch, "max_wait", s.MaxWait.String(), "queue_size", s.QueueSize, "workers", s.Workers,
 		"request_timeout", s.RequestTimeout.String(), "max_body_bytes", s.MaxBodyBytes, "max_reviews", s.MaxReviews,
 		"max_review_chars", s.MaxReviewChars, "max_ids", s.MaxIDs, "admin", s.AdminToken != "")
-	wi, err := dataset.LoadWordIndex(s.WordIndex)
-	if err != nil {
+	// Checked here for the hint; the loader reads it again on every
+	// (re)load, so SIGHUP picks up a replaced word index with the model.
+	if _, err := dataset.LoadWordIndex(s.WordIndex); err != nil {
 		return fmt.Errorf("serve: word index: %w (set --word-index or --data)", err)
 	}
-	load := serve.FileLoader(s.Model, wi, infer.ScorerOptions{BatchSize: s.MaxBatch})
+	load := serve.FilesLoader(s.Model, s.WordIndex, infer.ScorerOptions{BatchSize: s.MaxBatch})
 	srv, err := serve.New(s.Config, load, log)
 	if err != nil {
 		return err

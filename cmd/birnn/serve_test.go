@@ -527,6 +527,60 @@ func TestServeReloadUnderLoad(t *testing.T) {
 	t.Logf("%d requests answered across two reloads", ok.Load())
 }
 
+// TestServeReloadRereadsWordIndex replaces the word index under a running
+// process: SIGHUP makes texts encode with the new vocabulary.
+func TestServeReloadRereadsWordIndex(t *testing.T) {
+	p, model, wi := serveFixture(t, 9)
+	s := startServe(t, nil, "--model", model, "--word-index", wi)
+	client := &http.Client{Timeout: 30 * time.Second}
+	text := servetest.Word(1) + " " + servetest.Word(2)
+	score := func() float64 {
+		t.Helper()
+		b, _ := json.Marshal(serve.ScoreRequest{Reviews: []string{text}})
+		res, err := postJSON(client, s.url+"/v1/score", "application/json", string(b))
+		if err != nil || res.status != 200 {
+			t.Fatalf("score: %v %d %s", err, res.status, res.body)
+		}
+		var r serve.ScoreResponse
+		if err := json.Unmarshal(res.body, &r); err != nil || len(r.Scores) != 1 {
+			t.Fatalf("score: %v %s", err, res.body)
+		}
+		return float64(r.Scores[0])
+	}
+	want := func(ids ...int32) float64 {
+		t.Helper()
+		v, err := p.Reference(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got, w := score(), want(1, 1+3, 2+3); math.Abs(got-w) > 1e-5 {
+		t.Fatalf("before: score %v, want %v", got, w)
+	}
+	words := p.Words()
+	words[servetest.Word(1)], words[servetest.Word(2)] = 2, 1
+	b, err := json.Marshal(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaceFile(t, wi, b)
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	w := want(1, 2+3, 1+3)
+	if math.Abs(w-want(1, 1+3, 2+3)) < 1e-4 {
+		t.Fatal("the fixture scores both vocabularies alike; the test could not tell them apart")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for math.Abs(score()-w) > 1e-5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after SIGHUP: score %v, want %v with the replaced word index", score(), w)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestServeDrainOnShutdown sends SIGTERM while 12 requests are running or
 // queued on a slow model, and checks each is answered and the process
 // exits 0.
