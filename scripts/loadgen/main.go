@@ -121,6 +121,7 @@ func run(args []string, out io.Writer) error {
 	lat := make([][]time.Duration, o.clients)
 	statuses := make([]map[string]int, o.clients)
 	var wg sync.WaitGroup
+	cpu0 := cpuTime()
 	start := time.Now()
 	for c := range o.clients {
 		statuses[c] = map[string]int{}
@@ -150,6 +151,7 @@ func run(args []string, out io.Writer) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	clientCPU := cpuTime() - cpu0
 
 	var all []time.Duration
 	errs := map[string]int{}
@@ -168,6 +170,8 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "requests   %d ok, %d errors in %.2fs\n", len(all), nerr, elapsed.Seconds())
 	fmt.Fprintf(out, "throughput %.1f reviews/s, %.1f requests/s\n",
 		float64(len(all)*o.reviews)/elapsed.Seconds(), float64(len(all))/elapsed.Seconds())
+	fmt.Fprintf(out, "client cpu %.2f cores (this process's own share of the machine during the run)\n",
+		clientCPU.Seconds()/elapsed.Seconds())
 	if len(all) > 0 {
 		fmt.Fprintf(out, "latency    p50 %s  p90 %s  p99 %s  max %s\n",
 			pct(all, 50), pct(all, 90), pct(all, 99), all[len(all)-1].Round(10*time.Microsecond))

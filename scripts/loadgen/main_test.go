@@ -51,7 +51,7 @@ func TestRunBounded(t *testing.T) {
 	if n.Load() != 50 {
 		t.Errorf("%d requests sent, want 50", n.Load())
 	}
-	for _, want := range []string{"45 ok, 5 errors", "reviews/s", "p99", "HTTP 503: 5"} {
+	for _, want := range []string{"45 ok, 5 errors", "reviews/s", "p99", "HTTP 503: 5", "client cpu "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
