@@ -59,6 +59,12 @@ type Config struct {
 	// AdminToken enables POST /v1/admin/reload for requests carrying
 	// "Authorization: Bearer <AdminToken>"; empty disables it (404).
 	AdminToken string `mapstructure:"admin_token"`
+	// AccessLog writes one structured line per request (request id,
+	// route, status, duration, rows); default true. Off, only requests
+	// answered 5xx are logged, e.g. behind a proxy that keeps its own
+	// access log.
+	AccessLog bool `mapstructure:"access_log"`
+
 	// Threshold splits "positive" (score ≥ Threshold) from "negative";
 	// default 0.5, Keras's accuracy threshold.
 	Threshold float32 `mapstructure:"threshold"`
@@ -80,6 +86,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout:   60 * time.Second,
 		MaxBodyBytes:      1 << 20,
 		MaxReviews:        256,
+		AccessLog:         true,
 		MaxReviewChars:    50000,
 		MaxIDs:            5000,
 		Threshold:         0.5,

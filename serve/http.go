@@ -133,6 +133,9 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 			return // probes and scrapes would drown the log
 		}
+		if !s.cfg.AccessLog && rec.status < 500 {
+			return
+		}
 		attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"duration_ms", float64(d.Microseconds()) / 1000, "remote", r.RemoteAddr}
 		if rec.rows > 0 {

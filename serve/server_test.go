@@ -503,6 +503,40 @@ func TestRequestID(t *testing.T) {
 	}
 }
 
+// TestAccessLogOff checks access_log false: answered and refused requests
+// leave no request line, a request answered 5xx still does.
+func TestAccessLogOff(t *testing.T) {
+	f := &fakeModel{name: "m", sha: "aa"}
+	var logs bytes.Buffer
+	cfg := DefaultConfig()
+	cfg.AccessLog = false
+	s, err := New(cfg, staticLoader(f), slogJSON(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Drain()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	requests := func() int { return strings.Count(logs.String(), `"msg":"request"`) }
+	if rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["a"]}`, nil); rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": [`, nil); rec.Code != 400 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if n := requests(); n != 0 {
+		t.Errorf("%d request lines with the access log off:\n%s", n, logs.String())
+	}
+	f.fail = errors.New("engine exploded")
+	if rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["a"]}`, nil); rec.Code != 500 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if n := requests(); n != 1 || !strings.Contains(logs.String(), `"status":500`) {
+		t.Errorf("the 500 was not logged (%d request lines):\n%s", n, logs.String())
+	}
+}
+
 func TestReadyAndDrain(t *testing.T) {
 	f := &fakeModel{name: "m", sha: "aa"}
 	cfg := DefaultConfig()

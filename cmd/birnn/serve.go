@@ -65,6 +65,7 @@ func newServeCmd() *cobra.Command {
 	fl.Int("max-ids", def.MaxIDs, "most ids per row of /v1/score/ids (422)")
 	fl.String("admin-token", "", "bearer token enabling POST /v1/admin/reload (prefer BIRNN_SERVE_ADMIN_TOKEN)")
 	fl.Float32("threshold", def.Threshold, "scores ≥ it are labelled positive")
+	fl.Bool("access-log", def.AccessLog, "log every request (off: only those answered 5xx)")
 	return cmd
 }
 
@@ -119,7 +120,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	log.Info("settings", "model", s.Model, "word_index", s.WordIndex, "addr", s.Addr,
 		"max_batch", s.MaxBatch, "max_wait", s.MaxWait.String(), "queue_size", s.QueueSize, "workers", s.Workers,
 		"request_timeout", s.RequestTimeout.String(), "max_body_bytes", s.MaxBodyBytes, "max_reviews", s.MaxReviews,
-		"max_review_chars", s.MaxReviewChars, "max_ids", s.MaxIDs, "admin", s.AdminToken != "")
+		"max_review_chars", s.MaxReviewChars, "max_ids", s.MaxIDs, "admin", s.AdminToken != "", "access_log", s.AccessLog)
 	// Checked here for the hint; the loader reads it again on every
 	// (re)load, so SIGHUP picks up a replaced word index with the model.
 	if _, err := dataset.LoadWordIndex(s.WordIndex); err != nil {

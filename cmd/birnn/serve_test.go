@@ -685,7 +685,7 @@ func TestServeSettings(t *testing.T) {
 	_, model, wi := serveFixture(t, 7)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "serve.yaml")
-	if err := os.WriteFile(cfg, []byte("model: "+model+"\nword_index: "+wi+"\nmax_batch: 3\nmax_reviews: 7\nmax_wait: 4ms\nqueue_size: 100\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("model: "+model+"\nword_index: "+wi+"\nmax_batch: 3\nmax_reviews: 7\nmax_wait: 4ms\nqueue_size: 100\naccess_log: false\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// file < env < flags: queue_size from the file, max_reviews from the
@@ -697,13 +697,25 @@ func TestServeSettings(t *testing.T) {
 			_ = json.Unmarshal([]byte(line), &settings)
 		}
 	}
-	want := map[string]any{"max_batch": 11.0, "max_reviews": 9.0, "queue_size": 100.0, "max_wait": "4ms", "model": model}
+	want := map[string]any{"max_batch": 11.0, "max_reviews": 9.0, "queue_size": 100.0, "max_wait": "4ms", "model": model, "access_log": false}
 	for k, v := range want {
 		if settings[k] != v {
 			t.Errorf("%s = %v, want %v (settings %v)", k, settings[k], v, settings)
 		}
 	}
+	// access_log false: a scored request leaves no request line.
+	res, err := postJSON(&http.Client{Timeout: 30 * time.Second}, s.url+"/v1/score/ids", "application/json", `{"ids": [[1, 5, 6]]}`)
+	if err != nil || res.status != 200 {
+		t.Fatalf("score: %v %d %s", err, res.status, res.body)
+	}
 	s.stop(t, syscall.SIGTERM)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.logs.String(), `"msg":"stopped"`) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if logs := s.logs.String(); !strings.Contains(logs, `"msg":"stopped"`) || strings.Contains(logs, `"msg":"request"`) {
+		t.Errorf("with access_log false, want no request line before stopped:\n%s", logs)
+	}
 
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("max_batchh: 3\n"), 0o644); err != nil {
