@@ -59,6 +59,10 @@ func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, b *Pack
 // products of fewer rows, and for the rows after the last full panel.
 const rowsMax = 5
 
+// kBlock is the k extent of one pass of sgemmTiles: a 6×kBlock panel of
+// A (6 KB) and kBlock rows of B fit in L1 and L2.
+const kBlock = 256
+
 var tilePool = sync.Pool{New: func() any { return new(sgemmScratch) }}
 
 type sgemmScratch struct {
@@ -84,6 +88,39 @@ func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	sgemmTiles(transA, m, n, k, alpha, a, lda, pb, ld, beta, c, ldc)
 }
 
+// packA lays out alpha·op(A)[i0:i0+mr, 0:k] as a [k][6] panel in pa,
+// zero rows beyond mr. op(A) rows are read along their storage: columns
+// of A when transA, rows of A otherwise.
+func packA(pa []float32, transA bool, i0, mr, k int, alpha float32, a []float32, lda int) {
+	pa = pa[:k*tileM]
+	if mr < tileM {
+		clear(pa)
+	}
+	switch {
+	case transA && mr == tileM:
+		// Six consecutive elements per p: spelled out, as a copy call
+		// would cost more than the elements.
+		for p := 0; p < k; p++ {
+			src := a[p*lda+i0:][:tileM]
+			dst := pa[p*tileM:][:tileM]
+			dst[0], dst[1], dst[2] = alpha*src[0], alpha*src[1], alpha*src[2]
+			dst[3], dst[4], dst[5] = alpha*src[3], alpha*src[4], alpha*src[5]
+		}
+	case transA:
+		for p := 0; p < k; p++ {
+			for r, v := range a[p*lda+i0:][:mr] {
+				pa[p*tileM+r] = alpha * v
+			}
+		}
+	default:
+		for r := 0; r < mr; r++ {
+			for p, v := range a[(i0+r)*lda:][:k] {
+				pa[p*tileM+r] = alpha * v
+			}
+		}
+	}
+}
+
 // sgemmTiles computes C = alpha·op(A)·B + beta·C with B row-major [k, ≥n]
 // of row stride ldb, where ldb and the readable width are multiples of 16.
 func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -107,6 +144,20 @@ func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b
 	}
 	s := tilePool.Get().(*sgemmScratch)
 	defer tilePool.Put(s)
+	// k is cut into blocks so that a panel of A and the block of B it
+	// meets stay in cache across the tiles of a row of C: a weight
+	// gradient over a whole sequence has k = seq·batch in the thousands.
+	for p0 := 0; p0 < k; p0 += kBlock {
+		ap := a[p0:]
+		if transA {
+			ap = a[p0*lda:]
+		}
+		sgemmPanels(transA, m, n, min(kBlock, k-p0), alpha, ap, lda, b[p0*ldb:], ldb, c, ldc, s)
+	}
+}
+
+// sgemmPanels adds alpha·op(A)·B to C for one block of k, as sgemmTiles.
+func sgemmPanels(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, s *sgemmScratch) {
 	if cap(s.a) < k*tileM {
 		s.a = make([]float32, k*tileM)
 	}
@@ -132,27 +183,23 @@ func sgemmTiles(transA bool, m, n, k int, alpha float32, a []float32, lda int, b
 	m = panelRows
 	for i0 := 0; i0 < m; i0 += tileM {
 		mr := min(tileM, m-i0)
-		// Pack alpha·op(A)[i0:i0+mr, :] as [k][6], zero rows beyond m.
-		for p := 0; p < k; p++ {
-			dst := pa[p*tileM : p*tileM+tileM]
-			for r := 0; r < mr; r++ {
-				if transA {
-					dst[r] = alpha * a[p*lda+i0+r]
-				} else {
-					dst[r] = alpha * a[(i0+r)*lda+p]
-				}
-			}
-			clear(dst[mr:])
+		// A transposed already holds each column's six values side by
+		// side, lda apart: a full panel of it is read in place.
+		panel, sa := pa, tileM
+		if transA && alpha == 1 && mr == tileM {
+			panel, sa = a[i0:], lda
+		} else {
+			packA(pa, transA, i0, mr, k, alpha, a, lda)
 		}
 		for j0 := 0; j0 < n; j0 += tileN {
 			nr := min(tileN, n-j0)
 			if mr == tileM && nr == tileN {
-				sgemmMicro(k, pa, b[j0:], ldb, c[i0*ldc+j0:], ldc)
+				sgemmMicro(k, panel, sa, b[j0:], ldb, c[i0*ldc+j0:], ldc)
 				continue
 			}
 			t := s.tile[:]
 			clear(t)
-			sgemmMicro(k, pa, b[j0:], ldb, t, tileN)
+			sgemmMicro(k, panel, sa, b[j0:], ldb, t, tileN)
 			for r := 0; r < mr; r++ {
 				dst := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+nr]
 				for j, v := range t[r*tileN : r*tileN+nr] {

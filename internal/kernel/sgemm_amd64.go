@@ -8,10 +8,11 @@ import "golang.org/x/sys/cpu"
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
-func sgemmKernel6x16(k int, a *float32, b *float32, ldb int, c *float32, ldc int)
+func sgemmKernel6x16(k int, a *float32, sa int, b *float32, ldb int, c *float32, ldc int)
 
-func sgemmMicro(k int, a, b []float32, ldb int, c []float32, ldc int) {
-	sgemmKernel6x16(k, &a[0], &b[0], ldb, &c[0], ldc)
+// sgemmMicro is sgemmKernel6x16: a holds six values per p, sa apart.
+func sgemmMicro(k int, a []float32, sa int, b []float32, ldb int, c []float32, ldc int) {
+	sgemmKernel6x16(k, &a[0], sa, &b[0], ldb, &c[0], ldc)
 }
 
 //go:noescape

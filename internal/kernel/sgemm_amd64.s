@@ -2,20 +2,24 @@
 
 #include "textflag.h"
 
-// func sgemmKernel6x16(k int, a *float32, b *float32, ldb int, c *float32, ldc int)
+// func sgemmKernel6x16(k int, a *float32, sa int, b *float32, ldb int, c *float32, ldc int)
 //
-// C[0:6, 0:16] += Σp a[p*6+r] · b[p*ldb+j]: a is a packed [k][6] panel of A,
-// b points at 16 consecutive columns of a row-major B, c at the top-left of
-// the C tile (row stride ldc). AVX2 + FMA: 12 ymm accumulators, 2 for B,
-// 2 for broadcasts of A.
-TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-48
+// C[0:6, 0:16] += Σp a[p*sa+r] · b[p*ldb+j]: a holds, for each p, the six
+// values of A's column p for the tile's rows, consecutive, sa elements
+// after the previous p's (a packed [k][6] panel has sa = 6; a transposed A
+// read in place has sa = its row stride). b points at 16 consecutive
+// columns of a row-major B, c at the top-left of the C tile (row stride
+// ldc). AVX2 + FMA: 12 ymm accumulators, 2 for B, 2 for broadcasts of A.
+TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ ldb+24(FP), R8
+	MOVQ sa+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
 	SHLQ $2, R8
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R9
 	SHLQ $2, R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -52,7 +56,7 @@ loop:
 	VBROADCASTSS 20(SI), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, SI
+	ADDQ R10, SI
 	ADDQ R8, DI
 	DECQ CX
 	JNZ loop

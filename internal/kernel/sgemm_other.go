@@ -4,7 +4,7 @@ package kernel
 
 const useAsm = false
 
-func sgemmMicro(k int, a, b []float32, ldb int, c []float32, ldc int) {
+func sgemmMicro(k int, a []float32, sa int, b []float32, ldb int, c []float32, ldc int) {
 	panic("kernel: no SGEMM micro-kernel on this platform")
 }
 
