@@ -91,7 +91,7 @@ func (l *lstmCore[T]) forward(x, w, r, bias, mask, y []T) {
 	l.wt = transpose(l.wt, w, G, I)
 	l.rt = transpose(l.rt, r, G, H)
 	// One GEMM for the input projection of every step: [B*S, I]·[I, 4H].
-	kernel.Gemm(false, false, B*S, G, I, 1, x, I, l.wt, G, 0, l.xproj, G)
+	kernel.GemmPar(false, false, B*S, G, I, 1, x, I, l.wt, G, 0, l.xproj, G)
 
 	if mask != nil {
 		l.hm = grow(l.hm, S*B*H)
@@ -177,7 +177,7 @@ func (l *lstmCore[T]) backward(x, w, r, dy []T) {
 	if l.mask != nil {
 		hm = l.hm
 	}
-	kernel.Gemm(true, false, G, H, S*B, 1, l.dzp, G, hm, H, 0, l.dr, H)
+	kernel.GemmPar(true, false, G, H, S*B, 1, l.dzp, G, hm, H, 0, l.dr, H)
 
 	for s := 0; s < S; s++ {
 		t := l.step(s)
@@ -185,8 +185,8 @@ func (l *lstmCore[T]) backward(x, w, r, dy []T) {
 			copy(l.dzb[(b*S+t)*G:(b*S+t+1)*G], l.dzp[(s*B+b)*G:(s*B+b+1)*G])
 		}
 	}
-	kernel.Gemm(true, false, G, I, B*S, 1, l.dzb, G, x, I, 0, l.dw, I)
-	kernel.Gemm(false, false, B*S, I, G, 1, l.dzb, G, w, I, 0, l.dx, I)
+	kernel.GemmPar(true, false, G, I, B*S, 1, l.dzb, G, x, I, 0, l.dw, I)
+	kernel.GemmPar(false, false, B*S, I, G, 1, l.dzb, G, w, I, 0, l.dx, I)
 	clear(l.db)
 	for n := 0; n < B*S; n++ {
 		row := l.dzb[n*G : (n+1)*G]

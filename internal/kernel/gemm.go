@@ -1,6 +1,9 @@
 package kernel
 
 import (
+	"runtime"
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -90,4 +93,41 @@ func gemmNaive[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda in
 			}
 		}
 	}
+}
+
+// parMinWork is the smallest m·n·k that GemmPar shares among goroutines:
+// below it (a batch's per-step products) the hand-off costs more than the
+// second core gives.
+const parMinWork = 1 << 24
+
+// GemmPar is Gemm with the rows of C shared among up to GOMAXPROCS
+// goroutines when the product is large (whole-sequence projections and
+// weight gradients) and float32 on the assembly path. Each element of C is
+// then computed by one goroutine in the same order as Gemm, so the result
+// is bit-identical to Gemm's. Other products are plain Gemm calls.
+func GemmPar[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	_, f32 := any(a).([]float32)
+	w := min(runtime.GOMAXPROCS(0), m/tileM)
+	if !f32 || !useAsm || w < 2 || m*n*k < parMinWork {
+		Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	chunk := ((m+w-1)/w + tileM - 1) / tileM * tileM
+	var wg sync.WaitGroup
+	for lo := chunk; lo < m; lo += chunk {
+		hi := min(m, lo+chunk)
+		var ar []T
+		if transA {
+			ar = a[lo:]
+		} else {
+			ar = a[lo*lda:]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			Gemm(transA, transB, hi-lo, n, k, alpha, ar, lda, b, ldb, beta, c[lo*ldc:], ldc)
+		}()
+	}
+	Gemm(transA, transB, min(chunk, m), n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	wg.Wait()
 }

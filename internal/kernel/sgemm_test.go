@@ -106,3 +106,42 @@ func BenchmarkGemmFloat32(b *testing.B) {
 		})
 	}
 }
+
+// TestGemmParMatchesGemm checks GemmPar bit for bit against Gemm on
+// float32 products large enough to be shared, both transpositions, with
+// beta 0, 1 and -2 and padded strides.
+func TestGemmParMatchesGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, sh := range [][3]int{{300, 64, 1000}, {97, 256, 700}, {1100, 130, 129}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		if m*n*k < parMinWork {
+			t.Fatalf("%v is below parMinWork: GemmPar would not share it", sh)
+		}
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, beta := range []float32{0, 1, -2} {
+				lda, ldb, ldc := k+1, n+2, n+3
+				aRows, bRows := m, k
+				if tr[0] {
+					lda, aRows = m+1, k
+				}
+				if tr[1] {
+					ldb, bRows = k+2, n
+				}
+				a, b, c0 := make([]float32, aRows*lda), make([]float32, bRows*ldb), make([]float32, m*ldc)
+				for _, s := range [][]float32{a, b, c0} {
+					for i := range s {
+						s[i] = float32(rng.Float64()*2 - 1)
+					}
+				}
+				want, got := append([]float32{}, c0...), append([]float32{}, c0...)
+				Gemm(tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, beta, want, ldc)
+				GemmPar(tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, beta, got, ldc)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%v tA=%v tB=%v beta=%v: c[%d] = %v, Gemm gives %v", sh, tr[0], tr[1], beta, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
