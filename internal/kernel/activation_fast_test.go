@@ -91,6 +91,40 @@ func TestLSTMForward32(t *testing.T) {
 	}
 }
 
+// TestLSTMBackward32 checks the float32 backward step (vectorised tanh)
+// against the float64 LSTMBackward on random gates, states and gradients,
+// with a hidden size that is not a multiple of 8.
+func TestLSTMBackward32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const batch, H = 4, 11
+	rnd := func(n int, lo, hi float64) ([]float32, []float64) {
+		s32, s64 := make([]float32, n), make([]float64, n)
+		for i := range s32 {
+			s32[i] = float32(lo + rng.Float64()*(hi-lo))
+			s64[i] = float64(s32[i])
+		}
+		return s32, s64
+	}
+	g32, g64 := rnd(batch*4*H, 0, 1) // activated gates
+	cp32, cp64 := rnd(batch*H, -3, 3)
+	c32, c64 := rnd(batch*H, -3, 3)
+	dh32, dh64 := rnd(batch*H, -1, 1)
+	dc32, dc64 := rnd(batch*H, -1, 1)
+	dz32, dz64 := make([]float32, batch*4*H), make([]float64, batch*4*H)
+	LSTMBackward(g32, cp32, c32, dh32, dc32, dz32, batch, H)
+	LSTMBackward(g64, cp64, c64, dh64, dc64, dz64, batch, H)
+	for i := range dz64 {
+		if math.Abs(float64(dz32[i])-dz64[i]) > 1e-6 {
+			t.Fatalf("dz[%d] = %v, want %v", i, dz32[i], dz64[i])
+		}
+	}
+	for i := range dc64 {
+		if math.Abs(float64(dc32[i])-dc64[i]) > 1e-6 {
+			t.Fatalf("dc[%d] = %v, want %v", i, dc32[i], dc64[i])
+		}
+	}
+}
+
 func BenchmarkLSTMForward(b *testing.B) {
 	const batch, H = 128, 64
 	z, c, cn, h := make([]float32, batch*4*H), make([]float32, batch*H), make([]float32, batch*H), make([]float32, batch*H)

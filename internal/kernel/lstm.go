@@ -59,7 +59,15 @@ func LSTMForward[T Float](z, cPrev, c, h []T, batch, hidden int) {
 //	dh    [batch, H] ∂L/∂h(t), all paths (output and next step) summed.
 //	dc    [batch, H] ∂L/∂c(t) from the next step; on return ∂L/∂c(t−1).
 //	dz    [batch, 4H] written with ∂L/∂z, the pre-activation gradient.
+//
+// float32 slices take tanh(c) from TanhSlice32, the function LSTMForward32
+// applied to the same cell state; other types use float64 math.
 func LSTMBackward[T Float](gates, cPrev, c, dh, dc, dz []T, batch, hidden int) {
+	if g32, ok := any(gates).([]float32); ok {
+		lstmBackward32(g32, any(cPrev).([]float32), any(c).([]float32), any(dh).([]float32),
+			any(dc).([]float32), any(dz).([]float32), batch, hidden)
+		return
+	}
 	for b := 0; b < batch; b++ {
 		g := gates[b*4*hidden : (b+1)*4*hidden]
 		d := dz[b*4*hidden : (b+1)*4*hidden]
@@ -73,6 +81,30 @@ func LSTMBackward[T Float](gates, cPrev, c, dh, dc, dz []T, batch, hidden int) {
 			dct := dcr[j] + dhr[j]*og*(1-tc*tc)
 			d[j] = dct * gg * ig * (1 - ig)
 			d[hidden+j] = dhr[j] * tc * og * (1 - og)
+			d[2*hidden+j] = dct * cp[j] * fg * (1 - fg)
+			d[3*hidden+j] = dct * ig * (1 - gg*gg)
+			dcr[j] = dct * fg
+		}
+	}
+}
+
+// lstmBackward32 is LSTMBackward for float32 with vectorised tanh(c).
+func lstmBackward32(gates, cPrev, c, dh, dc, dz []float32, batch, hidden int) {
+	tc := make([]float32, hidden)
+	for b := 0; b < batch; b++ {
+		g := gates[b*4*hidden : (b+1)*4*hidden]
+		d := dz[b*4*hidden : (b+1)*4*hidden]
+		cp := cPrev[b*hidden : (b+1)*hidden]
+		dhr := dh[b*hidden : (b+1)*hidden]
+		dcr := dc[b*hidden : (b+1)*hidden]
+		copy(tc, c[b*hidden:(b+1)*hidden])
+		TanhSlice32(tc)
+		for j := 0; j < hidden; j++ {
+			ig, og, fg, gg := g[j], g[hidden+j], g[2*hidden+j], g[3*hidden+j]
+			t := tc[j]
+			dct := dcr[j] + dhr[j]*og*(1-t*t)
+			d[j] = dct * gg * ig * (1 - ig)
+			d[hidden+j] = dhr[j] * t * og * (1 - og)
 			d[2*hidden+j] = dct * cp[j] * fg * (1 - fg)
 			d[3*hidden+j] = dct * ig * (1 - gg*gg)
 			dcr[j] = dct * fg
