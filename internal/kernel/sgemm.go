@@ -170,12 +170,20 @@ func sgemmPanels(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 		panelRows = m - rem
 	}
 	for i := panelRows; i < m; i++ {
-		ar := pa[:k]
-		for p := 0; p < k; p++ {
-			if transA {
+		// Row i of op(A), read in place when it is stored contiguous.
+		var ar []float32
+		switch {
+		case !transA && alpha == 1:
+			ar = a[i*lda : i*lda+k]
+		case transA:
+			ar = pa[:k]
+			for p := range ar {
 				ar[p] = alpha * a[p*lda+i]
-			} else {
-				ar[p] = alpha * a[i*lda+p]
+			}
+		default:
+			ar = pa[:k]
+			for p, v := range a[i*lda : i*lda+k] {
+				ar[p] = alpha * v
 			}
 		}
 		sgemmRow(k, n, ar, b, ldb, c[i*ldc:i*ldc+n], s.tile[:])

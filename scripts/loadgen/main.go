@@ -100,7 +100,8 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 	}
-	bodies := makeBodies(o, 64)
+	reqs := makeBodies(o, 64)
+	bodies := reqs.bodies
 	path := "/v1/score"
 	if o.ids {
 		path = "/v1/score/ids"
@@ -186,7 +187,7 @@ func run(args []string, out io.Writer) error {
 	}
 	if raw != nil && len(all) > 0 {
 		served := float64(len(all)*o.reviews) / elapsed.Seconds()
-		n, d, err := raw.score(bodies, len(all)*o.reviews, o.duration)
+		n, d, err := raw.score(reqs.texts, reqs.ids, len(all)*o.reviews, o.duration)
 		if err != nil {
 			return fmt.Errorf("raw scoring: %w", err)
 		}
@@ -253,11 +254,20 @@ again every us cast want quite pretty things world does around young take horror
 thought give long series between may original without always action must saw gets comedy right almost role whole
 interesting done music bit guy least far anything might minutes feel script since come performance girl probably`)
 
+// corpus is the synthetic requests: their JSON bodies and, in order, the
+// reviews (or id rows) they carry.
+type corpus struct {
+	bodies [][]byte
+	texts  []string
+	ids    [][]int32
+}
+
 // makeBodies prepares n request bodies of synthetic reviews (or ids).
-func makeBodies(o options, n int) [][]byte {
+func makeBodies(o options, n int) corpus {
 	rng := rand.New(rand.NewPCG(o.seed, 7))
-	out := make([][]byte, n)
-	for i := range out {
+	var c corpus
+	c.bodies = make([][]byte, n)
+	for i := range c.bodies {
 		var v any
 		if o.ids {
 			rows := make([][]int32, o.reviews)
@@ -268,6 +278,7 @@ func makeBodies(o options, n int) [][]byte {
 				}
 				rows[r] = row
 			}
+			c.ids = append(c.ids, rows...)
 			v = map[string]any{"ids": rows}
 		} else {
 			revs := make([]string, o.reviews)
@@ -278,9 +289,10 @@ func makeBodies(o options, n int) [][]byte {
 				}
 				revs[r] = strings.Join(w, " ")
 			}
+			c.texts = append(c.texts, revs...)
 			v = map[string]any{"reviews": revs}
 		}
-		out[i], _ = json.Marshal(v)
+		c.bodies[i], _ = json.Marshal(v)
 	}
-	return out
+	return c
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -35,23 +34,10 @@ func newRawScorer(model, wordIndex string, batch int) (*rawScorer, error) {
 	return &rawScorer{sc: sc, batch: batch}, nil
 }
 
-// score runs n reviews (or ids rows) taken in turn from bodies, in
-// batches of r.batch, for at most limit; it returns the rows scored and
-// the time taken.
-func (r *rawScorer) score(bodies [][]byte, n int, limit time.Duration) (int, time.Duration, error) {
-	var texts []string
-	var ids [][]int32
-	for _, b := range bodies {
-		var req struct {
-			Reviews []string  `json:"reviews"`
-			IDs     [][]int32 `json:"ids"`
-		}
-		if err := json.Unmarshal(b, &req); err != nil {
-			return 0, 0, err
-		}
-		texts = append(texts, req.Reviews...)
-		ids = append(ids, req.IDs...)
-	}
+// score runs n reviews (texts, or ids rows when there are no texts) taken
+// in turn, in batches of r.batch, for at most limit; it returns the rows
+// scored and the time taken.
+func (r *rawScorer) score(texts []string, ids [][]int32, n int, limit time.Duration) (int, time.Duration, error) {
 	ctx := context.Background()
 	start := time.Now()
 	done := 0
