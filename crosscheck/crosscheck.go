@@ -17,7 +17,6 @@ import (
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/model"
-	"github.com/birnn/birnn/train"
 )
 
 // DefaultBatchSize is the number of rows per inference run.
@@ -143,8 +142,8 @@ func (c *checker) row(ctx context.Context, name string) (Row, error) {
 	} else if !ok {
 		missing(kdir)
 	} else {
-		p := filepath.Join(kdir, MetricsFile)
-		if m, err := ReadMetrics(p); err == nil {
+		p := filepath.Join(kdir, model.MetricsFile)
+		if m, err := model.ReadMetrics(p); err == nil {
 			r.KerasAccuracy = m.Accuracy
 		} else if errors.Is(err, fs.ErrNotExist) {
 			missing(p)
@@ -169,18 +168,15 @@ func (c *checker) row(ctx context.Context, name string) (Row, error) {
 		missing(gdir)
 		return r, nil
 	}
-	p := filepath.Join(gdir, train.MetricsFile)
-	if m, err := train.ReadMetrics(p); err == nil {
-		if !(m.Accuracy >= 0 && m.Accuracy <= 1) {
-			return r, formatErr(p, "accuracy %g", m.Accuracy)
-		}
+	p := filepath.Join(gdir, model.MetricsFile)
+	if m, err := model.ReadMetrics(p); err == nil {
 		r.GoAccuracy, r.GoN = m.Accuracy, m.N
 	} else if errors.Is(err, fs.ErrNotExist) {
 		missing(p)
 	} else {
 		return r, err
 	}
-	onnxPath, ckptPath := filepath.Join(gdir, ModelFile), filepath.Join(gdir, train.CheckpointFile)
+	onnxPath, ckptPath := filepath.Join(gdir, model.ModelFile), filepath.Join(gdir, model.CheckpointFile)
 	hasONNX, err := exists(onnxPath)
 	if err != nil {
 		return r, err
@@ -195,7 +191,7 @@ func (c *checker) row(ctx context.Context, name string) (Row, error) {
 	case hasCkpt:
 		r.GoModel = ckptPath
 	default:
-		missing(onnxPath + " or " + train.CheckpointFile)
+		missing(onnxPath + " or " + model.CheckpointFile)
 		return r, nil
 	}
 	if kerasLabels == nil {
@@ -231,7 +227,7 @@ func Agreement(a, b []int8) int {
 
 // maxDiff runs the Keras export on its predictions.json through infer.
 func (c *checker) maxDiff(ctx context.Context, kdir string, r *Row, missing func(string)) error {
-	mp, pp := filepath.Join(kdir, ModelFile), filepath.Join(kdir, PredictionsFile)
+	mp, pp := filepath.Join(kdir, model.ModelFile), filepath.Join(kdir, PredictionsFile)
 	for _, p := range []string{mp, pp} {
 		if ok, err := exists(p); err != nil {
 			return err
@@ -317,11 +313,12 @@ func checkpointSession(path string) (*infer.Session, error) {
 	return sess, nil
 }
 
-// Labels turns P(positive) into labels as Keras's `predict > 0.5` does.
+// Labels turns P(positive) into 0/1 labels with birnn's label rule
+// (model.Positive at model.DefaultThreshold), as Keras's `predict > 0.5`.
 func Labels(p []float32) []int8 {
 	out := make([]int8, len(p))
 	for i, v := range p {
-		if v > 0.5 {
+		if model.Positive(float64(v), model.DefaultThreshold) {
 			out[i] = 1
 		}
 	}

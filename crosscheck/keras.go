@@ -9,13 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/birnn/birnn/model"
 )
 
-// File names inside a Keras export folder (testdata/keras/README.md).
+// File names inside a Keras export folder (testdata/keras/README.md),
+// beside model.ModelFile and model.MetricsFile, which it shares with a
+// birnn run folder.
 const (
-	ModelFile       = "model.onnx"
 	PredictionsFile = "predictions.json"
-	MetricsFile     = "metrics.json"
 	InfoFile        = "info.json"
 	TestLabelsFile  = "test_labels.txt"
 )
@@ -96,30 +98,6 @@ func (p *Predictions) Width() int { return len(p.Outputs[0]) }
 // Positive returns P(positive) of row i: the sigmoid output, or the
 // softmax's second column.
 func (p *Predictions) Positive(i int) float32 { return p.Outputs[i][p.Width()-1] }
-
-// Metrics is a Keras metrics.json: model.evaluate on the test split.
-type Metrics struct {
-	Loss     float64 `json:"loss"`
-	Accuracy float64 `json:"accuracy"`
-	N        int     `json:"n"`
-}
-
-// ReadMetrics reads a Keras metrics.json. Errors: the file's; ErrFormat
-// naming it for bad JSON or an accuracy outside [0, 1].
-func ReadMetrics(path string) (Metrics, error) {
-	var m Metrics
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return m, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, formatErr(path, "%v", err)
-	}
-	if !(m.Accuracy >= 0 && m.Accuracy <= 1) || m.N < 0 {
-		return m, formatErr(path, "accuracy %g, n %d", m.Accuracy, m.N)
-	}
-	return m, nil
-}
 
 // Layer is one Keras layer as info.json records it.
 type Layer struct {
@@ -220,11 +198,11 @@ type Export struct {
 	Dir         string
 	Info        *Info
 	Predictions *Predictions
-	Metrics     Metrics
+	Metrics     model.Metrics
 }
 
 // Model returns the path of the export's model.onnx.
-func (e *Export) Model() string { return filepath.Join(e.Dir, ModelFile) }
+func (e *Export) Model() string { return filepath.Join(e.Dir, model.ModelFile) }
 
 // ReadExport reads the info.json, predictions.json and metrics.json of the
 // Keras export folder dir and checks that they agree (maxlen, row count).
@@ -243,7 +221,7 @@ func ReadExport(dir string) (*Export, error) {
 	if got := len(e.Predictions.X[0]); got != e.Info.MaxLen {
 		return nil, formatErr(path, "rows of %d ids, but info.json says maxlen %d", got, e.Info.MaxLen)
 	}
-	if e.Metrics, err = ReadMetrics(filepath.Join(dir, MetricsFile)); err != nil {
+	if e.Metrics, err = model.ReadMetrics(filepath.Join(dir, model.MetricsFile)); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(e.Model()); err != nil {
@@ -265,7 +243,7 @@ func Exports(root string) ([]string, error) {
 			continue
 		}
 		p := filepath.Join(root, d.Name())
-		if _, err := os.Stat(filepath.Join(p, ModelFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(p, model.ModelFile)); err == nil {
 			dirs = append(dirs, p)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err

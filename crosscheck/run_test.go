@@ -13,7 +13,6 @@ import (
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
-	"github.com/birnn/birnn/train"
 )
 
 // writeFile writes text to dir/rel, creating folders.
@@ -95,11 +94,11 @@ func fabricated(t *testing.T) (keras, runs string) {
 	keras, runs = filepath.Join(root, "keras"), filepath.Join(root, "runs")
 	pos, neg := constantModel(t, 5), constantModel(t, -5)
 
-	writeONNX(t, pos, filepath.Join(keras, "pos", ModelFile))
+	writeONNX(t, pos, filepath.Join(keras, "pos", model.ModelFile))
 	writeFile(t, keras, "pos/predictions.json", `{"rows": [0, 1], "x": [[1, 4, 5, 0, 0, 0, 0, 0], [1, 2, 0, 0, 0, 0, 0, 0]], "outputs": [[0.99], [0.995]]}`)
 	writeFile(t, keras, "pos/metrics.json", `{"loss": 0.5, "accuracy": 0.7, "n": 10}`)
 	writeFile(t, keras, "pos/test_labels.txt", "1101001110\n")
-	writeONNX(t, pos, filepath.Join(runs, "pos", ModelFile))
+	writeONNX(t, pos, filepath.Join(runs, "pos", model.ModelFile))
 	writeFile(t, runs, "pos/metrics.json", `{"loss": 0.7, "accuracy": 0.5, "split": "test", "n": 10}`)
 
 	writeFile(t, keras, "neg/metrics.json", `{"loss": 0.5, "accuracy": 0.6, "n": 10}`)
@@ -107,7 +106,7 @@ func fabricated(t *testing.T) (keras, runs string) {
 	if err := os.MkdirAll(filepath.Join(runs, "neg"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := model.SaveCheckpoint(filepath.Join(runs, "neg", train.CheckpointFile), &model.Checkpoint{Model: neg}); err != nil {
+	if err := model.SaveCheckpoint(filepath.Join(runs, "neg", model.CheckpointFile), &model.Checkpoint{Model: neg}); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, runs, "neg/metrics.json", `{"loss": 0.7, "accuracy": 0.25, "split": "test", "n": 10}`)
@@ -143,10 +142,10 @@ func TestRunFabricated(t *testing.T) {
 		goModelSuffix     string
 		agreementFraction float64
 	}{
-		{"pos", 0.7, 0.5, 6, 10, 0.0033071490757153, 2, nil, filepath.Join("pos", ModelFile), 0.6},
-		{"neg", 0.6, 0.25, 4, 10, nan, 0, []string{filepath.Join(keras, "neg", ModelFile)}, filepath.Join("neg", train.CheckpointFile), 0.4},
-		{"keras_only", 0.8, nan, 0, 0, nan, 0, []string{filepath.Join(keras, "keras_only", ModelFile), filepath.Join(keras, "keras_only", TestLabelsFile), filepath.Join(runs, "keras_only")}, "", nan},
-		{"go_only", nan, 0.9, 0, 0, nan, 0, []string{filepath.Join(keras, "go_only"), filepath.Join(runs, "go_only", ModelFile) + " or " + train.CheckpointFile}, "", nan},
+		{"pos", 0.7, 0.5, 6, 10, 0.0033071490757153, 2, nil, filepath.Join("pos", model.ModelFile), 0.6},
+		{"neg", 0.6, 0.25, 4, 10, nan, 0, []string{filepath.Join(keras, "neg", model.ModelFile)}, filepath.Join("neg", model.CheckpointFile), 0.4},
+		{"keras_only", 0.8, nan, 0, 0, nan, 0, []string{filepath.Join(keras, "keras_only", model.ModelFile), filepath.Join(keras, "keras_only", TestLabelsFile), filepath.Join(runs, "keras_only")}, "", nan},
+		{"go_only", nan, 0.9, 0, 0, nan, 0, []string{filepath.Join(keras, "go_only"), filepath.Join(runs, "go_only", model.ModelFile) + " or " + model.CheckpointFile}, "", nan},
 	}
 	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 	for i, w := range want {
@@ -185,7 +184,7 @@ func TestRunFabricated(t *testing.T) {
 		"| keras_only | 0.8000 | – | – | – | – |",
 		"| go_only | – | 0.9000 | – | – | – |",
 		"- go_only: " + filepath.Join(keras, "go_only"),
-		"Inconsistent:\n\n- neg: the labels of " + filepath.Join(runs, "neg", train.CheckpointFile) + " give accuracy 0.5000, its metrics.json says 0.2500\n",
+		"Inconsistent:\n\n- neg: the labels of " + filepath.Join(runs, "neg", model.CheckpointFile) + " give accuracy 0.5000, its metrics.json says 0.2500\n",
 	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)

@@ -31,28 +31,6 @@ const (
 	Producer = "birnn"
 )
 
-// Metadata keys (metadata_props) of an export.
-const (
-	MetaNumWords        = "birnn.num_words"
-	MetaMaxLen          = "birnn.maxlen"
-	MetaPadding         = "birnn.padding"
-	MetaTruncating      = "birnn.truncating"
-	MetaIndexFrom       = "birnn.index_from"
-	MetaStartChar       = "birnn.start_char"
-	MetaOOVChar         = "birnn.oov_char"
-	MetaTokenizer       = "birnn.tokenizer"
-	MetaWordIndexSHA256 = "birnn.word_index_sha256"
-	MetaConfig          = "birnn.config"
-	MetaTestMetrics     = "birnn.test_metrics"
-	MetaVersion         = "birnn.version"
-)
-
-// Keras load_data's start and out-of-vocabulary ids, which birnn keeps.
-const (
-	StartChar = 1
-	OOVChar   = 2
-)
-
 // ErrOptions is wrapped by every error about Options.
 var ErrOptions = errors.New("export: invalid options")
 
@@ -118,7 +96,7 @@ func (o Options) resolve() (Options, error) {
 //
 // Dims batch and sequence are symbolic ("batch", "sequence"). Weights are
 // initializers named after the model's parameters. The metadata holds the
-// data settings, the config as YAML and the Options (see the Meta* keys).
+// data settings, the config as YAML and the Options (see the model.Meta* keys).
 //
 // Errors: a model whose config or weights are invalid (model.ErrSpec or a
 // shape error), invalid Options (ErrOptions).
@@ -195,27 +173,27 @@ func metadata(m *model.Model, opts Options) ([]*onnx.StringStringEntryProto, err
 		return nil, fmt.Errorf("export: config: %w", err)
 	}
 	kv := [][2]string{
-		{MetaNumWords, strconv.Itoa(d.NumWords)},
-		{MetaMaxLen, strconv.Itoa(d.MaxLen)},
-		{MetaPadding, d.Padding},
-		{MetaTruncating, d.Truncating},
-		{MetaIndexFrom, strconv.Itoa(d.IndexFrom)},
-		{MetaStartChar, strconv.Itoa(StartChar)},
-		{MetaOOVChar, strconv.Itoa(OOVChar)},
-		{MetaTokenizer, opts.Tokenizer},
+		{model.MetaNumWords, strconv.Itoa(d.NumWords)},
+		{model.MetaMaxLen, strconv.Itoa(d.MaxLen)},
+		{model.MetaPadding, d.Padding},
+		{model.MetaTruncating, d.Truncating},
+		{model.MetaIndexFrom, strconv.Itoa(d.IndexFrom)},
+		{model.MetaStartChar, strconv.Itoa(model.StartChar)},
+		{model.MetaOOVChar, strconv.Itoa(model.OOVChar)},
+		{model.MetaTokenizer, opts.Tokenizer},
 	}
 	if opts.WordIndexSHA256 != "" {
-		kv = append(kv, [2]string{MetaWordIndexSHA256, opts.WordIndexSHA256})
+		kv = append(kv, [2]string{model.MetaWordIndexSHA256, opts.WordIndexSHA256})
 	}
-	kv = append(kv, [2]string{MetaConfig, string(yml)})
+	kv = append(kv, [2]string{model.MetaConfig, string(yml)})
 	if len(opts.TestMetrics) > 0 {
 		js, err := json.Marshal(opts.TestMetrics) // keys sorted: stable bytes
 		if err != nil {
 			return nil, fmt.Errorf("%w: test metrics: %v", ErrOptions, err)
 		}
-		kv = append(kv, [2]string{MetaTestMetrics, string(js)})
+		kv = append(kv, [2]string{model.MetaTestMetrics, string(js)})
 	}
-	kv = append(kv, [2]string{MetaVersion, opts.Version})
+	kv = append(kv, [2]string{model.MetaVersion, opts.Version})
 	out := make([]*onnx.StringStringEntryProto, len(kv))
 	for i, p := range kv {
 		out[i] = &onnx.StringStringEntryProto{Key: proto.String(p[0]), Value: proto.String(p[1])}

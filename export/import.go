@@ -689,10 +689,10 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 	for _, kv := range mp.GetMetadataProps() {
 		meta[kv.GetKey()] = kv.GetValue()
 	}
-	if y, ok := meta[MetaConfig]; ok {
+	if y, ok := meta[model.MetaConfig]; ok {
 		cfg, err := configs.Parse([]byte(y))
 		if err != nil {
-			return nil, fmt.Errorf("export: import: metadata %s: %w", MetaConfig, err)
+			return nil, fmt.Errorf("export: import: metadata %s: %w", model.MetaConfig, err)
 		}
 		if err := sameArchitecture(cfg, embShape, layers); err != nil {
 			return nil, err
@@ -717,7 +717,7 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 			cfg.Data.MaxLen = int(dims[1].GetDimValue())
 		}
 	}
-	ints := map[string]*int{MetaMaxLen: &cfg.Data.MaxLen, MetaIndexFrom: &cfg.Data.IndexFrom}
+	ints := map[string]*int{model.MetaMaxLen: &cfg.Data.MaxLen, model.MetaIndexFrom: &cfg.Data.IndexFrom}
 	for k, p := range ints {
 		if v, ok := meta[k]; ok {
 			n, err := strconv.Atoi(v)
@@ -727,10 +727,10 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 			*p = n
 		}
 	}
-	if v, ok := meta[MetaPadding]; ok {
+	if v, ok := meta[model.MetaPadding]; ok {
 		cfg.Data.Padding = v
 	}
-	if v, ok := meta[MetaTruncating]; ok {
+	if v, ok := meta[model.MetaTruncating]; ok {
 		cfg.Data.Truncating = v
 	}
 	if err := cfg.Resolve(); err != nil {
@@ -742,7 +742,7 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 // sameArchitecture checks a metadata config against what the graph holds.
 func sameArchitecture(cfg *configs.Config, embShape []int, layers []configs.Layer) error {
 	bad := func(key string, meta, graph any) error {
-		return fmt.Errorf("export: import: metadata %s says %s = %v, the graph has %v", MetaConfig, key, meta, graph)
+		return fmt.Errorf("export: import: metadata %s says %s = %v, the graph has %v", model.MetaConfig, key, meta, graph)
 	}
 	if cfg.Data.NumWords != embShape[0] {
 		return bad("data.num_words", cfg.Data.NumWords, embShape[0])
@@ -792,15 +792,15 @@ func OptionsOf(mp *onnx.ModelProto) (Options, error) {
 	}
 	for _, kv := range mp.GetMetadataProps() {
 		switch kv.GetKey() {
-		case MetaTokenizer:
+		case model.MetaTokenizer:
 			o.Tokenizer = kv.GetValue()
-		case MetaWordIndexSHA256:
+		case model.MetaWordIndexSHA256:
 			o.WordIndexSHA256 = kv.GetValue()
-		case MetaVersion:
+		case model.MetaVersion:
 			o.Version = kv.GetValue()
-		case MetaTestMetrics:
+		case model.MetaTestMetrics:
 			if err := json.Unmarshal([]byte(kv.GetValue()), &o.TestMetrics); err != nil {
-				return o, fmt.Errorf("export: metadata %s: %w", MetaTestMetrics, err)
+				return o, fmt.Errorf("export: metadata %s: %w", model.MetaTestMetrics, err)
 			}
 		}
 	}

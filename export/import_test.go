@@ -284,7 +284,7 @@ func TestImportErrors(t *testing.T) {
 		}, []string{`"extra_relu" (Relu)`, "no birnn layer"}},
 		{"config_disagrees", func(mp *onnx.ModelProto) {
 			for _, kv := range mp.MetadataProps {
-				if kv.GetKey() == export.MetaConfig {
+				if kv.GetKey() == model.MetaConfig {
 					kv.Value = proto.String(strings.Replace(kv.GetValue(), "units: 2", "units: 3", 1))
 				}
 			}
@@ -366,18 +366,18 @@ func TestMetadata(t *testing.T) {
 		got[kv.GetKey()] = kv.GetValue()
 	}
 	want := map[string]string{
-		export.MetaNumWords: "4000", export.MetaMaxLen: "100", export.MetaPadding: "post",
-		export.MetaTruncating: "pre", export.MetaIndexFrom: "3", export.MetaStartChar: "1",
-		export.MetaOOVChar: "2", export.MetaTokenizer: "keras_text_to_word_sequence/v1",
-		export.MetaWordIndexSHA256: "abc", export.MetaTestMetrics: `{"accuracy":0.5}`, export.MetaVersion: "9",
+		model.MetaNumWords: "4000", model.MetaMaxLen: "100", model.MetaPadding: "post",
+		model.MetaTruncating: "pre", model.MetaIndexFrom: "3", model.MetaStartChar: "1",
+		model.MetaOOVChar: "2", model.MetaTokenizer: "keras_text_to_word_sequence/v1",
+		model.MetaWordIndexSHA256: "abc", model.MetaTestMetrics: `{"accuracy":0.5}`, model.MetaVersion: "9",
 	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	if !strings.Contains(got[export.MetaConfig], "name: deep_bilstm") {
-		t.Errorf("%s does not hold the config:\n%s", export.MetaConfig, got[export.MetaConfig])
+	if !strings.Contains(got[model.MetaConfig], "name: deep_bilstm") {
+		t.Errorf("%s does not hold the config:\n%s", model.MetaConfig, got[model.MetaConfig])
 	}
 	if mp.GetProducerName() != "birnn" || mp.GetIrVersion() != 8 {
 		t.Errorf("producer %q IR %d, want birnn 8", mp.GetProducerName(), mp.GetIrVersion())

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,7 +64,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 	for i, p := range got.Optimizer {
 		w := c.Optimizer[i]
-		if p.Name != w.Name || !equalInts(p.Shape, w.Shape) || !bytes.Equal(floatBytes(p.Data), floatBytes(w.Data)) {
+		if p.Name != w.Name || !slices.Equal(p.Shape, w.Shape) || !bytes.Equal(floatBytes(p.Data), floatBytes(w.Data)) {
 			t.Errorf("optimizer slot %d: %s %v", i, p.Name, p.Shape)
 		}
 	}

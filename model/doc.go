@@ -22,7 +22,7 @@
 //
 // dirs is 2 for a bidirectional layer (forward first). Keras orders the
 // gate blocks of an LSTM kernel i, f, c, o; ONNX block k holds Keras block
-// GatePerm[k] = [0, 3, 1, 2][k].
+// [0, 3, 1, 2][k].
 //
 // Initialisation follows Keras 2.15: every tensor is drawn in its Keras
 // shape (kernel [in, 4H], recurrent kernel [H, 4H], bias [4H]) with Keras's

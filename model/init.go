@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
 )
 
-// Initializer names accepted by the config, with Keras 2.15's definitions.
+// initializers are the initializer names a config may use, with Keras
+// 2.15's definitions (InitializerNames lists them).
 // fan_in and fan_out follow Keras: for a [rows, cols] kernel fan_in = rows,
 // fan_out = cols; for a [n] vector both are n.
 //
@@ -29,7 +30,7 @@ import (
 // Truncated normals redraw values beyond two standard deviations, as
 // TensorFlow's truncated_normal does; 0.8796… is the standard deviation of
 // the standard normal truncated to [−2, 2].
-var Initializers = []string{
+var initializers = []string{
 	"zeros", "ones", "uniform", "normal",
 	"glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
 	"lecun_uniform", "lecun_normal", "orthogonal",
@@ -53,9 +54,7 @@ func checkInit(key, name string, rank int) error {
 		return nil
 	}
 	if !isInitializer(name) {
-		names := append([]string(nil), Initializers...)
-		sort.Strings(names)
-		return specErr(key, "unknown initializer %q (want one of %s)", name, strings.Join(names, ", "))
+		return specErr(key, "unknown initializer %q (want one of %s)", name, strings.Join(InitializerNames(), ", "))
 	}
 	if name == "orthogonal" && rank < 2 {
 		return specErr(key, "orthogonal needs a matrix; a bias is a vector")
@@ -63,13 +62,14 @@ func checkInit(key, name string, rank int) error {
 	return nil
 }
 
-func isInitializer(name string) bool {
-	for _, n := range Initializers {
-		if n == name {
-			return true
-		}
-	}
-	return false
+func isInitializer(name string) bool { return slices.Contains(initializers, name) }
+
+// InitializerNames returns the weight initializer names a config may use,
+// sorted.
+func InitializerNames() []string {
+	names := slices.Clone(initializers)
+	slices.Sort(names)
+	return names
 }
 
 func orDefault(name, def string) string {
@@ -157,10 +157,10 @@ func copy64(dst []float32, src []float64) {
 
 // KerasToONNXKernel writes a Keras LSTM kernel k [in, 4H] (gate columns i,
 // f, c, o) as one direction of ONNX W or R, dst [4H, in] (gate rows i, o,
-// f, c): dst[k·H+j][x] = k[x][GatePerm[k]·H+j].
+// f, c): dst[k·H+j][x] = k[x][gatePerm[k]·H+j].
 func KerasToONNXKernel(dst []float32, k []float64, in, h int) {
 	for g := range 4 {
-		src := GatePerm[g] * h
+		src := gatePerm[g] * h
 		for j := range h {
 			row := dst[(g*h+j)*in : (g*h+j+1)*in]
 			for x := range in {
@@ -174,7 +174,7 @@ func KerasToONNXKernel(dst []float32, k []float64, in, h int) {
 // dst [4H] (i, o, f, c).
 func KerasToONNXBias(dst []float32, b []float64, h int) {
 	for g := range 4 {
-		src := GatePerm[g] * h
+		src := gatePerm[g] * h
 		for j := range h {
 			dst[g*h+j] = float32(b[src+j])
 		}

@@ -332,7 +332,7 @@ func TestInitializerStatistics(t *testing.T) {
 }
 
 func TestEveryInitializerBuilds(t *testing.T) {
-	for _, name := range Initializers {
+	for _, name := range InitializerNames() {
 		cfg := loadRun(t, "deep_bilstm")
 		cfg.Model.Embedding.Initializer = name
 		for i := range cfg.Model.Layers {

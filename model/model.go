@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/birnn/birnn/configs"
 )
@@ -26,9 +27,9 @@ func specErr(key, format string, args ...any) error {
 	return &SpecError{Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-// GatePerm maps ONNX gate blocks (i, o, f, c) to Keras gate blocks
-// (i, f, c, o): ONNX block k holds Keras block GatePerm[k].
-var GatePerm = [4]int{0, 3, 1, 2}
+// gatePerm maps ONNX gate blocks (i, o, f, c) to Keras gate blocks
+// (i, f, c, o): ONNX block k holds Keras block gatePerm[k].
+var gatePerm = [4]int{0, 3, 1, 2}
 
 // Param is one named weight tensor, row-major float32.
 type Param struct {
@@ -360,7 +361,7 @@ func checkShapes(cfg *configs.Config, params []*Param) error {
 		if p.Name != ps.name {
 			return fmt.Errorf("model: weight %d is %q, the architecture wants %q", i, p.Name, ps.name)
 		}
-		if !equalInts(p.Shape, ps.shape) {
+		if !slices.Equal(p.Shape, ps.shape) {
 			return fmt.Errorf("model: %s has shape %v, the architecture wants %v", p.Name, p.Shape, ps.shape)
 		}
 		if len(p.Data) != shapeSize(p.Shape) {
@@ -368,16 +369,4 @@ func checkShapes(cfg *configs.Config, params []*Param) error {
 		}
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

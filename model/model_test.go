@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,7 +128,7 @@ func TestNamesAndShapes(t *testing.T) {
 			}
 			for i, w := range tc.want {
 				p := m.Params[i]
-				if p.Name != w.name || !equalInts(p.Shape, w.shape) {
+				if p.Name != w.name || !slices.Equal(p.Shape, w.shape) {
 					t.Errorf("param %d = %s %v, want %s %v", i, p.Name, p.Shape, w.name, w.shape)
 				}
 				if len(p.Data) != shapeSize(w.shape) {

@@ -5,6 +5,8 @@ import (
 	"net"
 	"runtime"
 	"time"
+
+	"github.com/birnn/birnn/model"
 )
 
 // Config holds the service's settings. Field tags name the keys of the
@@ -65,8 +67,8 @@ type Config struct {
 	// access log.
 	AccessLog bool `mapstructure:"access_log"`
 
-	// Threshold splits "positive" (score ≥ Threshold) from "negative";
-	// default 0.5, Keras's accuracy threshold.
+	// Threshold splits "positive" (score > Threshold, model.Positive) from
+	// "negative"; default 0.5, Keras's accuracy threshold.
 	Threshold float32 `mapstructure:"threshold"`
 }
 
@@ -89,7 +91,7 @@ func DefaultConfig() Config {
 		AccessLog:         true,
 		MaxReviewChars:    50000,
 		MaxIDs:            5000,
-		Threshold:         0.5,
+		Threshold:         model.DefaultThreshold,
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/birnn/birnn/model"
 )
 
 // ScoreRequest is the body of POST /v1/score.
@@ -45,12 +47,6 @@ type ModelResponse struct {
 	Model string `json:"model"`
 	ModelInfo
 }
-
-// Labels of ScoreResponse.
-const (
-	LabelPositive = "positive"
-	LabelNegative = "negative"
-)
 
 type ctxKey int
 
@@ -341,10 +337,7 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, texts []string, i
 		}
 	}
 	for i, p := range j.scores {
-		resp.Labels[i] = LabelNegative
-		if p >= s.cfg.Threshold {
-			resp.Labels[i] = LabelPositive
-		}
+		resp.Labels[i] = model.Label(float64(p), float64(s.cfg.Threshold))
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

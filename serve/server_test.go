@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/birnn/birnn/model"
 )
 
 func (f *fakeModel) reset() {
@@ -69,7 +71,7 @@ func TestScoreOrderAcrossBatches(t *testing.T) {
 		if want := float32(len(r)) / 1000; got.Scores[i] != want {
 			t.Errorf("score %d = %v, want %v", i, got.Scores[i], want)
 		}
-		if got.Labels[i] != LabelNegative {
+		if got.Labels[i] != model.LabelNegative {
 			t.Errorf("label %d = %q, want negative", i, got.Labels[i])
 		}
 	}
@@ -95,8 +97,10 @@ func TestScoreIDsAndLabels(t *testing.T) {
 	if rec.Code != 200 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
+	// 0.5 is exactly the threshold: negative under model.Positive's
+	// score > threshold rule.
 	want := []float32{0.037, 0.601, 0, 0.5}
-	labels := []string{"negative", "positive", "negative", "positive"}
+	labels := []string{"negative", "positive", "negative", "negative"}
 	for i := range want {
 		if got.Scores[i] != want[i] || got.Labels[i] != labels[i] {
 			t.Errorf("row %d: %v %q, want %v %q", i, got.Scores[i], got.Labels[i], want[i], labels[i])

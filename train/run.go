@@ -2,24 +2,14 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/internal/atomicfile"
 	"github.com/birnn/birnn/model"
-)
-
-// File names inside a run folder.
-const (
-	CheckpointFile = "checkpoint.ckpt"
-	HistoryFile    = "history.json"
-	MetricsFile    = "metrics.json"
 )
 
 // LoadIMDB loads the train and test splits of cfg.Data from the data folder
@@ -54,37 +44,6 @@ func LoadIMDB(dir string, cfg *configs.Config) (trainD, testD Data, err error) {
 	return trainD, testD, nil
 }
 
-// Metrics is the content of metrics.json: a model's loss and accuracy on n
-// rows of a split.
-type Metrics struct {
-	Loss     float64 `json:"loss"`
-	Accuracy float64 `json:"accuracy"`
-	Split    string  `json:"split"`
-	N        int     `json:"n"`
-}
-
-// WriteMetrics writes m as JSON to path atomically (temp file + rename).
-func WriteMetrics(path string, m Metrics) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, append(b, '\n'))
-}
-
-// ReadMetrics reads a metrics.json.
-func ReadMetrics(path string) (Metrics, error) {
-	var m Metrics
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return m, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("train: %s: %w", path, err)
-	}
-	return m, nil
-}
-
 // RunOptions control Run.
 type RunOptions struct {
 	DataDir  string // IMDB data folder
@@ -99,7 +58,7 @@ type RunOptions struct {
 type Result struct {
 	Model   *model.Model
 	History *model.History
-	Test    Metrics
+	Test    model.Metrics
 }
 
 // Run is one complete training run of cfg: load IMDB, build the model,
@@ -125,8 +84,8 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 	}
 	h, err := Fit(ctx, m, trainD, FitOptions{
 		Epochs:     o.Epochs,
-		Checkpoint: filepath.Join(o.OutDir, CheckpointFile),
-		History:    filepath.Join(o.OutDir, HistoryFile),
+		Checkpoint: filepath.Join(o.OutDir, model.CheckpointFile),
+		History:    filepath.Join(o.OutDir, model.HistoryFile),
 		Resume:     o.Resume,
 		Progress:   o.Progress,
 		Live:       o.Live,
@@ -138,8 +97,8 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 	if err != nil {
 		return &Result{Model: m, History: h}, err
 	}
-	met := Metrics{Loss: loss, Accuracy: acc, Split: "test", N: testD.Len()}
-	if err := WriteMetrics(filepath.Join(o.OutDir, MetricsFile), met); err != nil {
+	met := model.Metrics{Loss: loss, Accuracy: acc, Split: "test", N: testD.Len()}
+	if err := model.WriteMetrics(filepath.Join(o.OutDir, model.MetricsFile), met); err != nil {
 		return nil, err
 	}
 	return &Result{Model: m, History: h, Test: met}, nil

@@ -58,7 +58,7 @@ func newEvaluateCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: loss %.4f, accuracy %.4f (%d reviews)\n", split, loss, acc, d.Len())
 			if out != "" {
-				return train.WriteMetrics(out, train.Metrics{Loss: loss, Accuracy: acc, Split: split, N: d.Len()})
+				return model.WriteMetrics(out, model.Metrics{Loss: loss, Accuracy: acc, Split: split, N: d.Len()})
 			}
 			return nil
 		},

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/configs"
-	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
 )
@@ -60,10 +59,10 @@ func TestExportImportCLI(t *testing.T) {
 		meta[kv.GetKey()] = kv.GetValue()
 	}
 	// sha256 of `{"the":1}`, computed independently with sha256sum.
-	if got, want := meta[export.MetaWordIndexSHA256], "b9c0e28f5a62438343884cdb86db99aba8f747e4d6f04e0e8bddec1be06708e1"; got != want {
+	if got, want := meta[model.MetaWordIndexSHA256], "b9c0e28f5a62438343884cdb86db99aba8f747e4d6f04e0e8bddec1be06708e1"; got != want {
 		t.Errorf("word index sha %q, want %q", got, want)
 	}
-	if got := meta[export.MetaTestMetrics]; got != `{"accuracy":0.8279,"loss":0.3867,"n":25000}` {
+	if got := meta[model.MetaTestMetrics]; got != `{"accuracy":0.8279,"loss":0.3867,"n":25000}` {
 		t.Errorf("test metrics %q", got)
 	}
 

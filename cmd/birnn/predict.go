@@ -15,6 +15,7 @@ import (
 
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/model"
 )
 
 func init() { rootCmd.AddCommand(newPredictCmd()) }
@@ -53,7 +54,7 @@ func newPredictCmd() *cobra.Command {
 	fl.StringVar(&f.file, "file", "", "file with one review per line")
 	fl.BoolVar(&f.ids, "ids", false, "reviews are space-separated token ids, not text")
 	fl.IntVar(&f.batch, "batch", infer.DefaultBatchSize, "reviews per model run")
-	fl.Float64Var(&f.threshold, "threshold", 0.5, "scores above it are labelled positive")
+	fl.Float64Var(&f.threshold, "threshold", model.DefaultThreshold, "scores above it are labelled positive (a score equal to it is negative)")
 	return cmd
 }
 
@@ -128,11 +129,7 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout io.
 			return err
 		}
 		for _, s := range scores {
-			label := "negative"
-			if float64(s) > f.threshold {
-				label = "positive"
-			}
-			if err := enc.Encode(prediction{Score: s, Label: label}); err != nil {
+			if err := enc.Encode(prediction{Score: s, Label: model.Label(float64(s), f.threshold)}); err != nil {
 				return err
 			}
 		}

@@ -77,13 +77,13 @@ func newReproduceCmd() *cobra.Command {
 					return err
 				}
 				dir := filepath.Join(out, name)
-				if _, err := os.Stat(filepath.Join(dir, train.MetricsFile)); err == nil && !force {
+				if _, err := os.Stat(filepath.Join(dir, model.MetricsFile)); err == nil && !force {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: done already (%s); --force to redo\n", name, dir)
 					continue
 				}
 				if force {
-					os.Remove(filepath.Join(dir, train.CheckpointFile))
-					os.Remove(filepath.Join(dir, train.HistoryFile))
+					os.Remove(filepath.Join(dir, model.CheckpointFile))
+					os.Remove(filepath.Join(dir, model.HistoryFile))
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "== %s: %s\n", name, cfg.Description)
 				res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
@@ -129,11 +129,11 @@ func newReproduceCmd() *cobra.Command {
 // exportRun writes dir/model.onnx from dir's checkpoint, unless it is there
 // already and force is off.
 func exportRun(cmd *cobra.Command, dir string, force bool) error {
-	dst := filepath.Join(dir, crosscheck.ModelFile)
+	dst := filepath.Join(dir, model.ModelFile)
 	if _, err := os.Stat(dst); err == nil && !force {
 		return nil
 	}
-	_, err := exportCheckpoint(cmd, filepath.Join(dir, train.CheckpointFile), dst, export.Options{Version: version}, "", "")
+	_, err := exportCheckpoint(cmd, filepath.Join(dir, model.CheckpointFile), dst, export.Options{Version: version}, "", "")
 	if err == nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", dst)
 	}
@@ -160,7 +160,7 @@ func writeReport(out string, cc *crosscheck.Report) error {
 	for _, name := range configs.Runs() {
 		s := study[name]
 		dir := filepath.Join(out, name)
-		met, err := train.ReadMetrics(filepath.Join(dir, train.MetricsFile))
+		met, err := model.ReadMetrics(filepath.Join(dir, model.MetricsFile))
 		if errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(&b, "| %s | – | not run | %.4f | | | %.4f | | %s |\n", name, s.Accuracy, s.Loss, dash(s.Seconds))
 			continue
@@ -168,7 +168,7 @@ func writeReport(out string, cc *crosscheck.Report) error {
 		if err != nil {
 			return err
 		}
-		h, err := model.ReadHistory(filepath.Join(dir, train.HistoryFile))
+		h, err := model.ReadHistory(filepath.Join(dir, model.HistoryFile))
 		if err != nil {
 			return err
 		}

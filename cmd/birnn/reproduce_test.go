@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/model"
-	"github.com/birnn/birnn/train"
 )
 
 // TestReproduceReport builds report.md from fabricated finished runs: rows
@@ -20,10 +19,10 @@ func TestReproduceReport(t *testing.T) {
 	for _, run := range []string{"deep_lstm", "deep_bilstm", "deep_bilstm_rmsprop_dropout"} {
 		dir := filepath.Join(out, run)
 		os.MkdirAll(dir, 0o755)
-		if err := h.Write(filepath.Join(dir, train.HistoryFile)); err != nil {
+		if err := h.Write(filepath.Join(dir, model.HistoryFile)); err != nil {
 			t.Fatal(err)
 		}
-		if err := train.WriteMetrics(filepath.Join(dir, train.MetricsFile), train.Metrics{Loss: 0.36, Accuracy: 0.8448, Split: "test", N: 25000}); err != nil {
+		if err := model.WriteMetrics(filepath.Join(dir, model.MetricsFile), model.Metrics{Loss: 0.36, Accuracy: 0.8448, Split: "test", N: 25000}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,8 +45,8 @@ func TestReproduceReport(t *testing.T) {
 	}
 	dir := filepath.Join(out, "deep_bilstm_adam_dropout")
 	os.MkdirAll(dir, 0o755)
-	h.Write(filepath.Join(dir, train.HistoryFile))
-	train.WriteMetrics(filepath.Join(dir, train.MetricsFile), train.Metrics{Loss: 0.4, Accuracy: 0.83, Split: "test", N: 25000})
+	h.Write(filepath.Join(dir, model.HistoryFile))
+	model.WriteMetrics(filepath.Join(dir, model.MetricsFile), model.Metrics{Loss: 0.4, Accuracy: 0.83, Split: "test", N: 25000})
 	if err := writeReport(out, nil); err != nil {
 		t.Fatal(err)
 	}
