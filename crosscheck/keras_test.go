@@ -11,11 +11,11 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/onnximport"
 	"github.com/birnn/birnn/train"
 )
 
@@ -246,14 +246,14 @@ func TestKerasImport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := export.Import(mp)
+			m, err := onnximport.Import(mp)
 			if ok, why := e.Info.Trainable(); !ok {
-				var ue *export.UnmappedError
+				var ue *onnximport.UnmappedError
 				switch {
 				case err == nil:
 					t.Fatalf("import succeeded, but %s has no birnn equivalent", why)
-				case !errors.As(err, &ue) || !errors.Is(err, export.ErrUnmapped):
-					t.Fatalf("error %v (%T), want an *export.UnmappedError for %s", err, err, why)
+				case !errors.As(err, &ue) || !errors.Is(err, onnximport.ErrUnmapped):
+					t.Fatalf("error %v (%T), want an *onnximport.UnmappedError for %s", err, err, why)
 				case ue.Node == "" || !slices.Contains(e.Info.ONNX.Ops, ue.Op):
 					t.Fatalf("error %q names node %q (%s), want a node of the graph (ops %v)", err, ue.Node, ue.Op, e.Info.ONNX.Ops)
 				}

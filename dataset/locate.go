@@ -38,12 +38,8 @@ func Locate(dir string) (Files, error) {
 		if f.Reviews == "" {
 			f.Reviews = findReviews(d)
 		}
-		if f.WordIndex == "" {
-			if p := filepath.Join(d, WordIndexName); isFile(p) {
-				f.WordIndex = p
-			}
-		}
 	}
+	f.WordIndex = WordIndexIn(dir)
 	var missing []string
 	if f.Reviews == "" {
 		missing = append(missing, fmt.Sprintf("reviews (%s, %s or %s/)", LabeledArchiveName, ArchiveName, FolderName))
@@ -56,6 +52,18 @@ func Locate(dir string) (Files, error) {
 			ErrNotFound, strings.Join(missing, " and "), dirs[0], dirs[1])
 	}
 	return f, nil
+}
+
+// WordIndexIn is the word index of the data folder dir: dir/imdb_word_index.json,
+// else dir/imdb/imdb_word_index.json (where `birnn data fetch` puts it in a
+// shared data folder); "" when neither exists.
+func WordIndexIn(dir string) string {
+	for _, d := range []string{dir, filepath.Join(dir, "imdb")} {
+		if p := filepath.Join(d, WordIndexName); isFile(p) {
+			return p
+		}
+	}
+	return ""
 }
 
 func findReviews(d string) string {

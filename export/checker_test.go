@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/internal/modeltest"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
@@ -22,8 +23,8 @@ func TestONNXChecker(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var files []string
-	for i, a := range architectures(t) {
-		m := randomModel(t, a.cfg, uint64(i+1))
+	for i, a := range modeltest.Architectures(t) {
+		m := modeltest.RandomModel(t, a.Cfg, uint64(i+1))
 		for _, o := range []export.Options{
 			{},
 			{Opset: export.MinOpset, InputDType: "float32", TestMetrics: map[string]float64{"accuracy": 0.8}},
@@ -33,7 +34,7 @@ func TestONNXChecker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := filepath.Join(dir, fmt.Sprintf("%s_opset%d_%s.onnx", a.name, mp.GetOpsetImport()[0].GetVersion(), o.InputDType))
+			p := filepath.Join(dir, fmt.Sprintf("%s_opset%d_%s.onnx", a.Name, mp.GetOpsetImport()[0].GetVersion(), o.InputDType))
 			if err := onnx.WriteModel(p, mp); err != nil {
 				t.Fatal(err)
 			}

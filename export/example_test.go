@@ -7,6 +7,7 @@ import (
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/onnximport"
 )
 
 // The study's deep bidirectional LSTM as ONNX: one LSTM node per Keras
@@ -27,7 +28,7 @@ func ExampleModel() {
 	for _, n := range mp.GetGraph().GetNode() {
 		fmt.Printf("%-10s %s\n", n.GetOpType(), n.GetName())
 	}
-	back, err := export.Import(mp)
+	back, err := onnximport.Import(mp)
 	if err != nil {
 		log.Fatal(err)
 	}

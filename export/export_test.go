@@ -5,9 +5,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/birnn/birnn/export"
-	"github.com/birnn/birnn/model"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/internal/modeltest"
+	"github.com/birnn/birnn/model"
 )
 
 func marshal(t testing.TB, m *model.Model, opts export.Options) []byte {
@@ -27,17 +29,18 @@ func marshal(t testing.TB, m *model.Model, opts export.Options) []byte {
 // Runtime and compares it with the float64 reference forward pass.
 func TestORTMatchesReference(t *testing.T) {
 	for _, pc := range parityCases(t) {
-		t.Run(pc.name, func(t *testing.T) {
+		t.Run(pc.Name, func(t *testing.T) {
 			m, samples := pc.m, pc.samples
-			units := m.Layers()[len(m.Layers())-1].Units
+			layers := modeltest.Layers(t, m)
+			units := layers[len(layers)-1].Units
 			for _, dtype := range []string{"int32", "float32"} {
 				b := marshal(t, m, export.Options{InputDType: dtype})
 				for _, s := range samples {
-					got := ortRun(t, b, s.ids, s.batch, s.seq, dtype == "float32")
+					got := modeltest.ORTRun(t, b, s.ids, s.batch, s.seq, dtype == "float32")
 					if len(got) != s.batch*units {
 						t.Fatalf("%s batch %d seq %d: ORT gave %d values, want %d", dtype, s.batch, s.seq, len(got), s.batch*units)
 					}
-					if d := maxAbsDiff(got, s.want); d > 1e-5 {
+					if d := modeltest.MaxAbsDiff(got, s.want); d > 1e-5 {
 						t.Errorf("%s batch %d seq %d: max |ORT − reference| = %.3g > 1e-5", dtype, s.batch, s.seq, d)
 					}
 				}
@@ -49,20 +52,20 @@ func TestORTMatchesReference(t *testing.T) {
 // TestOpsets exports one bidirectional stack at every supported opset and
 // checks ONNX Runtime's answers.
 func TestOpsets(t *testing.T) {
-	archs := architectures(t)
-	var sel []arch
+	archs := modeltest.Architectures(t)
+	var sel []modeltest.Arch
 	for _, a := range archs {
-		if a.name == "mixed_softmax" || a.name == "bi_ave_seq" {
+		if a.Name == "mixed_softmax" || a.Name == "bi_ave_seq" {
 			sel = append(sel, a)
 		}
 	}
 	for _, a := range sel {
-		m := randomModel(t, a.cfg, 11)
+		m := modeltest.RandomModel(t, a.Cfg, 11)
 		rng := rand.New(rand.NewPCG(5, 5))
-		ids := randomIDs(rng, 4, 9, a.cfg.Data.NumWords)
-		want := refForward(m, ids, 4, 9)
+		ids := modeltest.RandomIDs(rng, 4, 9, a.Cfg.Data.NumWords)
+		want := modeltest.RefForward(m, ids, 4, 9)
 		for op := export.MinOpset; op <= export.MaxOpset; op++ {
-			t.Run(fmt.Sprintf("%s/opset%d", a.name, op), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/opset%d", a.Name, op), func(t *testing.T) {
 				mp, err := export.Model(m, export.Options{Opset: op})
 				if err != nil {
 					t.Fatal(err)
@@ -74,7 +77,7 @@ func TestOpsets(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d := maxAbsDiff(ortRun(t, b, ids, 4, 9, false), want); d > 1e-5 {
+				if d := modeltest.MaxAbsDiff(modeltest.ORTRun(t, b, ids, 4, 9, false), want); d > 1e-5 {
 					t.Errorf("max |ORT − reference| = %.3g > 1e-5", d)
 				}
 			})

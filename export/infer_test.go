@@ -6,13 +6,14 @@ import (
 
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/internal/modeltest"
 )
 
 // TestInferMatchesReference runs every architecture's export through
 // birnn's own engine and compares it with the float64 reference.
 func TestInferMatchesReference(t *testing.T) {
 	for _, pc := range parityCases(t) {
-		t.Run(pc.name, func(t *testing.T) {
+		t.Run(pc.Name, func(t *testing.T) {
 			m, samples := pc.m, pc.samples
 			for _, dtype := range []string{"int32", "float32"} {
 				mp, err := export.Model(m, export.Options{InputDType: dtype})
@@ -40,7 +41,7 @@ func TestInferMatchesReference(t *testing.T) {
 					if len(got) != len(c.want) {
 						t.Fatalf("%s batch %d seq %d: %d values, want %d", dtype, c.batch, c.seq, len(got), len(c.want))
 					}
-					if d := maxAbsDiff(got, c.want); d > 1e-6 {
+					if d := modeltest.MaxAbsDiff(got, c.want); d > 1e-6 {
 						t.Errorf("%s batch %d seq %d: max |infer − reference| = %.3g > 1e-6", dtype, c.batch, c.seq, d)
 					}
 				}

@@ -9,43 +9,26 @@ import (
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/internal/modeltest"
 	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/onnximport"
 	"github.com/birnn/birnn/train"
 )
-
-// trainerProbs recovers the trainer's forward pass row by row from
-// train.Evaluate: one row with label y has loss −log p_y (binary
-// cross-entropy for a sigmoid head, categorical for softmax), so
-// p_y = exp(−loss). Labels 1 give p(positive) (the sigmoid output or the
-// softmax's second column).
-func trainerProbs(t *testing.T, m *model.Model, ids []int32, batch, seq int) []float64 {
-	t.Helper()
-	out := make([]float64, batch)
-	for b := range batch {
-		d := train.Data{X: dataset.Matrix{Rows: 1, Cols: seq, Data: ids[b*seq : (b+1)*seq]}, Y: []int32{1}}
-		loss, _, err := train.Evaluate(context.Background(), m, d, 1)
-		if err != nil {
-			t.Fatalf("train.Evaluate: %v", err)
-		}
-		out[b] = math.Exp(-loss)
-	}
-	return out
-}
 
 // TestTrainerForwardMatchesInfer compares the trainer's forward pass
 // (through train.Evaluate) with birnn's engine on the export (≤ 1e-6) and
 // with ONNX Runtime (≤ 1e-5), on the study architectures and softmax heads;
 // the trainer must give exactly the same values on the imported export.
 func TestTrainerForwardMatchesInfer(t *testing.T) {
-	for i, a := range architectures(t) {
-		switch a.name {
+	for i, a := range modeltest.Architectures(t) {
+		switch a.Name {
 		case "deep_lstm", "bilstm", "deep_bilstm", "bi_ave_seq", "bilstm_softmax", "mixed_softmax":
 		default:
 			continue
 		}
-		random := randomModel(t, a.cfg, uint64(i+1))
+		random := modeltest.RandomModel(t, a.Cfg, uint64(i+1))
 		for _, variant := range []string{"random", "trained"} {
-			t.Run(a.name+"/"+variant, func(t *testing.T) {
+			t.Run(a.Name+"/"+variant, func(t *testing.T) {
 				m := random
 				if variant == "trained" {
 					m = trainedModel(t, random)
@@ -65,7 +48,7 @@ func trainedModel(t *testing.T, m *model.Model) *model.Model {
 	m = m.Clone()
 	const rows, seq = 96, 12
 	rng := rand.New(rand.NewPCG(5, 6))
-	ids := randomIDs(rng, rows, seq, m.Config.Data.NumWords)
+	ids := modeltest.RandomIDs(rng, rows, seq, m.Config.Data.NumWords)
 	y := make([]int32, rows)
 	for r := range rows {
 		if r%2 == 0 {
@@ -102,7 +85,8 @@ func trainerParity(t *testing.T, m *model.Model, i int) {
 	t.Helper()
 	{
 		{
-			units := m.Layers()[len(m.Layers())-1].Units
+			layers := modeltest.Layers(t, m)
+			units := layers[len(layers)-1].Units
 			mp, err := export.Model(m, export.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -112,16 +96,16 @@ func trainerParity(t *testing.T, m *model.Model, i int) {
 				t.Fatal(err)
 			}
 			b := marshal(t, m, export.Options{})
-			m2, err := export.Import(decode(t, b))
+			m2, err := onnximport.Import(modeltest.Decode(t, b))
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
 			rng := rand.New(rand.NewPCG(uint64(i), 17))
 			for _, bs := range [][2]int{{3, 1}, {4, 23}, {3, 100}} {
 				batch, seq := bs[0], bs[1]
-				ids := randomIDs(rng, batch, seq, m.Config.Data.NumWords)
-				want := trainerProbs(t, m, ids, batch, seq)
-				for r, p := range trainerProbs(t, m2, ids, batch, seq) {
+				ids := modeltest.RandomIDs(rng, batch, seq, m.Config.Data.NumWords)
+				want := modeltest.TrainerProbs(t, m, ids, batch, seq)
+				for r, p := range modeltest.TrainerProbs(t, m2, ids, batch, seq) {
 					if p != want[r] {
 						t.Errorf("row %d: the trainer gives %v on the imported model, %v on the original", r, p, want[r])
 					}
@@ -131,7 +115,7 @@ func trainerParity(t *testing.T, m *model.Model, i int) {
 					t.Fatal(err)
 				}
 				eng := out[export.OutputName].Float32s()
-				ort := ortRun(t, b, ids, batch, seq, false)
+				ort := modeltest.ORTRun(t, b, ids, batch, seq, false)
 				var dInfer, dORT float64
 				for r := range batch {
 					p := units - 1 // p(positive): the only or the second column

@@ -225,14 +225,14 @@ func Validate(cfg *configs.Config) error {
 	return err
 }
 
-// Layers returns the resolved layer specs of m. It panics if m.Config is
-// invalid, which New and LoadCheckpoint rule out.
-func (m *Model) Layers() []LayerSpec {
-	s, err := Layers(m.Config)
-	if err != nil {
-		panic(err)
+// Layers returns the resolved layer specs of m. New and LoadCheckpoint
+// return only valid models, but Config is a field anyone may change: an
+// invalid architecture is the error of Layers(m.Config), never a panic.
+func (m *Model) Layers() ([]LayerSpec, error) {
+	if m == nil {
+		return nil, specErr("(model)", "no model")
 	}
-	return s
+	return Layers(m.Config)
 }
 
 // paramSpec is the name and ONNX shape of one weight tensor.

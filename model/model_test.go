@@ -81,7 +81,11 @@ func TestTotalsMatchKeras(t *testing.T) {
 			for _, p := range m.Params {
 				stored += len(p.Data)
 			}
-			for _, l := range m.Layers() {
+			layers, err := m.Layers()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range layers {
 				if l.Kind == KindLSTM {
 					rb += l.Dirs * 4 * l.Units
 				}
@@ -156,7 +160,10 @@ func TestMergeModesAndWidths(t *testing.T) {
 		if err != nil {
 			t.Fatalf("merge %q: %v", tc.mode, err)
 		}
-		l := m.Layers()
+		l, err := m.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if l[0].Out != tc.out || l[1].In != tc.out {
 			t.Errorf("merge %q: layer 0 out %d, layer 1 in %d, want %d", tc.mode, l[0].Out, l[1].In, tc.out)
 		}
@@ -254,5 +261,21 @@ func TestNewCopiesConfig(t *testing.T) {
 	cfg.Model.Layers[0].Units = 3
 	if m.Config.Model.Layers[0].Units != 64 {
 		t.Error("model follows later edits of the caller's config")
+	}
+}
+
+// TestModelLayersDoesNotPanic: a model whose config was made invalid after
+// New reports the architecture error instead of panicking.
+func TestModelLayersDoesNotPanic(t *testing.T) {
+	m, err := New(loadRun(t, "bilstm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Config.Model.Layers[0].Type = "gru"
+	if _, err := m.Layers(); !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), "model.layers[0].type") {
+		t.Errorf("Layers() on an invalid config: %v, want an ErrSpec naming model.layers[0].type", err)
+	}
+	if _, err := (*Model)(nil).Layers(); !errors.Is(err, ErrSpec) {
+		t.Errorf("nil model: %v", err)
 	}
 }

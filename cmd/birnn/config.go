@@ -5,8 +5,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/birnn/birnn/configs"
 	"github.com/spf13/cobra"
+
+	"github.com/birnn/birnn/configs"
 )
 
 func init() {

@@ -7,8 +7,9 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/birnn/birnn/infer"
 	"github.com/spf13/cobra"
+
+	"github.com/birnn/birnn/infer"
 )
 
 func init() { rootCmd.AddCommand(newConformanceCmd()) }

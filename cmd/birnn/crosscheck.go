@@ -5,9 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/crosscheck"
-	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newCrosscheckCmd()) }

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/birnn/birnn/dataset"
 	"github.com/spf13/cobra"
+
+	"github.com/birnn/birnn/dataset"
 )
 
 func init() { rootCmd.AddCommand(newDataCmd()) }

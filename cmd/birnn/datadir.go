@@ -3,8 +3,9 @@ package main
 import (
 	"os"
 
-	"github.com/birnn/birnn/configs"
 	"github.com/spf13/cobra"
+
+	"github.com/birnn/birnn/configs"
 )
 
 // dataDir resolves the data folder of commands that take no config: the

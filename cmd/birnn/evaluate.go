@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/train"
-	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newEvaluateCmd()) }

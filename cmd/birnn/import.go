@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
-	"github.com/spf13/cobra"
+	"github.com/birnn/birnn/onnximport"
 )
 
 func init() { rootCmd.AddCommand(newImportCmd()) }
@@ -37,7 +39,7 @@ func newImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := export.Import(mp)
+			m, err := onnximport.Import(mp)
 			if err != nil {
 				return err
 			}
@@ -54,10 +56,10 @@ func newImportCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				ck.State[stateTestMetrics] = string(b)
+				ck.State[model.StateTestMetrics] = string(b)
 			}
 			if opts.WordIndexSHA256 != "" {
-				ck.State[stateWordIndex] = opts.WordIndexSHA256
+				ck.State[model.StateWordIndexSHA256] = opts.WordIndexSHA256
 			}
 			if err := model.SaveCheckpoint(out, ck); err != nil {
 				return err

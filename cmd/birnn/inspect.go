@@ -6,8 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/birnn/birnn/infer"
 	"github.com/spf13/cobra"
+
+	"github.com/birnn/birnn/infer"
 )
 
 func init() { rootCmd.AddCommand(newInspectCmd()) }

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/birnn/birnn/onnx"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/birnn/birnn/onnx"
 )
 
 func TestInspectCommand(t *testing.T) {

@@ -5,9 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/plot"
-	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newPlotCmd()) }

@@ -9,14 +9,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/crosscheck"
+	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/internal/atomicfile"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/plot"
 	"github.com/birnn/birnn/train"
-	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newReproduceCmd()) }
@@ -133,7 +135,9 @@ func exportRun(cmd *cobra.Command, dir string, force bool) error {
 	if _, err := os.Stat(dst); err == nil && !force {
 		return nil
 	}
-	_, err := exportCheckpoint(cmd, filepath.Join(dir, model.CheckpointFile), dst, export.Options{Version: version}, "", "")
+	_, err := export.Checkpoint(filepath.Join(dir, model.CheckpointFile), dst, export.CheckpointOptions{
+		Options: export.Options{Version: version}, DefaultWordIndex: dataset.WordIndexIn(dataDir(cmd)),
+	})
 	if err == nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", dst)
 	}

@@ -6,9 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/onnx"
-	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newRunCmd()) }

@@ -10,12 +10,13 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/infer"
-	"github.com/birnn/birnn/serve"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/serve"
 )
 
 func init() {

@@ -3,9 +3,10 @@ package main
 import (
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/model"
-	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newSummaryCmd()) }

@@ -5,9 +5,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/train"
-	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newTrainCmd()) }

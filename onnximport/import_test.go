@@ -1,112 +1,44 @@
-package export_test
+package onnximport_test
 
 import (
-	"bytes"
 	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/internal/modeltest"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
-	"google.golang.org/protobuf/proto"
+	"github.com/birnn/birnn/onnximport"
 )
-
-func decode(t testing.TB, b []byte) *onnx.ModelProto {
-	t.Helper()
-	mp, err := onnx.DecodeModel(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mp
-}
-
-func sameParams(t *testing.T, got, want *model.Model) {
-	t.Helper()
-	if len(got.Params) != len(want.Params) {
-		t.Fatalf("%d params, want %d", len(got.Params), len(want.Params))
-	}
-	for i, w := range want.Params {
-		g := got.Params[i]
-		if g.Name != w.Name || !equalInts(g.Shape, w.Shape) {
-			t.Fatalf("param %d: %s %v, want %s %v", i, g.Name, g.Shape, w.Name, w.Shape)
-		}
-		for j := range w.Data {
-			if g.Data[j] != w.Data[j] {
-				t.Fatalf("%s[%d] = %v, want %v", w.Name, j, g.Data[j], w.Data[j])
-			}
-		}
-	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// TestExportImportExport checks that import then export gives back the
-// same bytes, for every architecture and several option sets.
-func TestExportImportExport(t *testing.T) {
-	optSets := []export.Options{
-		{},
-		{Opset: 13, InputDType: "float32", Version: "1.2.3"},
-		{Opset: 21, TestMetrics: map[string]float64{"loss": 0.3869, "accuracy": 0.8348}, WordIndexSHA256: strings.Repeat("ab", 32)},
-	}
-	for i, a := range architectures(t) {
-		t.Run(a.name, func(t *testing.T) {
-			m := randomModel(t, a.cfg, uint64(i+100))
-			for _, opts := range optSets {
-				b1 := marshal(t, m, opts)
-				mp := decode(t, b1)
-				m2, err := export.Import(mp)
-				if err != nil {
-					t.Fatalf("import: %v", err)
-				}
-				sameParams(t, m2, m)
-				o2, err := export.OptionsOf(mp)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if b2 := marshal(t, m2, o2); !bytes.Equal(b1, b2) {
-					t.Fatalf("options %+v: export → import → export changed the bytes (%d → %d)", opts, len(b1), len(b2))
-				}
-			}
-		})
-	}
-}
 
 // TestImportWithoutMetadata strips the birnn metadata, so the architecture
 // must be read from the graph alone: layers, merge modes, activations.
 func TestImportWithoutMetadata(t *testing.T) {
-	for i, a := range architectures(t) {
-		t.Run(a.name, func(t *testing.T) {
-			m := randomModel(t, a.cfg, uint64(i+200))
+	for i, a := range modeltest.Architectures(t) {
+		t.Run(a.Name, func(t *testing.T) {
+			m := modeltest.RandomModel(t, a.Cfg, uint64(i+200))
 			mp, err := export.Model(m, export.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			mp.MetadataProps = nil
-			m2, err := export.Import(mp)
+			m2, err := onnximport.Import(mp)
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
-			sameParams(t, m2, m)
-			got, want := m2.Layers(), m.Layers()
+			modeltest.SameParams(t, m2, m)
+			got, want := modeltest.Layers(t, m2), modeltest.Layers(t, m)
 			for j := range want {
 				if got[j] != want[j] {
 					t.Errorf("layer %d: %+v, want %+v", j, got[j], want[j])
 				}
 			}
-			if m2.Config.Data.NumWords != a.cfg.Data.NumWords || m2.Config.Model.Embedding.Dim != a.cfg.Model.Embedding.Dim {
-				t.Errorf("num_words %d dim %d, want %d %d", m2.Config.Data.NumWords, m2.Config.Model.Embedding.Dim, a.cfg.Data.NumWords, a.cfg.Model.Embedding.Dim)
+			if m2.Config.Data.NumWords != a.Cfg.Data.NumWords || m2.Config.Model.Embedding.Dim != a.Cfg.Model.Embedding.Dim {
+				t.Errorf("num_words %d dim %d, want %d %d", m2.Config.Data.NumWords, m2.Config.Model.Embedding.Dim, a.Cfg.Data.NumWords, a.Cfg.Model.Embedding.Dim)
 			}
 		})
 	}
@@ -175,9 +107,9 @@ func tfZeroState(t *testing.T, mp *onnx.ModelProto) {
 // zero state and a split bias, checking the result against ONNX Runtime
 // on the modified graph.
 func TestImportTF2ONNXZeroState(t *testing.T) {
-	for i, a := range architectures(t) {
-		t.Run(a.name, func(t *testing.T) {
-			m := randomModel(t, a.cfg, uint64(i+300))
+	for i, a := range modeltest.Architectures(t) {
+		t.Run(a.Name, func(t *testing.T) {
+			m := modeltest.RandomModel(t, a.Cfg, uint64(i+300))
 			mp, err := export.Model(m, export.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -188,14 +120,14 @@ func TestImportTF2ONNXZeroState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m2, err := export.Import(mp)
+			m2, err := onnximport.Import(mp)
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
 			rng := rand.New(rand.NewPCG(uint64(i), 1))
-			ids := randomIDs(rng, 3, 11, a.cfg.Data.NumWords)
-			got, want := refForward(m2, ids, 3, 11), ortRun(t, b, ids, 3, 11, false)
-			if d := maxAbsDiff(want, got); d > 1e-5 {
+			ids := modeltest.RandomIDs(rng, 3, 11, a.Cfg.Data.NumWords)
+			got, want := modeltest.RefForward(m2, ids, 3, 11), modeltest.ORTRun(t, b, ids, 3, 11, false)
+			if d := modeltest.MaxAbsDiff(want, got); d > 1e-5 {
 				t.Errorf("max |imported − ORT on the graph| = %.3g > 1e-5", d)
 			}
 		})
@@ -205,14 +137,14 @@ func TestImportTF2ONNXZeroState(t *testing.T) {
 // TestImportErrors checks that graphs that do not map are refused with an
 // error naming the node.
 func TestImportErrors(t *testing.T) {
-	c := architectures(t)
-	var cfgArch arch
+	c := modeltest.Architectures(t)
+	var cfgArch modeltest.Arch
 	for _, a := range c {
-		if a.name == "mixed_softmax" {
+		if a.Name == "mixed_softmax" {
 			cfgArch = a
 		}
 	}
-	m := randomModel(t, cfgArch.cfg, 1)
+	m := modeltest.RandomModel(t, cfgArch.Cfg, 1)
 	fresh := func() *onnx.ModelProto {
 		mp, err := export.Model(m, export.Options{})
 		if err != nil {
@@ -294,7 +226,7 @@ func TestImportErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mp := fresh()
 			tc.edit(mp)
-			_, err := export.Import(mp)
+			_, err := onnximport.Import(mp)
 			if err == nil {
 				t.Fatal("import succeeded")
 			}
@@ -303,7 +235,7 @@ func TestImportErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, s)
 				}
 			}
-			if tc.name != "config_disagrees" && !errors.Is(err, export.ErrUnmapped) {
+			if tc.name != "config_disagrees" && !errors.Is(err, onnximport.ErrUnmapped) {
 				t.Errorf("error %v does not wrap ErrUnmapped", err)
 			}
 		})
@@ -313,18 +245,18 @@ func TestImportErrors(t *testing.T) {
 // TestImportMergeScale checks that a sum merge scaled by anything but ½
 // is refused rather than read as ave.
 func TestImportMergeScale(t *testing.T) {
-	var a arch
-	for _, x := range architectures(t) {
-		if x.name == "bi_ave_seq" {
+	var a modeltest.Arch
+	for _, x := range modeltest.Architectures(t) {
+		if x.Name == "bi_ave_seq" {
 			a = x
 		}
 	}
-	mp, err := export.Model(randomModel(t, a.cfg, 1), export.Options{})
+	mp, err := export.Model(modeltest.RandomModel(t, a.Cfg, 1), export.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mp.MetadataProps = nil
-	if _, err := export.Import(mp); err != nil {
+	if _, err := onnximport.Import(mp); err != nil {
 		t.Fatalf("ave: %v", err)
 	}
 	for _, tp := range mp.Graph.Initializer {
@@ -332,59 +264,9 @@ func TestImportMergeScale(t *testing.T) {
 			tp.RawData = onnx.EncodeRaw([]float32{0.25})
 		}
 	}
-	_, err = export.Import(mp)
+	_, err = onnximport.Import(mp)
 	if err == nil || !strings.Contains(err.Error(), `"lstm_0/merge/Mul" (Mul)`) {
 		t.Fatalf("merge scaled by 0.25: error %v, want one naming lstm_0/merge/Mul", err)
-	}
-}
-
-// TestOptionsErrors checks the Options validation.
-func TestOptionsErrors(t *testing.T) {
-	m := randomModel(t, architectures(t)[1].cfg, 1)
-	for _, o := range []export.Options{{Opset: 12}, {Opset: 22}, {InputDType: "int64"}} {
-		if _, err := export.Model(m, o); !errors.Is(err, export.ErrOptions) {
-			t.Errorf("%+v: error %v, want ErrOptions", o, err)
-		}
-	}
-	bad := m.Clone()
-	bad.Param("lstm_0.R").Data = bad.Param("lstm_0.R").Data[:10]
-	if _, err := export.Model(bad, export.Options{}); err == nil || !strings.Contains(err.Error(), "lstm_0.R") {
-		t.Errorf("truncated weight: error %v, want one naming lstm_0.R", err)
-	}
-}
-
-// TestMetadata checks the metadata_props of an export.
-func TestMetadata(t *testing.T) {
-	a := architectures(t)[2] // deep_bilstm
-	m := randomModel(t, a.cfg, 1)
-	mp, err := export.Model(m, export.Options{TestMetrics: map[string]float64{"accuracy": 0.5}, WordIndexSHA256: "abc", Version: "9"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, kv := range mp.MetadataProps {
-		got[kv.GetKey()] = kv.GetValue()
-	}
-	want := map[string]string{
-		model.MetaNumWords: "4000", model.MetaMaxLen: "100", model.MetaPadding: "post",
-		model.MetaTruncating: "pre", model.MetaIndexFrom: "3", model.MetaStartChar: "1",
-		model.MetaOOVChar: "2", model.MetaTokenizer: "keras_text_to_word_sequence/v1",
-		model.MetaWordIndexSHA256: "abc", model.MetaTestMetrics: `{"accuracy":0.5}`, model.MetaVersion: "9",
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q", k, got[k], v)
-		}
-	}
-	if !strings.Contains(got[model.MetaConfig], "name: deep_bilstm") {
-		t.Errorf("%s does not hold the config:\n%s", model.MetaConfig, got[model.MetaConfig])
-	}
-	if mp.GetProducerName() != "birnn" || mp.GetIrVersion() != 8 {
-		t.Errorf("producer %q IR %d, want birnn 8", mp.GetProducerName(), mp.GetIrVersion())
-	}
-	in := mp.Graph.Input[0].GetType().GetTensorType()
-	if in.GetElemType() != int32(onnx.TensorProto_INT32) || in.GetShape().GetDim()[0].GetDimParam() != "batch" || in.GetShape().GetDim()[1].GetDimParam() != "sequence" {
-		t.Errorf("input %v, want int32 [batch, sequence]", in)
 	}
 }
 
@@ -392,15 +274,15 @@ func TestMetadata(t *testing.T) {
 // turn (inputs, outputs or attributes removed, dims changed): Import must
 // return an error or a model, never panic.
 func TestImportDamagedGraphs(t *testing.T) {
-	for i, a := range architectures(t) {
-		if a.name != "mixed_softmax" && a.name != "bi_ave_seq" && a.name != "dense_heads" {
+	for i, a := range modeltest.Architectures(t) {
+		if a.Name != "mixed_softmax" && a.Name != "bi_ave_seq" && a.Name != "dense_heads" {
 			continue
 		}
-		b := marshal(t, randomModel(t, a.cfg, uint64(i)), export.Options{})
-		base := decode(t, b)
+		b := exportBytes(t, modeltest.RandomModel(t, a.Cfg, uint64(i)), export.Options{})
+		base := modeltest.Decode(t, b)
 		for k := range base.Graph.Node {
 			for damage := range 4 {
-				mp := decode(t, b)
+				mp := modeltest.Decode(t, b)
 				n := mp.Graph.Node[k]
 				switch damage {
 				case 0:
@@ -412,19 +294,19 @@ func TestImportDamagedGraphs(t *testing.T) {
 				case 3:
 					n.Input = n.Input[:len(n.Input)/2]
 				}
-				m, err := export.Import(mp)
+				m, err := onnximport.Import(mp)
 				if err == nil && m == nil {
-					t.Errorf("%s node %d damage %d: no model and no error", a.name, k, damage)
+					t.Errorf("%s node %d damage %d: no model and no error", a.Name, k, damage)
 				}
 			}
 		}
 		for k := range base.Graph.Initializer {
-			mp := decode(t, b)
+			mp := modeltest.Decode(t, b)
 			mp.Graph.Initializer[k].Dims = append(mp.Graph.Initializer[k].Dims, 2)
 			// Weights must be refused; the shape plumbing's constants are not
 			// read by Import.
-			if _, err := export.Import(mp); err == nil && !strings.HasPrefix(base.Graph.Initializer[k].GetName(), "const/") {
-				t.Errorf("%s: initializer %s with an extra dim imported", a.name, base.Graph.Initializer[k].GetName())
+			if _, err := onnximport.Import(mp); err == nil && !strings.HasPrefix(base.Graph.Initializer[k].GetName(), "const/") {
+				t.Errorf("%s: initializer %s with an extra dim imported", a.Name, base.Graph.Initializer[k].GetName())
 			}
 		}
 	}
@@ -434,13 +316,13 @@ func TestImportDamagedGraphs(t *testing.T) {
 // transposed weight (transB = 1), as graph optimizers do; the import must
 // give back the same Dense weights.
 func TestImportGemm(t *testing.T) {
-	var a arch
-	for _, x := range architectures(t) {
-		if x.name == "dense_heads" {
+	var a modeltest.Arch
+	for _, x := range modeltest.Architectures(t) {
+		if x.Name == "dense_heads" {
 			a = x
 		}
 	}
-	m := randomModel(t, a.cfg, 5)
+	m := modeltest.RandomModel(t, a.Cfg, 5)
 	mp, err := export.Model(m, export.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -479,13 +361,27 @@ func TestImportGemm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := export.Import(mp)
+	m2, err := onnximport.Import(mp)
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	sameParams(t, m2, m)
-	ids := randomIDs(rand.New(rand.NewPCG(1, 1)), 3, 5, a.cfg.Data.NumWords)
-	if d := maxAbsDiff(ortRun(t, b, ids, 3, 5, false), refForward(m2, ids, 3, 5)); d > 1e-5 {
+	modeltest.SameParams(t, m2, m)
+	ids := modeltest.RandomIDs(rand.New(rand.NewPCG(1, 1)), 3, 5, a.Cfg.Data.NumWords)
+	if d := modeltest.MaxAbsDiff(modeltest.ORTRun(t, b, ids, 3, 5, false), modeltest.RefForward(m2, ids, 3, 5)); d > 1e-5 {
 		t.Errorf("max |ORT on the Gemm graph − imported| = %.3g", d)
 	}
+}
+
+// exportBytes is m exported with opts and serialized.
+func exportBytes(t testing.TB, m *model.Model, opts export.Options) []byte {
+	t.Helper()
+	mp, err := export.Model(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -1,4 +1,4 @@
-package export_test
+package onnximport_test
 
 import (
 	"context"
@@ -10,11 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/internal/modeltest"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
-	"google.golang.org/protobuf/proto"
+	"github.com/birnn/birnn/onnximport"
 )
 
 // kerasUnmappable are the Keras exports in testdata/keras that hold layers
@@ -51,12 +54,12 @@ func TestImportKeras(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := export.Import(mp)
+			m, err := onnximport.Import(mp)
 			if op, ok := kerasUnmappable[name]; ok {
 				if err == nil {
 					t.Fatalf("import succeeded; a %s layer has no birnn equivalent", op)
 				}
-				if !errors.Is(err, export.ErrUnmapped) || !strings.Contains(err.Error(), op) {
+				if !errors.Is(err, onnximport.ErrUnmapped) || !strings.Contains(err.Error(), op) {
 					t.Fatalf("error %q, want an unmapped-node error naming %s", err, op)
 				}
 				return
@@ -88,7 +91,7 @@ func TestImportKeras(t *testing.T) {
 				}
 				want = append(want, p.Outputs[r]...)
 			}
-			got := refForward(m, ids, n, seq)
+			got := modeltest.RefForward(m, ids, n, seq)
 			if len(got) != len(want) {
 				t.Fatalf("%d outputs, Keras has %d", len(got), len(want))
 			}
@@ -96,7 +99,7 @@ func TestImportKeras(t *testing.T) {
 			for _, v := range got {
 				f = append(f, float32(v))
 			}
-			if d := maxAbsDiff(f, want); d > 1e-5 {
+			if d := modeltest.MaxAbsDiff(f, want); d > 1e-5 {
 				t.Errorf("max |imported (reference forward) − Keras| = %.3g > 1e-5 over %d rows", d, n)
 			}
 
@@ -105,12 +108,12 @@ func TestImportKeras(t *testing.T) {
 			// weights), against Keras.
 			units := len(p.Outputs[0])
 			nt := min(n, 16)
-			tp := trainerProbs(t, m, ids[:nt*seq], nt, seq)
+			tp := modeltest.TrainerProbs(t, m, ids[:nt*seq], nt, seq)
 			var dTrain float64
 			for r := range nt {
 				dTrain = math.Max(dTrain, math.Abs(tp[r]-p.Outputs[r][units-1]))
 			}
-			t.Logf("max |reference − Keras| %.2g over %d rows, |trainer − Keras| %.2g over %d rows", maxAbsDiff(f, want), n, dTrain, nt)
+			t.Logf("max |reference − Keras| %.2g over %d rows, |trainer − Keras| %.2g over %d rows", modeltest.MaxAbsDiff(f, want), n, dTrain, nt)
 			if dTrain > 1e-5 {
 				t.Errorf("max |trainer on the import − Keras| = %.3g > 1e-5 over %d rows", dTrain, nt)
 			}
@@ -126,14 +129,14 @@ func TestImportKeras(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := maxAbsDiff(res[export.OutputName].Float32s(), want); d > 1e-5 {
+			if d := modeltest.MaxAbsDiff(res[export.OutputName].Float32s(), want); d > 1e-5 {
 				t.Errorf("max |infer on the re-export − Keras| = %.3g > 1e-5 over %d rows", d, n)
 			}
 			b2, err := proto.Marshal(mp2)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := maxAbsDiff(ortRun(t, b2, ids, n, seq, false), want); d > 1e-5 {
+			if d := modeltest.MaxAbsDiff(modeltest.ORTRun(t, b2, ids, n, seq, false), want); d > 1e-5 {
 				t.Errorf("max |ORT on the re-export − Keras| = %.3g > 1e-5 over %d rows", d, n)
 			}
 		})
