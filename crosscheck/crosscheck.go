@@ -17,6 +17,7 @@ import (
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/score"
 )
 
 // DefaultBatchSize is the number of rows per inference run.
@@ -276,7 +277,7 @@ func (c *checker) goLabels(ctx context.Context, path string) ([]int8, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := infer.NewScorer(sess, nil, infer.ScorerOptions{BatchSize: c.o.BatchSize})
+	sc, err := score.New(sess, nil, score.Options{BatchSize: c.o.BatchSize})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
 	"github.com/birnn/birnn/onnximport"
+	"github.com/birnn/birnn/score"
 	"github.com/birnn/birnn/train"
 )
 
@@ -139,7 +140,7 @@ func TestKerasInfer(t *testing.T) {
 }
 
 // TestKerasRawText scores the raw texts of the test reviews behind
-// predictions.json's rows with infer.Scorer: the ids must equal those
+// predictions.json's rows with score.Scorer: the ids must equal those
 // Keras was given (tokenizer parity) and the scores Keras's outputs.
 func TestKerasRawText(t *testing.T) {
 	exports := kerasExports(t)
@@ -168,7 +169,7 @@ func TestKerasRawText(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := e.Info
-			sc, err := infer.NewScorer(sess, wi, infer.ScorerOptions{
+			sc, err := score.New(sess, wi, score.Options{
 				NumWords: in.NumWords, MaxLen: in.MaxLen, Padding: in.Padding,
 				Truncating: in.Truncating, IndexFrom: in.IndexFrom, BatchSize: 250,
 			})

@@ -27,4 +27,8 @@
 // *onnx.ExternalDataError; a broken graph matches ErrInvalidModel. Kernels
 // report bad shapes and values as errors; a panic inside one is recovered
 // and reported as an internal error, never crashing the process.
+//
+// What it does not do: know about text, vocabularies or labels. Turning
+// reviews into ids and scores is package score, one floor up; infer runs
+// any graph it supports on tensors.
 package infer

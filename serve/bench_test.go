@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/score"
 	"github.com/birnn/birnn/serve"
 	"github.com/birnn/birnn/serve/servetest"
 )
@@ -60,7 +60,7 @@ func deepModel(b *testing.B, batch int) (*serve.ScorerModel, *servetest.Params, 
 	if err != nil {
 		b.Fatal(err)
 	}
-	sm, err := serve.NewScorerModel(path, raw, wi, infer.ScorerOptions{BatchSize: batch})
+	sm, err := serve.NewScorerModel(path, raw, wi, score.Options{BatchSize: batch})
 	if err != nil {
 		b.Fatal(err)
 	}

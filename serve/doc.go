@@ -1,5 +1,5 @@
 // Package serve is birnn's HTTP scoring service: JSON routes in front of a
-// Model (in production an infer.Scorer over an ONNX file), with dynamic
+// Model (in production a score.Scorer over an ONNX file), with dynamic
 // micro-batching across concurrent requests, a bounded queue, request
 // limits, hot reload and graceful shutdown.
 //

@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/score"
 	"github.com/birnn/birnn/serve"
 )
 
@@ -59,7 +59,7 @@ func TestServeKerasStudyModels(t *testing.T) {
 			wi := dataset.WordIndex{"film": 16}
 			cfg := serve.DefaultConfig()
 			cfg.MaxBatch = 16
-			s, err := serve.New(cfg, serve.FileLoader(model, wi, infer.ScorerOptions{BatchSize: cfg.MaxBatch}), quiet())
+			s, err := serve.New(cfg, serve.FileLoader(model, wi, score.Options{BatchSize: cfg.MaxBatch}), quiet())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,11 +12,12 @@ import (
 
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/score"
 )
 
-// ScorerModel serves an infer.Scorer: the production Model.
+// ScorerModel serves an score.Scorer: the production Model.
 type ScorerModel struct {
-	sc   *infer.Scorer
+	sc   *score.Scorer
 	info ModelInfo
 }
 
@@ -33,23 +34,23 @@ func (m *ScorerModel) ScoreIDs(ctx context.Context, ids [][]int32) ([]float32, e
 // Info implements Model.
 func (m *ScorerModel) Info() ModelInfo { return m.info }
 
-// Scorer is the underlying infer.Scorer (benchmarks call it directly).
-func (m *ScorerModel) Scorer() *infer.Scorer { return m.sc }
+// Scorer is the underlying score.Scorer (benchmarks call it directly).
+func (m *ScorerModel) Scorer() *score.Scorer { return m.sc }
 
 // NewScorerModel prepares the ONNX model b (the bytes of the file at path,
 // which names the model, see ModelInfo.Name, and is reported by /v1/model)
 // for scoring with
 // word index wi and scorer options opts (zero fields: the model's
-// metadata, then the study's defaults; see infer.ScorerOptions).
+// metadata, then the study's defaults; see score.Options).
 //
 // Errors: those of infer.LoadBytes (not ONNX, unsupported operators, …)
 // and infer.NewScorer (not a [batch, seq] → score classifier).
-func NewScorerModel(path string, b []byte, wi dataset.WordIndex, opts infer.ScorerOptions) (*ScorerModel, error) {
+func NewScorerModel(path string, b []byte, wi dataset.WordIndex, opts score.Options) (*ScorerModel, error) {
 	sess, err := infer.LoadBytes(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	sc, err := infer.NewScorer(sess, wi, opts)
+	sc, err := score.New(sess, wi, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -119,7 +120,7 @@ func tensorInfos(vs []infer.ValueInfo) []TensorInfo {
 // FileLoader is the Loader of birnn serve: every call reads the model file
 // at path afresh (so a reload picks up a replaced file) and builds a
 // ScorerModel over it with wi and opts.
-func FileLoader(path string, wi dataset.WordIndex, opts infer.ScorerOptions) Loader {
+func FileLoader(path string, wi dataset.WordIndex, opts score.Options) Loader {
 	return func(ctx context.Context) (Model, error) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -132,7 +133,7 @@ func FileLoader(path string, wi dataset.WordIndex, opts infer.ScorerOptions) Loa
 // FilesLoader is FileLoader that also rereads the Keras word index at
 // wordIndex on every call, so that a reload picks up a replaced vocabulary
 // together with a replaced model.
-func FilesLoader(path, wordIndex string, opts infer.ScorerOptions) Loader {
+func FilesLoader(path, wordIndex string, opts score.Options) Loader {
 	return func(ctx context.Context) (Model, error) {
 		wi, err := dataset.LoadWordIndex(wordIndex)
 		if err != nil {

@@ -13,12 +13,13 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/score"
 	"github.com/birnn/birnn/serve"
 	"github.com/birnn/birnn/serve/servetest"
-	"google.golang.org/protobuf/proto"
 )
 
 // tinyServer serves servetest.Tiny(seed) through the real engine.
@@ -38,7 +39,7 @@ func tinyServer(t *testing.T, seed uint64, edit func(*serve.Config)) (*serve.Ser
 	if edit != nil {
 		edit(&cfg)
 	}
-	s, err := serve.New(cfg, serve.FileLoader(model, wi, infer.ScorerOptions{BatchSize: cfg.MaxBatch}), nil)
+	s, err := serve.New(cfg, serve.FileLoader(model, wi, score.Options{BatchSize: cfg.MaxBatch}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,10 +139,10 @@ func TestFileLoaderErrors(t *testing.T) {
 	if err := os.WriteFile(junk, []byte("not a model"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := serve.FileLoader(junk, nil, infer.ScorerOptions{})(context.Background()); err == nil || !strings.Contains(err.Error(), "junk.onnx") {
+	if _, err := serve.FileLoader(junk, nil, score.Options{})(context.Background()); err == nil || !strings.Contains(err.Error(), "junk.onnx") {
 		t.Errorf("junk file: %v, want an error naming the file", err)
 	}
-	_, err := serve.FileLoader(filepath.Join(dir, "missing.onnx"), nil, infer.ScorerOptions{})(context.Background())
+	_, err := serve.FileLoader(filepath.Join(dir, "missing.onnx"), nil, score.Options{})(context.Background())
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
@@ -204,7 +205,7 @@ func TestDeepBiLSTMMatchesReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm, err := serve.NewScorerModel("deep_bilstm.onnx", b, nil, infer.ScorerOptions{})
+	sm, err := serve.NewScorerModel("deep_bilstm.onnx", b, nil, score.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func TestReloadRereadsWordIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := serve.New(serve.DefaultConfig(), serve.FilesLoader(model, wiPath, infer.ScorerOptions{}), quiet())
+	s, err := serve.New(serve.DefaultConfig(), serve.FilesLoader(model, wiPath, score.Options{}), quiet())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/model"
+	"github.com/birnn/birnn/score"
 )
 
 func init() { rootCmd.AddCommand(newPredictCmd()) }
@@ -53,7 +54,7 @@ func newPredictCmd() *cobra.Command {
 	fl.StringArrayVar(&f.texts, "text", nil, "a review to score (repeatable)")
 	fl.StringVar(&f.file, "file", "", "file with one review per line")
 	fl.BoolVar(&f.ids, "ids", false, "reviews are space-separated token ids, not text")
-	fl.IntVar(&f.batch, "batch", infer.DefaultBatchSize, "reviews per model run")
+	fl.IntVar(&f.batch, "batch", score.DefaultBatchSize, "reviews per model run")
 	fl.Float64Var(&f.threshold, "threshold", model.DefaultThreshold, "scores above it are labelled positive (a score equal to it is negative)")
 	return cmd
 }
@@ -99,7 +100,7 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout io.
 			return fmt.Errorf("predict: word index: %w (set --word-index or --data)", err)
 		}
 	}
-	sc, err := infer.NewScorer(sess, wi, infer.ScorerOptions{BatchSize: f.batch})
+	sc, err := score.New(sess, wi, score.Options{BatchSize: f.batch})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/score"
 	"github.com/birnn/birnn/serve"
 )
 
@@ -127,7 +127,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if _, err := dataset.LoadWordIndex(s.WordIndex); err != nil {
 		return fmt.Errorf("serve: word index: %w (set --word-index or --data)", err)
 	}
-	load := serve.FilesLoader(s.Model, s.WordIndex, infer.ScorerOptions{BatchSize: s.MaxBatch})
+	load := serve.FilesLoader(s.Model, s.WordIndex, score.Options{BatchSize: s.MaxBatch})
 	srv, err := serve.New(s.Config, load, log)
 	if err != nil {
 		return err

@@ -7,12 +7,13 @@ import (
 
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/score"
 )
 
 // rawScorer scores request bodies straight through the engine: the
 // ceiling the served throughput is compared with.
 type rawScorer struct {
-	sc    *infer.Scorer
+	sc    *score.Scorer
 	batch int
 }
 
@@ -27,7 +28,7 @@ func newRawScorer(model, wordIndex string, batch int) (*rawScorer, error) {
 			return nil, fmt.Errorf("-word-index: %w", err)
 		}
 	}
-	sc, err := infer.NewScorer(sess, wi, infer.ScorerOptions{BatchSize: batch})
+	sc, err := score.New(sess, wi, score.Options{BatchSize: batch})
 	if err != nil {
 		return nil, fmt.Errorf("-raw-model: %w", err)
 	}

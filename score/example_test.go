@@ -1,4 +1,4 @@
-package infer_test
+package score_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/score"
 )
 
 // A Scorer encodes reviews like keras.datasets.imdb and returns
@@ -27,7 +28,7 @@ func ExampleScorer() {
 		log.Fatal(err)
 	}
 	wi := dataset.WordIndex{"great": 40, "movie": 10, "dull": 90, "the": 1}
-	s, err := infer.NewScorer(sess, wi, infer.ScorerOptions{NumWords: 100})
+	s, err := score.New(sess, wi, score.Options{NumWords: 100})
 	if err != nil {
 		log.Fatal(err)
 	}
