@@ -12,9 +12,12 @@
 //
 // Run builds a Report of one Row per study run; Report.Markdown and
 // Report.WriteTable print it. ReadExport reads one Keras export folder in
-// the format of testdata/keras/README.md; ReadTexts reads raw review texts
-// from the IMDB archive so tests can check birnn's tokenizer against the
-// ids Keras was given.
+// the format of testdata/keras/README.md. The IMDB archive is read by
+// package dataset (dataset.ReadTexts for raw texts), metrics.json by
+// model.ReadMetrics, and labels follow model.Positive.
+//
+// What it does not do: train, export or score by itself (it drives train,
+// export and score), or read the IMDB archive format (dataset does).
 //
 // References: keras.datasets.imdb.load_data and pad_sequences (TF 2.15),
 // tf2onnx 1.16's Keras converter, and the study's notebook.

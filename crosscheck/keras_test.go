@@ -164,7 +164,7 @@ func TestKerasRawText(t *testing.T) {
 				}
 				names[i] = test.Files[r]
 			}
-			texts, err := ReadTexts(files.Reviews, names)
+			texts, err := dataset.ReadTexts(files.Reviews, names)
 			if err != nil {
 				t.Fatal(err)
 			}

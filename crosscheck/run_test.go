@@ -328,23 +328,6 @@ func TestTrainable(t *testing.T) {
 	}
 }
 
-func TestReadTexts(t *testing.T) {
-	dir := tinyData(t)
-	names := []string{"test/neg/3_7.txt", "test/pos/0_7.txt", "test/neg/3_7.txt"}
-	got, err := ReadTexts(filepath.Join(dir, "aclImdb"), names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"movie", "A good movie.", "movie"}; strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("ReadTexts = %q, want %q", got, want)
-	}
-	for _, bad := range []string{"../etc/passwd.txt", "test/pos/9_1.txt", "test/pos/0_7"} {
-		if _, err := ReadTexts(filepath.Join(dir, "aclImdb"), []string{bad}); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-}
-
 func TestRowCells(t *testing.T) {
 	r := Row{Name: "deep_lstm", KerasAccuracy: 0.8385, GoAccuracy: 0.5605, GoN: 2000, GoLabelAccuracy: 0.55,
 		Agree: 13785, N: 25000, MaxDiff: 1.7e-6, DiffRows: 2000}

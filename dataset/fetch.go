@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/birnn/birnn/internal/atomicfile"
 )
 
 // Published locations and SHA-256 digests of the IMDB inputs.
@@ -118,14 +120,14 @@ func downloadPart(ctx context.Context, client *http.Client, url, part, name stri
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return false, fmt.Errorf("%w: %v", ErrDownload, err)
+		return false, fmt.Errorf("%w: %w", ErrDownload, err)
 	}
 	if have > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(have, 10)+"-")
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("%w: GET %s: %v", ErrDownload, url, err)
+		return false, transferErr(ctx, url, err, "")
 	}
 	defer resp.Body.Close()
 	flags := os.O_CREATE | os.O_WRONLY
@@ -171,7 +173,7 @@ func downloadPart(ctx context.Context, client *http.Client, url, part, name stri
 		cerr = err
 	}
 	if cerr != nil {
-		return false, fmt.Errorf("%w: GET %s: %v (the partial file %s is kept and resumed next time)", ErrDownload, url, cerr, part)
+		return false, transferErr(ctx, url, cerr, part)
 	}
 	if serr != nil {
 		return false, fmt.Errorf("dataset: %w", serr)
@@ -180,6 +182,22 @@ func downloadPart(ctx context.Context, client *http.Client, url, part, name stri
 		return false, fmt.Errorf("%w: GET %s: got %d of %d bytes", ErrDownload, url, w.done, total)
 	}
 	return false, nil
+}
+
+// transferErr classifies the failure err of a transfer from url. The
+// caller's own cancellation (Ctrl-C, a deadline) is returned as ctx.Err()
+// — errors.Is(err, context.Canceled) — and is not a download failure; any
+// other error wraps ErrDownload (and err). part, when set, is the partial
+// file kept for the next attempt.
+func transferErr(ctx context.Context, url string, err error, part string) error {
+	kept := ""
+	if part != "" {
+		kept = " (the partial file " + part + " is kept and resumed next time)"
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("dataset: GET %s: %w%s", url, cerr, kept)
+	}
+	return fmt.Errorf("%w: GET %s: %w%s", ErrDownload, url, err, kept)
 }
 
 // contentRangeStart parses "bytes START-END/TOTAL"; −1 when malformed.
@@ -293,7 +311,8 @@ func FromDir(src, dir string, progress Progress) error {
 	return nil
 }
 
-// copyVerified copies src to dest atomically while hashing it; a digest
+// copyVerified copies src to dest atomically (internal/atomicfile: a
+// temporary file, fsync, mode 0644, rename) while hashing it; a digest
 // other than sum leaves dest untouched and is ErrChecksum.
 func copyVerified(src, dest, sum string, progress Progress) error {
 	if same, _ := sameFile(src, dest); same {
@@ -308,27 +327,21 @@ func copyVerified(src, dest, sum string, progress Progress) error {
 	if err != nil {
 		return fmt.Errorf("dataset: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("dataset: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	h := sha256.New()
-	pw := &progressWriter{w: io.MultiWriter(tmp, h), name: filepath.Base(dest), total: st.Size(), fn: progress}
-	_, cerr := io.Copy(pw, in)
-	if cerr == nil {
-		cerr = tmp.Sync()
-	}
-	if err := tmp.Close(); err != nil && cerr == nil {
-		cerr = err
-	}
-	if cerr != nil {
-		return fmt.Errorf("dataset: copying %s: %w", src, cerr)
-	}
-	if got := hexSum(h); got != sum {
-		return fmt.Errorf("%w: %s: sha256 %s, want %s", ErrChecksum, src, got, sum)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
+	var copyErr error // the copy's own failure, already described
+	err = atomicfile.Write(dest, func(w io.Writer) error {
+		h := sha256.New()
+		pw := &progressWriter{w: io.MultiWriter(w, h), name: filepath.Base(dest), total: st.Size(), fn: progress}
+		if _, err := io.Copy(pw, in); err != nil {
+			copyErr = fmt.Errorf("dataset: copying %s: %w", src, err)
+		} else if got := hexSum(h); got != sum {
+			copyErr = fmt.Errorf("%w: %s: sha256 %s, want %s", ErrChecksum, src, got, sum)
+		}
+		return copyErr
+	})
+	switch {
+	case copyErr != nil:
+		return copyErr
+	case err != nil:
 		return fmt.Errorf("dataset: %w", err)
 	}
 	return nil

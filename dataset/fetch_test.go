@@ -202,6 +202,12 @@ func TestFromDir(t *testing.T) {
 	if err := VerifySHA256(filepath.Join(dir, WordIndexName), WordIndexSHA256); err != nil {
 		t.Error(err)
 	}
+	// Copies keep the normal mode of a written file, not CreateTemp's 0600.
+	for _, n := range []string{LabeledArchiveName, WordIndexName} {
+		if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v (%v), want 0644", n, st.Mode().Perm(), err)
+		}
+	}
 	// Verifying in place.
 	if err := FromDir(dir, dir, nil); err != nil {
 		t.Errorf("in place: %v", err)
@@ -247,8 +253,8 @@ func TestDownloadInterruptedThenResumed(t *testing.T) {
 		}
 	})
 	srv.Close()
-	if !errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), ".part") {
-		t.Fatalf("interrupted: %v", err)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), ".part") {
+		t.Fatalf("interrupted: %v, want context.Canceled naming the kept .part", err)
 	}
 	st, err := os.Stat(dest + ".part")
 	if err != nil || st.Size() == 0 || st.Size() != seen {
@@ -265,5 +271,45 @@ func TestDownloadInterruptedThenResumed(t *testing.T) {
 	}
 	if want := fmt.Sprintf("bytes=%d-", st.Size()); len(fs.ranges) != 1 || fs.ranges[0] != want {
 		t.Errorf("resume requests %q, want one with %s", fs.ranges, want)
+	}
+}
+
+// TestFetchCanceled interrupts a download as Ctrl-C does: the error is the
+// cancellation (errors.Is context.Canceled), not a download failure with
+// the hint to copy the files by hand, and the .part is kept for resuming.
+func TestFetchCanceled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		w.Write(make([]byte, 4096))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the rest never comes
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	err := FetchIMDB(ctx, dir, FetchOptions{ArchiveURL: srv.URL + "/a", WordIndexURL: srv.URL + "/w",
+		Progress: func(_ string, done, _ int64) {
+			if done > 0 {
+				cancel() // Ctrl-C mid-transfer
+			}
+		}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if errors.Is(err, ErrDownload) || strings.Contains(err.Error(), "--from") {
+		t.Errorf("a cancellation reported as a failed download with the copy hint: %v", err)
+	}
+	if _, serr := os.Stat(filepath.Join(dir, WordIndexName+".part")); serr != nil {
+		t.Errorf("the partial file was not kept: %v", serr)
+	}
+	// Cancelled before connecting.
+	if err := Download(ctx, nil, srv.URL+"/w", filepath.Join(dir, "x"), "00", nil); !errors.Is(err, context.Canceled) || errors.Is(err, ErrDownload) {
+		t.Errorf("already cancelled: err = %v, want context.Canceled only", err)
+	}
+	// A real network failure is still a download error with the hint.
+	srv.Close()
+	err = FetchIMDB(context.Background(), t.TempDir(), FetchOptions{ArchiveURL: srv.URL + "/a", WordIndexURL: srv.URL + "/w"})
+	if !errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), "--from") {
+		t.Errorf("server gone: err = %v, want ErrDownload with the hint", err)
 	}
 }

@@ -232,28 +232,36 @@ func (p *pipeline) finish() ([]Review, error) {
 // maxReviewBytes bounds one review body; the largest IMDB review is ~14 kB.
 const maxReviewBytes = 1 << 24
 
-func readArchive(path string, table func() (*wordTable, error)) ([]Review, error) {
+// walkArchive streams the IMDB archive at path (.tar.gz, never unpacked to
+// disk) and calls fn for every labelled review file ({train,test}/{pos,neg}/
+// *.txt, see reviewName) in archive order, with its body of size bytes
+// (at most maxReviewBytes) to read from body. fn returns done to stop the
+// walk early; a walk that reaches the end of the tar also reads the gzip
+// trailer, so a truncated or damaged stream is reported rather than
+// ignored. Errors from the archive wrap ErrCorrupt; fn's are returned as
+// they are. It is the one reader of the archive format, shared by
+// ReadReviews and ReadTexts.
+func walkArchive(path string, fn func(name string, label int32, size int, body io.Reader) (done bool, err error)) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w: %s", ErrNotFound, path)
+		}
+		return fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
 	gz, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: not a gzip stream: %v", ErrCorrupt, path, err)
+		return fmt.Errorf("%w: %s: not a gzip stream: %v", ErrCorrupt, path, err)
 	}
 	tr := tar.NewReader(gz)
-	p := newPipeline(table)
-	cur := p.newChunk()
-	var rerr error
-	for !p.failed() {
+	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			rerr = fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
-			break
+			return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			continue
@@ -263,28 +271,56 @@ func readArchive(path string, table func() (*wordTable, error)) ([]Review, error
 			continue
 		}
 		if hdr.Size < 0 || hdr.Size > maxReviewBytes {
-			rerr = fmt.Errorf("%w: %s: %s has size %d", ErrCorrupt, path, hdr.Name, hdr.Size)
-			break
+			return fmt.Errorf("%w: %s: %s has size %d", ErrCorrupt, path, hdr.Name, hdr.Size)
+		}
+		done, err := fn(name, label, int(hdr.Size), &archiveBody{r: tr, path: path, name: hdr.Name})
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+	if _, err := io.Copy(io.Discard, gz); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	}
+	return nil
+}
+
+// archiveBody reads one file's body from the tar stream; a short read is
+// ErrCorrupt naming the file.
+type archiveBody struct {
+	r          io.Reader
+	path, name string
+}
+
+func (b *archiveBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %s: reading %s: %v", ErrCorrupt, b.path, b.name, err)
+	}
+	return n, err
+}
+
+func readArchive(path string, table func() (*wordTable, error)) ([]Review, error) {
+	p := newPipeline(table)
+	cur := p.newChunk()
+	rerr := walkArchive(path, func(name string, label int32, size int, body io.Reader) (bool, error) {
+		if p.failed() {
+			return true, nil
 		}
 		off := len(cur.buf)
-		cur.buf = slices.Grow(cur.buf, int(hdr.Size))[:off+int(hdr.Size)]
-		if _, err := io.ReadFull(tr, cur.buf[off:]); err != nil {
-			rerr = fmt.Errorf("%w: %s: reading %s: %v", ErrCorrupt, path, hdr.Name, err)
-			break
+		cur.buf = slices.Grow(cur.buf, size)[:off+size]
+		if _, err := io.ReadFull(body, cur.buf[off:]); err != nil {
+			return false, fmt.Errorf("%w: %s: reading %s: %v", ErrCorrupt, path, name, err)
 		}
 		cur.ents = append(cur.ents, chunkEntry{name: name, label: label, off: off, end: len(cur.buf)})
 		if len(cur.buf) >= chunkBytes {
 			p.send(cur)
 			cur = p.newChunk()
 		}
-	}
-	if rerr == nil && !p.failed() {
-		// Read to the end of the gzip stream so a truncated or damaged
-		// trailer (CRC, size) is reported rather than ignored.
-		if _, err := io.Copy(io.Discard, gz); err != nil {
-			rerr = fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
-		}
-	}
+		return false, nil
+	})
 	p.send(cur)
 	out, werr := p.finish()
 	if werr != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 )
@@ -43,7 +44,7 @@ train:
 	if err != nil {
 		t.Fatal(err)
 	}
-	trainD, testD, err := LoadIMDB(dir, cfg)
+	trainD, testD, err := Load(context.Background(), dataset.IMDB{Dir: dir}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

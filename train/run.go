@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,15 +13,18 @@ import (
 	"github.com/birnn/birnn/model"
 )
 
-// LoadIMDB loads the train and test splits of cfg.Data from the data folder
-// dir as the study did: keras.datasets.imdb.load_data(num_words, seed) with
-// no length filter, then pad_sequences(maxlen, padding, truncating).
+// Load loads the train and test splits of src under cfg.Data as the study
+// did with IMDB: load_data(num_words, skip_top, seed, index_from) with no
+// length filter, then pad_sequences(maxlen, padding, truncating).
 // cfg.Data.Limit > 0 keeps the first Limit rows of each split.
-func LoadIMDB(dir string, cfg *configs.Config) (trainD, testD Data, err error) {
+func Load(ctx context.Context, src dataset.Source, cfg *configs.Config) (trainD, testD Data, err error) {
+	if src == nil {
+		return Data{}, Data{}, errors.New("train: no data source")
+	}
 	dc := cfg.Data
 	o := dataset.DefaultLoadOptions()
 	o.NumWords, o.SkipTop, o.Seed, o.IndexFrom = dc.NumWords, dc.SkipTop, dc.Seed, dc.IndexFrom
-	tr, te, err := dataset.LoadData(dir, o)
+	tr, te, err := src.Load(ctx, o)
 	if err != nil {
 		return Data{}, Data{}, err
 	}
@@ -46,10 +50,10 @@ func LoadIMDB(dir string, cfg *configs.Config) (trainD, testD Data, err error) {
 
 // RunOptions control Run.
 type RunOptions struct {
-	DataDir  string // IMDB data folder
-	OutDir   string // run folder: checkpoint, history and metrics
-	Resume   bool   // continue from OutDir's checkpoint
-	Epochs   int    // 0 = cfg.Train.Epochs
+	Data     dataset.Source // the rows to train and test on, e.g. dataset.IMDB{Dir: …}
+	OutDir   string         // run folder: checkpoint, history and metrics
+	Resume   bool           // continue from OutDir's checkpoint
+	Epochs   int            // 0 = cfg.Train.Epochs
 	Progress io.Writer
 	Live     bool
 }
@@ -61,9 +65,10 @@ type Result struct {
 	Test    model.Metrics
 }
 
-// Run is one complete training run of cfg: load IMDB, build the model,
+// Run is one complete training run of cfg: load o.Data, build the model,
 // Fit with a checkpoint and history in o.OutDir, evaluate on the test split
-// and write metrics.json there.
+// and write metrics.json there. The run folder is created only once the
+// data and the model are ready, so a missing dataset leaves nothing behind.
 func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error) {
 	if cfg == nil {
 		return nil, errors.New("train: no configuration")
@@ -71,16 +76,16 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 	if o.OutDir == "" {
 		return nil, errors.New("train: no output folder")
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, err
-	}
-	trainD, testD, err := LoadIMDB(o.DataDir, cfg)
+	trainD, testD, err := Load(ctx, o.Data, cfg)
 	if err != nil {
 		return nil, err
 	}
 	m, err := model.New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	h, err := Fit(ctx, m, trainD, FitOptions{
 		Epochs:     o.Epochs,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/train"
 )
@@ -40,7 +41,7 @@ func newEvaluateCmd() *cobra.Command {
 			}
 			cfg := ck.Model.Config
 			cfg.Data.Limit = limit
-			trainD, testD, err := train.LoadIMDB(runDataDir(cmd, cfg), cfg)
+			trainD, testD, err := train.Load(cmd.Context(), dataset.IMDB{Dir: runDataDir(cmd, cfg)}, cfg)
 			if err != nil {
 				return err
 			}

@@ -89,7 +89,7 @@ func newReproduceCmd() *cobra.Command {
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "== %s: %s\n", name, cfg.Description)
 				res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
-					DataDir: runDataDir(cmd, cfg), OutDir: dir, Resume: true,
+					Data: dataset.IMDB{Dir: runDataDir(cmd, cfg)}, OutDir: dir, Resume: true,
 					Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd),
 				})
 				if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/train"
 )
 
@@ -38,7 +39,7 @@ func newTrainCmd() *cobra.Command {
 			}
 			resume, _ := cmd.Flags().GetBool("resume")
 			res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
-				DataDir: runDataDir(cmd, cfg), OutDir: out, Resume: resume,
+				Data: dataset.IMDB{Dir: runDataDir(cmd, cfg)}, OutDir: out, Resume: resume,
 				Epochs: cfg.Train.Epochs, Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd),
 			})
 			if err != nil {
