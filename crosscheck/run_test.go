@@ -11,6 +11,7 @@ import (
 
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
 )
@@ -31,18 +32,8 @@ func writeFile(t *testing.T, dir, rel, text string) string {
 // tinyData writes an unpacked IMDB folder with 4 training and 10 test
 // reviews and a word index of three words.
 func tinyData(t *testing.T) string {
-	dir := t.TempDir()
-	writeFile(t, dir, "imdb_word_index.json", `{"good": 1, "bad": 2, "movie": 3}`)
 	texts := []string{"A good movie.", "Bad, bad movie!", "good<br />good", "movie", "nothing known here"}
-	for i, text := range texts {
-		for _, lab := range []string{"pos", "neg"} {
-			writeFile(t, dir, "aclImdb/test/"+lab+"/"+string(rune('0'+i))+"_7.txt", text)
-			if i < 2 {
-				writeFile(t, dir, "aclImdb/train/"+lab+"/"+string(rune('0'+i))+"_7.txt", text)
-			}
-		}
-	}
-	return dir
+	return testutil.TinyIMDB(t, t.TempDir(), `{"good": 1, "bad": 2, "movie": 3}`, texts[:2], texts)
 }
 
 // constantModel returns a small birnn model whose output is sigmoid(bias)

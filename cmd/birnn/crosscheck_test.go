@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 )
 
@@ -63,14 +64,8 @@ func TestCrosscheckErrors(t *testing.T) {
 func TestCrosscheckAgreement(t *testing.T) {
 	dir := t.TempDir()
 	data, k, r := filepath.Join(dir, "data"), filepath.Join(dir, "keras"), filepath.Join(dir, "runs")
-	writeTestFile(t, filepath.Join(data, "imdb_word_index.json"), `{"good": 1, "bad": 2, "movie": 3}`)
-	for i, text := range []string{"A good movie.", "Bad, bad movie!", "good<br />good", "movie", "nothing known"} {
-		for _, lab := range []string{"pos", "neg"} {
-			name := string(rune('0'+i)) + "_7.txt"
-			writeTestFile(t, filepath.Join(data, "aclImdb", "test", lab, name), text)
-			writeTestFile(t, filepath.Join(data, "aclImdb", "train", lab, name), text)
-		}
-	}
+	texts := []string{"A good movie.", "Bad, bad movie!", "good<br />good", "movie", "nothing known"}
+	testutil.TinyIMDB(t, data, `{"good": 1, "bad": 2, "movie": 3}`, texts, texts)
 	cfg, err := configs.Parse([]byte("name: tiny\ndata: {num_words: 10, maxlen: 8}\nmodel:\n  embedding: {dim: 2}\n  layers:\n" +
 		"    - {type: lstm, units: 2, bidirectional: true}\n    - {type: dense, units: 1, activation: sigmoid}\n"))
 	if err != nil {

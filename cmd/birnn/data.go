@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -68,13 +67,7 @@ type progressBar struct {
 }
 
 func newProgressBar(w io.Writer) *progressBar {
-	on := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			on = true
-		}
-	}
-	return &progressBar{w: w, on: on, lastTick: -1}
+	return &progressBar{w: w, on: isTerminal(w), lastTick: -1}
 }
 
 func (p *progressBar) update(name string, done, total int64) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -40,7 +39,7 @@ func newTrainCmd() *cobra.Command {
 			resume, _ := cmd.Flags().GetBool("resume")
 			res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
 				Data: dataset.IMDB{Dir: runDataDir(cmd, cfg)}, OutDir: out, Resume: resume,
-				Epochs: cfg.Train.Epochs, Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd),
+				Epochs: cfg.Train.Epochs, Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd.ErrOrStderr()),
 			})
 			if err != nil {
 				return err
@@ -87,15 +86,4 @@ func applyRunFlags(cmd *cobra.Command, cfg *configs.Config) error {
 		cfg.Data.Limit = n
 	}
 	return nil
-}
-
-// isTerminal reports whether progress goes to a terminal, where the bar is
-// redrawn in place.
-func isTerminal(cmd *cobra.Command) bool {
-	f, ok := cmd.ErrOrStderr().(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -131,4 +132,33 @@ func AllClose[T ~float32 | ~float64](t testing.TB, got, want []T, atol, rtol flo
 	if bad > 0 {
 		t.Fatalf("%d of %d elements differ", bad, len(want))
 	}
+}
+
+// WriteFile writes text to dir/rel (rel with slashes), creating folders.
+func WriteFile(t testing.TB, dir, rel, text string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TinyIMDB writes a fabricated IMDB data folder in dir: the word index
+// wordIndex (JSON) and an unpacked aclImdb/ tree holding each of train and
+// test as both a positive and a negative review, <i>_7.txt for the i-th
+// text. It returns dir.
+func TinyIMDB(t testing.TB, dir, wordIndex string, train, test []string) string {
+	t.Helper()
+	WriteFile(t, dir, "imdb_word_index.json", wordIndex)
+	for split, texts := range map[string][]string{"train": train, "test": test} {
+		for i, text := range texts {
+			for _, lab := range []string{"pos", "neg"} {
+				WriteFile(t, dir, "aclImdb/"+split+"/"+lab+"/"+strconv.Itoa(i)+"_7.txt", text)
+			}
+		}
+	}
+	return dir
 }
