@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -18,11 +16,11 @@ import (
 //go:embed *.yaml
 var files embed.FS
 
-// runs are the study's runs in the order of DESIGN.md §1.
+// runs are the study's runs in the study's order.
 var runs = []string{"deep_lstm", "bilstm", "deep_bilstm", "deep_bilstm_rmsprop_dropout", "deep_bilstm_adam_dropout"}
 
 // Runs returns the names of the study's five runs, in the study's order.
-func Runs() []string { return append([]string(nil), runs...) }
+func Runs() []string { return slices.Clone(runs) }
 
 // Config is one training run: data, architecture and optimisation.
 type Config struct {
@@ -47,7 +45,9 @@ type Data struct {
 	Limit      int    `yaml:"limit"`      // 0 = all rows; else the first N train and N test rows
 }
 
-// Model is the architecture: an embedding followed by layers.
+// Model is the architecture: an embedding followed by layers. The layers'
+// schema (which keys a layer takes, their defaults and their checks) is
+// package model's (model.Resolve); this package only decodes them.
 type Model struct {
 	Embedding Embedding `yaml:"embedding"`
 	Layers    []Layer   `yaml:"layers"`
@@ -85,7 +85,8 @@ type Train struct {
 }
 
 // Optimizer names a Keras optimizer and its hyper-parameters. Fields left at
-// zero take Keras 2.15's default for that optimizer.
+// zero take Keras 2.15's default for that optimizer (package train owns the
+// optimizers and their defaults).
 type Optimizer struct {
 	Name               string  `yaml:"name"`
 	LearningRate       float64 `yaml:"learning_rate,omitempty"`
@@ -103,11 +104,17 @@ var ErrInvalid = errors.New("invalid configuration")
 
 // Error is a configuration error tied to one key.
 type Error struct {
-	Key string // dotted path, e.g. model.layers[0].units
-	Msg string
+	Key  string // dotted path, e.g. model.layers[0].units
+	Msg  string
+	Line int // line in the YAML source; 0 when the value came from elsewhere
 }
 
-func (e *Error) Error() string { return "configs: " + e.Key + ": " + e.Msg }
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("configs: %s: %s (line %d)", e.Key, e.Msg, e.Line)
+	}
+	return "configs: " + e.Key + ": " + e.Msg
+}
 
 // Unwrap makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Unwrap() error { return ErrInvalid }
@@ -116,10 +123,10 @@ func errf(key, format string, args ...any) error {
 	return &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Load resolves nameOrFile — one of Runs() or a path to a YAML file — on top
-// of the defaults, fills optimizer defaults and validates the result.
+// Load reads nameOrFile — one of Runs() or a path to a YAML file — over the
+// defaults (see Parse). The name defaults to the file's base name.
 func Load(nameOrFile string) (*Config, error) {
-	src, data, err := source(nameOrFile)
+	src, data, err := Source(nameOrFile)
 	if err != nil {
 		return nil, err
 	}
@@ -133,50 +140,62 @@ func Load(nameOrFile string) (*Config, error) {
 	return c, nil
 }
 
-// Defaults returns the configuration every run starts from (no layers).
-func Defaults() *Config {
-	c := &Config{}
+// DefaultsYAML is the embedded defaults.yaml every run starts from: every
+// scalar key with its default value.
+func DefaultsYAML() []byte {
 	b, err := files.ReadFile("defaults.yaml")
 	if err != nil {
 		panic("configs: embedded defaults missing: " + err.Error())
 	}
-	if err := decode(b, c); err != nil {
+	return b
+}
+
+// Defaults returns the configuration every run starts from (no layers).
+func Defaults() *Config {
+	c := &Config{}
+	if err := Decode(DefaultsYAML(), c); err != nil {
 		panic("configs: embedded defaults invalid: " + err.Error())
 	}
 	return c
 }
 
-// Parse layers YAML over the defaults, then resolves and validates it.
+// Parse decodes YAML over the defaults. Every key is checked against the
+// schema and every value against its key's type: an unknown key or an
+// ill-typed value is an *Error naming the key and the line. Values are not
+// judged (Validate does that for the data and train sections, model.Resolve
+// for the layers).
 func Parse(data []byte) (*Config, error) {
 	c := Defaults()
-	if err := decode(data, c); err != nil {
-		return nil, err
-	}
-	if err := c.Resolve(); err != nil {
+	if err := Decode(data, c); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func source(nameOrFile string) (string, []byte, error) {
-	for _, r := range runs {
-		if r == nameOrFile {
-			b, err := files.ReadFile(r + ".yaml")
-			return r, b, err
-		}
+// Source returns the YAML of nameOrFile — an embedded run or a file — and
+// the name to report it by. Errors: an unknown run name that is not a file
+// either (listing the runs), an unreadable file.
+func Source(nameOrFile string) (name string, data []byte, err error) {
+	if slices.Contains(runs, nameOrFile) {
+		b, err := files.ReadFile(nameOrFile + ".yaml")
+		return nameOrFile, b, err
 	}
 	b, err := os.ReadFile(nameOrFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && filepath.Ext(nameOrFile) == "" {
-			return "", nil, fmt.Errorf("configs: no run named %q and no such file (runs: %s)", nameOrFile, strings.Join(runs, ", "))
+			return "", nil, fmt.Errorf("configs: no run named %q and no such file (runs: %s): %w", nameOrFile, strings.Join(runs, ", "), ErrInvalid)
 		}
 		return "", nil, fmt.Errorf("configs: %w", err)
 	}
 	return nameOrFile, b, nil
 }
 
-// decode overlays YAML on c after checking every key against the schema.
-func decode(data []byte, c *Config) error {
+// Decode decodes YAML onto out (a pointer to a struct with yaml tags) with
+// yaml's KnownFields: keys out has no field for and values its fields
+// cannot hold are errors. The first one is returned as an *Error naming
+// its dotted key path (model.layers[0].unit) and line. An empty document
+// changes nothing.
+func Decode(data []byte, out any) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return fmt.Errorf("configs: malformed YAML: %w: %w", err, ErrInvalid)
@@ -184,78 +203,120 @@ func decode(data []byte, c *Config) error {
 	if len(root.Content) == 0 {
 		return nil // empty document: defaults only
 	}
-	doc := root.Content[0]
-	if doc.Kind != yaml.MappingNode {
-		return errf("(document)", "want a mapping of keys, got %s", kindName(doc))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(out)
+	var te *yaml.TypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te) && len(te.Errors) > 0:
+		return typeError(root.Content[0], te.Errors[0])
 	}
-	if err := checkKeys(doc, reflect.TypeOf(*c), ""); err != nil {
-		return err
-	}
-	if err := doc.Decode(c); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("configs: %s: %w", strings.Join(te.Errors, "; "), ErrInvalid)
-		}
-		return fmt.Errorf("configs: %w: %w", err, ErrInvalid)
-	}
-	return nil
+	return fmt.Errorf("configs: %w: %w", err, ErrInvalid)
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
+// typeError turns one of yaml's messages ("line 3: field unit not found in
+// type configs.Layer", "line 1: cannot unmarshal !!str `many` into int")
+// into an *Error naming the key, found in the document by its line.
+func typeError(doc *yaml.Node, msg string) error {
+	var line int
+	var rest string
+	if _, err := fmt.Sscanf(msg, "line %d:", &line); err != nil {
+		return &Error{Key: "(document)", Msg: msg}
+	}
+	_, rest, _ = strings.Cut(msg, ": ")
+	if field, ok := strings.CutPrefix(rest, "field "); ok {
+		name, _, _ := strings.Cut(field, " not found")
+		key := findKey(doc, "", func(k, _ *yaml.Node) bool { return k.Line == line && k.Value == name })
+		if key == "" {
+			key = name
+		}
+		return &Error{Key: key, Msg: "unknown key", Line: line}
+	}
+	unmarshal, ok := strings.CutPrefix(rest, "cannot unmarshal ")
+	if !ok { // e.g. a key given twice
+		return &Error{Key: "(document)", Msg: rest, Line: line}
+	}
+	what, into, _ := strings.Cut(unmarshal, " into ")
+	tag, value, _ := strings.Cut(what, " ")
+	value = strings.Trim(value, "`")
+	prefix := strings.TrimSuffix(value, "...")
+	key := findKey(doc, "", func(_, v *yaml.Node) bool {
+		if v.Line != line {
+			return false
+		}
+		switch tag {
+		case "!!seq":
+			return v.Kind == yaml.SequenceNode
+		case "!!map":
+			return v.Kind == yaml.MappingNode
+		}
+		return v.Kind == yaml.ScalarNode && strings.HasPrefix(v.Value, prefix)
+	})
+	if key == "" {
+		key = "(document)"
+	}
+	got := map[string]string{"!!seq": "a list", "!!map": "a mapping"}[tag]
+	if got == "" {
+		got = fmt.Sprintf("%q", value)
+	}
+	return &Error{Key: key, Msg: fmt.Sprintf("want %s, got %s", want(into), got), Line: line}
+}
+
+// want names what a Go type of yaml's message holds.
+func want(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "bool", goType == "*bool":
+		return "true or false"
+	case goType == "string":
+		return "a string"
+	case goType == "time.Duration":
+		return "a duration such as 2ms or 1m"
+	case strings.HasPrefix(goType, "[]"):
 		return "a list"
+	}
+	return "a mapping"
+}
+
+// findKey walks the mappings and lists under n and returns the dotted path
+// of the first, innermost entry (key node, value node) match accepts; ""
+// if none.
+// List items are matched with a nil key node.
+func findKey(n *yaml.Node, path string, match func(k, v *yaml.Node) bool) string {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch n.Kind {
 	case yaml.MappingNode:
-		return "a mapping"
-	default:
-		return "a scalar"
-	}
-}
-
-func yamlName(f reflect.StructField) string {
-	return strings.Split(f.Tag.Get("yaml"), ",")[0]
-}
-
-// checkKeys reports the first key in n that t has no field for, with its full path.
-func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return errf(strings.TrimPrefix(path, "."), "want a mapping, got %s (line %d)", kindName(n), n.Line)
-		}
-		fields := map[string]reflect.StructField{}
-		for i := 0; i < t.NumField(); i++ {
-			fields[yamlName(t.Field(i))] = t.Field(i)
-		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			key := strings.TrimPrefix(path+"."+k.Value, ".")
-			f, ok := fields[k.Value]
-			if !ok {
-				return errf(key, "unknown key (line %d)", k.Line)
+			if p := findKey(v, join(k.Value), match); p != "" {
+				return p // the innermost match: a mapping's line is its first key's
 			}
-			if err := checkKeys(v, f.Type, "."+key); err != nil {
-				return err
+			if match(k, v) {
+				return join(k.Value)
 			}
 		}
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return errf(strings.TrimPrefix(path, "."), "want a list, got %s (line %d)", kindName(n), n.Line)
-		}
-		for i, e := range n.Content {
-			if err := checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if q := findKey(v, p, match); q != "" {
+				return q
 			}
-		}
-	default:
-		if n.Kind != yaml.ScalarNode {
-			return errf(strings.TrimPrefix(path, "."), "want a single value, got %s (line %d)", kindName(n), n.Line)
+			if match(&yaml.Node{}, v) {
+				return p
+			}
 		}
 	}
-	return nil
+	return ""
 }
 
 // YAML renders the configuration as YAML.
@@ -267,122 +328,4 @@ func (c *Config) YAML() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), enc.Close()
-}
-
-// Keys lists every settable scalar key (dotted paths, layers excluded), sorted.
-func Keys() []string {
-	var keys []string
-	walkScalars(reflect.TypeOf(Config{}), "", func(key string, _ []int) { keys = append(keys, key) })
-	sort.Strings(keys)
-	return keys
-}
-
-func walkScalars(t reflect.Type, prefix string, fn func(key string, index []int)) {
-	var rec func(t reflect.Type, prefix string, index []int)
-	rec = func(t reflect.Type, prefix string, index []int) {
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			key := prefix + yamlName(f)
-			idx := append(append([]int(nil), index...), i)
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			switch ft.Kind() {
-			case reflect.Struct:
-				rec(ft, key+".", idx)
-			case reflect.Slice:
-				// lists (model.layers) are set from files, not single keys
-			default:
-				fn(key, idx)
-			}
-		}
-	}
-	rec(t, prefix, nil)
-}
-
-// Set overrides one scalar key (e.g. "train.epochs") from its text form.
-// Call Resolve afterwards to re-validate.
-func (c *Config) Set(key, value string) error {
-	var found bool
-	var setErr error
-	walkScalars(reflect.TypeOf(*c), "", func(k string, index []int) {
-		if k != key {
-			return
-		}
-		found = true
-		v := reflect.ValueOf(c).Elem()
-		for _, i := range index {
-			v = v.Field(i)
-			if v.Kind() == reflect.Pointer {
-				if v.IsNil() {
-					v.Set(reflect.New(v.Type().Elem()))
-				}
-				v = v.Elem()
-			}
-		}
-		setErr = setScalar(v, key, value)
-	})
-	if !found {
-		return errf(key, "unknown key (known: %s)", strings.Join(Keys(), ", "))
-	}
-	return setErr
-}
-
-func setScalar(v reflect.Value, key, s string) error {
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(s)
-	case reflect.Int, reflect.Int64:
-		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			return errf(key, "want an integer, got %q", s)
-		}
-		v.SetInt(n)
-	case reflect.Float64:
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
-			return errf(key, "want a number, got %q", s)
-		}
-		v.SetFloat(f)
-	case reflect.Bool:
-		b, err := strconv.ParseBool(strings.TrimSpace(s))
-		if err != nil {
-			return errf(key, "want true or false, got %q", s)
-		}
-		v.SetBool(b)
-	default:
-		return errf(key, "cannot be set from text")
-	}
-	return nil
-}
-
-// EnvName is the environment variable that overrides key: BIRNN_ followed by
-// the key upper-cased with dots as underscores (train.epochs →
-// BIRNN_TRAIN_EPOCHS). data.dir is also read from BIRNN_DATA.
-func EnvName(key string) string {
-	return "BIRNN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-}
-
-// ApplyEnv overrides keys from BIRNN_* variables in environ (os.Environ()
-// form). Variables that name no key are left alone: other parts of birnn
-// read their own BIRNN_* settings.
-func (c *Config) ApplyEnv(environ []string) error {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	if v, ok := env["BIRNN_DATA"]; ok && v != "" {
-		c.Data.Dir = v
-	}
-	for _, key := range Keys() {
-		if v, ok := env[EnvName(key)]; ok {
-			if err := c.Set(key, v); err != nil {
-				return fmt.Errorf("%s: %w", EnvName(key), err)
-			}
-		}
-	}
-	return nil
 }

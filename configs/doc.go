@@ -1,10 +1,16 @@
-// Package configs holds birnn's run configurations: the study's five runs as
-// YAML files embedded in the binary, the defaults beneath them, and the code
-// that layers, overrides and validates them.
+// Package configs decodes birnn's run configurations: the study's five runs
+// as YAML files embedded in the binary, and the defaults beneath them.
 //
-//	defaults.yaml < run file (embedded name or path) < BIRNN_* environment < flags (Set)
+//	defaults.yaml < run file (an embedded name or a path)
 //
-// Every key is checked: an unknown key or an invalid value is an *Error that
-// names the key, e.g. "configs: model.layers[1].merge_mode: unknown value
-// "foo" (want concat, sum, mul or ave)".
+// Decoding is strict: yaml's KnownFields refuses a key the schema has no
+// field for, and a value its field cannot hold, as an *Error naming the
+// dotted key and its line ("configs: model.layers[1].unit: unknown key
+// (line 4)"). Validate checks the ranges of the data and train settings.
+//
+// What it does not do: judge the layers (model.Resolve owns their schema
+// and defaults), the optimizer (package train owns it), or read the
+// environment and flags — birnn's CLI layers BIRNN_<SECTION>_<KEY>
+// variables and flags over the file with viper, in one order for every
+// command: defaults < file < environment < flags.
 package configs

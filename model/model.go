@@ -165,6 +165,9 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 			if !(l.RecurrentDropout >= 0 && l.RecurrentDropout < 1) {
 				return nil, specErr(key+".recurrent_dropout", "want a rate in [0, 1), got %g", l.RecurrentDropout)
 			}
+			if l.Activation != "" {
+				return nil, specErr(key+".activation", "an lstm's activations are fixed (tanh, recurrent sigmoid); remove the key")
+			}
 			if err := checkInit(key+".kernel_initializer", l.KernelInitializer, 2); err != nil {
 				return nil, err
 			}
@@ -187,6 +190,14 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 			}
 			if l.RecurrentDropout != 0 {
 				return nil, specErr(key+".recurrent_dropout", "only an lstm layer has recurrent dropout")
+			}
+			switch {
+			case l.MergeMode != "":
+				return nil, specErr(key+".merge_mode", "only a bidirectional lstm has a merge mode")
+			case l.RecurrentInitializer != "":
+				return nil, specErr(key+".recurrent_initializer", "only an lstm layer has a recurrent kernel")
+			case l.UnitForgetBias != nil:
+				return nil, specErr(key+".unit_forget_bias", "only an lstm layer has a forget gate")
 			}
 			act := l.Activation
 			if act == "" {
@@ -215,7 +226,66 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 		return nil, specErr(fmt.Sprintf("model.layers[%d].return_sequences", len(specs)-1),
 			"the last layer must return one vector per review, not a sequence")
 	}
+	if err := checkHead(specs[len(specs)-1]); err != nil {
+		return nil, err
+	}
 	return specs, nil
+}
+
+// checkHead is the head rule: a sentiment model ends in Dense(1, sigmoid),
+// P(positive), or Dense(2, softmax), [P(negative), P(positive)]. Scoring,
+// labels and the Keras cross-check read P(positive) as the last column, so
+// a softmax over more than two classes is refused rather than misread.
+func checkHead(l LayerSpec) error {
+	key := fmt.Sprintf("model.layers[%d]", l.Index)
+	switch {
+	case l.Kind != KindDense:
+		return specErr(key+".type", "the last layer must be dense (the classifier head)")
+	case l.Activation == "sigmoid" && l.Units != 1:
+		return specErr(key+".units", "a sigmoid head has 1 unit, P(positive); got %d", l.Units)
+	case l.Activation == "softmax" && l.Units != 2:
+		return specErr(key+".units", "a softmax head has 2 units, P(negative) and P(positive); got %d", l.Units)
+	case l.Activation != "sigmoid" && l.Activation != "softmax":
+		return specErr(key+".activation", "the head must be sigmoid or softmax, got %q", l.Activation)
+	}
+	return nil
+}
+
+// Resolve fills, in cfg.Model, the defaults that depend on each layer's
+// kind — the initializers Keras uses (embedding uniform; kernels
+// glorot_uniform, recurrent kernels orthogonal, biases zeros),
+// unit_forget_bias true, merge_mode concat for a bidirectional lstm, a
+// dense layer's activation sigmoid — and validates the result (Layers).
+// It is the one place the layer schema is checked: configs only decode
+// layers, and New resolves a copy of its config.
+func Resolve(cfg *configs.Config) error {
+	if cfg == nil {
+		return specErr("(config)", "no configuration")
+	}
+	m := &cfg.Model
+	m.Embedding.Initializer = orDefault(m.Embedding.Initializer, defaultEmbeddingInit)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		switch l.Type {
+		case KindLSTM:
+			l.KernelInitializer = orDefault(l.KernelInitializer, defaultKernelInit)
+			l.RecurrentInitializer = orDefault(l.RecurrentInitializer, defaultRecurrentInit)
+			l.BiasInitializer = orDefault(l.BiasInitializer, defaultBiasInit)
+			if l.UnitForgetBias == nil {
+				t := true
+				l.UnitForgetBias = &t
+			}
+			if l.Bidirectional {
+				l.MergeMode = orDefault(l.MergeMode, MergeConcat)
+			}
+		case KindDense:
+			l.Activation = orDefault(l.Activation, "sigmoid")
+			l.KernelInitializer = orDefault(l.KernelInitializer, defaultKernelInit)
+			l.BiasInitializer = orDefault(l.BiasInitializer, defaultBiasInit)
+		}
+	}
+	_, err := Layers(cfg)
+	return err
 }
 
 // Validate reports whether cfg.Model describes a model New can build; see
@@ -261,8 +331,8 @@ func paramSpecs(cfg *configs.Config, layers []LayerSpec) []paramSpec {
 	return ps
 }
 
-// New validates cfg.Model (see Layers), allocates every weight tensor in
-// ONNX layout and initialises it as Keras would. The config is copied.
+// New resolves a copy of cfg (see Resolve), allocates every weight tensor in
+// ONNX layout and initialises it as Keras would.
 //
 // Randomness: one math/rand/v2 PCG generator seeded with
 // (cfg.Train.Seed, cfg.Train.Seed) is drawn from in this fixed order, each
@@ -284,14 +354,20 @@ func paramSpecs(cfg *configs.Config, layers []LayerSpec) []paramSpec {
 // Keras tensors are then permuted to ONNX gate order and transposed into
 // W, R and Wb (see KerasToONNXKernel); Rb stays zero.
 //
-// Errors: those of Layers (wrapping ErrSpec).
+// Errors: those of Resolve (wrapping ErrSpec).
 func New(cfg *configs.Config) (*Model, error) {
-	layers, err := Layers(cfg)
+	if cfg == nil {
+		return nil, specErr("(config)", "no configuration")
+	}
+	m := &Model{Config: cloneConfig(cfg)}
+	if err := Resolve(m.Config); err != nil {
+		return nil, err
+	}
+	layers, err := Layers(m.Config)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Config: cloneConfig(cfg)}
-	for _, ps := range paramSpecs(cfg, layers) {
+	for _, ps := range paramSpecs(m.Config, layers) {
 		m.Params = append(m.Params, &Param{Name: ps.name, Shape: ps.shape, Data: make([]float32, shapeSize(ps.shape))})
 	}
 	if err := initialize(m, layers); err != nil {

@@ -211,6 +211,17 @@ func TestValidationErrors(t *testing.T) {
 		{"bidirectional dense", func(c *configs.Config) { c.Model.Layers[2].Bidirectional = tr }, "model.layers[2].bidirectional", "lstm"},
 		{"dropout 1", func(c *configs.Config) { c.Model.Layers[0].RecurrentDropout = 1 }, "model.layers[0].recurrent_dropout", "[0, 1)"},
 		{"unknown activation", func(c *configs.Config) { c.Model.Layers[2].Activation = "gelu" }, "model.layers[2].activation", `"gelu"`},
+		// The head rule: Dense(1, sigmoid) or Dense(2, softmax).
+		{"softmax of 3", func(c *configs.Config) { c.Model.Layers[2].Units, c.Model.Layers[2].Activation = 3, "softmax" }, "model.layers[2].units", "2 units"},
+		{"softmax of 1", func(c *configs.Config) { c.Model.Layers[2].Activation = "softmax" }, "model.layers[2].units", "2 units"},
+		{"sigmoid of 2", func(c *configs.Config) { c.Model.Layers[2].Units = 2 }, "model.layers[2].units", "1 unit"},
+		{"relu head", func(c *configs.Config) { c.Model.Layers[2].Activation = "relu" }, "model.layers[2].activation", "sigmoid or softmax"},
+		{"lstm head", func(c *configs.Config) { c.Model.Layers = c.Model.Layers[:2] }, "model.layers[1].type", "dense"},
+		// Keys that belong to the other kind of layer.
+		{"lstm activation", func(c *configs.Config) { c.Model.Layers[0].Activation = "relu" }, "model.layers[0].activation", "fixed"},
+		{"dense merge mode", func(c *configs.Config) { c.Model.Layers[2].MergeMode = "sum" }, "model.layers[2].merge_mode", "bidirectional"},
+		{"dense recurrent init", func(c *configs.Config) { c.Model.Layers[2].RecurrentInitializer = "orthogonal" }, "model.layers[2].recurrent_initializer", "lstm"},
+		{"dense forget bias", func(c *configs.Config) { c.Model.Layers[2].UnitForgetBias = &tr }, "model.layers[2].unit_forget_bias", "lstm"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,5 +288,46 @@ func TestModelLayersDoesNotPanic(t *testing.T) {
 	}
 	if _, err := (*Model)(nil).Layers(); !errors.Is(err, ErrSpec) {
 		t.Errorf("nil model: %v", err)
+	}
+}
+
+// TestResolveStudyRuns: the layer defaults model fills are Keras's, so
+// the study's runs resolve to its architecture.
+func TestResolveStudyRuns(t *testing.T) {
+	for _, name := range configs.Runs() {
+		cfg := loadRun(t, name)
+		if err := Resolve(cfg); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if cfg.Model.Embedding.Initializer != "uniform" {
+			t.Errorf("%s: embedding initializer %q", name, cfg.Model.Embedding.Initializer)
+		}
+		glorot := strings.Contains(name, "dropout") // those runs set recurrent_initializer glorot_uniform
+		for i, l := range cfg.Model.Layers {
+			switch l.Type {
+			case KindLSTM:
+				recur := "orthogonal"
+				if glorot {
+					recur = "glorot_uniform"
+				}
+				if l.KernelInitializer != "glorot_uniform" || l.RecurrentInitializer != recur || l.BiasInitializer != "zeros" ||
+					l.UnitForgetBias == nil || !*l.UnitForgetBias || (l.Bidirectional && l.MergeMode != MergeConcat) {
+					t.Errorf("%s: layer %d resolved to %+v", name, i, l)
+				}
+			case KindDense:
+				if l.Activation != "sigmoid" || l.KernelInitializer != "glorot_uniform" || l.BiasInitializer != "zeros" {
+					t.Errorf("%s: head resolved to %+v", name, l)
+				}
+			}
+		}
+	}
+	// A softmax head of two units is a valid head.
+	cfg := loadRun(t, "bilstm")
+	cfg.Model.Layers[1].Units, cfg.Model.Layers[1].Activation = 2, "softmax"
+	if err := Resolve(cfg); err != nil {
+		t.Errorf("Dense(2, softmax) head: %v", err)
+	}
+	if err := Resolve(nil); !errors.Is(err, ErrSpec) {
+		t.Errorf("Resolve(nil) = %v", err)
 	}
 }

@@ -19,6 +19,9 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 	}
 	if y, ok := meta[model.MetaConfig]; ok {
 		cfg, err := configs.Parse([]byte(y))
+		if err == nil {
+			err = model.Resolve(cfg)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("onnximport: metadata %s: %w", model.MetaConfig, err)
 		}
@@ -61,7 +64,7 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 	if v, ok := meta[model.MetaTruncating]; ok {
 		cfg.Data.Truncating = v
 	}
-	if err := cfg.Resolve(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("onnximport: %w", err)
 	}
 	return cfg, nil

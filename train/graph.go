@@ -133,12 +133,9 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 				act = "sigmoid"
 			}
 			if last {
-				switch {
-				case act == "sigmoid" && l.Units == 1, act == "softmax" && l.Units > 1:
-					logits = y
-				default:
-					return nil, fmt.Errorf("train: %s: the last layer must be Dense(1, sigmoid) or Dense(n>1, softmax) for a cross-entropy loss, got Dense(%d, %s)", l.Name, l.Units, act)
-				}
+				// The head's logits: model.Layers admits only Dense(1,
+				// sigmoid) and Dense(2, softmax), each with its cross-entropy.
+				logits = y
 				break
 			}
 			switch act {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/model"
@@ -45,13 +46,57 @@ var slotNames = map[string][]string{
 	"nadam":    {"m", "v"},
 }
 
+// OptimizerNames returns the optimizers a configuration may name.
+func OptimizerNames() []string {
+	return []string{"adam", "rmsprop", "sgd", "adagrad", "adadelta", "adamax", "nadam"}
+}
+
+// OptimizerDefaults returns Keras 2.15's hyper-parameters for the named
+// optimizer; false for a name train does not implement.
+func OptimizerDefaults(name string) (configs.Optimizer, bool) {
+	switch name {
+	case "adam", "adamax", "nadam":
+		return configs.Optimizer{Name: name, LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7}, true
+	case "rmsprop":
+		return configs.Optimizer{Name: name, LearningRate: 1e-3, Rho: 0.9, Epsilon: 1e-7}, true
+	case "sgd":
+		return configs.Optimizer{Name: name, LearningRate: 1e-2}, true
+	case "adagrad":
+		return configs.Optimizer{Name: name, LearningRate: 1e-3, InitialAccumulator: 0.1, Epsilon: 1e-7}, true
+	case "adadelta":
+		return configs.Optimizer{Name: name, LearningRate: 1e-3, Rho: 0.95, Epsilon: 1e-7}, true
+	}
+	return configs.Optimizer{}, false
+}
+
 // NewOptimizer returns the optimizer o names with its hyper-parameters; zero
-// fields take Keras 2.15's defaults (configs.OptimizerDefaults). Unknown
-// names and out-of-range values are errors wrapping ErrOptimizer.
+// fields take Keras 2.15's defaults (OptimizerDefaults). Unknown names and
+// out-of-range values are *configs.Error values naming the key (for
+// example train.optimizer.beta_1) that also wrap ErrOptimizer.
 func NewOptimizer(o configs.Optimizer) (*Optimizer, error) {
-	def, ok := configs.OptimizerDefaults(o.Name)
+	o, err := resolveOptimizer(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Optimizer{cfg: o, slots: map[string][]float32{}, uProduct: 1}, nil
+}
+
+// optimizerError is a configuration error of key train.optimizer.<key>.
+type optimizerError struct{ key *configs.Error }
+
+func (e *optimizerError) Error() string   { return e.key.Error() }
+func (e *optimizerError) Unwrap() []error { return []error{e.key, ErrOptimizer} }
+
+func optErr(key, format string, args ...any) error {
+	return &optimizerError{&configs.Error{Key: "train.optimizer." + key, Msg: fmt.Sprintf(format, args...)}}
+}
+
+// resolveOptimizer fills o's zero hyper-parameters with Keras's defaults
+// and checks every value.
+func resolveOptimizer(o configs.Optimizer) (configs.Optimizer, error) {
+	def, ok := OptimizerDefaults(o.Name)
 	if _, known := slotNames[o.Name]; !ok || !known {
-		return nil, fmt.Errorf("%w: unknown optimizer %q (want adam, rmsprop, sgd, adagrad, adadelta, adamax or nadam)", ErrOptimizer, o.Name)
+		return o, optErr("name", "unknown optimizer %q (want %s)", o.Name, strings.Join(OptimizerNames(), ", "))
 	}
 	fill := func(v *float64, d float64) {
 		if *v == 0 {
@@ -66,17 +111,48 @@ func NewOptimizer(o configs.Optimizer) (*Optimizer, error) {
 	fill(&o.InitialAccumulator, def.InitialAccumulator)
 	switch {
 	case o.LearningRate <= 0:
-		return nil, fmt.Errorf("%w: learning_rate %g must be > 0", ErrOptimizer, o.LearningRate)
+		return o, optErr("learning_rate", "must be > 0, got %g", o.LearningRate)
 	case o.Momentum < 0 || o.Momentum >= 1:
-		return nil, fmt.Errorf("%w: momentum %g outside [0, 1)", ErrOptimizer, o.Momentum)
-	case o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1:
-		return nil, fmt.Errorf("%w: beta_1 %g and beta_2 %g must lie in [0, 1)", ErrOptimizer, o.Beta1, o.Beta2)
+		return o, optErr("momentum", "must be in [0, 1), got %g", o.Momentum)
+	case o.Beta1 < 0 || o.Beta1 >= 1:
+		return o, optErr("beta_1", "must be in [0, 1), got %g", o.Beta1)
+	case o.Beta2 < 0 || o.Beta2 >= 1:
+		return o, optErr("beta_2", "must be in [0, 1), got %g", o.Beta2)
 	case o.Rho < 0 || o.Rho >= 1:
-		return nil, fmt.Errorf("%w: rho %g outside [0, 1)", ErrOptimizer, o.Rho)
+		return o, optErr("rho", "must be in [0, 1), got %g", o.Rho)
 	case o.Epsilon < 0:
-		return nil, fmt.Errorf("%w: epsilon %g is negative", ErrOptimizer, o.Epsilon)
+		return o, optErr("epsilon", "must be ≥ 0, got %g", o.Epsilon)
+	case o.Nesterov && o.Name != "sgd":
+		return o, optErr("nesterov", "applies to sgd only")
 	}
-	return &Optimizer{cfg: o, slots: map[string][]float32{}, uProduct: 1}, nil
+	return o, nil
+}
+
+// Resolve checks a run configuration and fills what depends on other keys,
+// each part by the package that owns it: the data and train settings
+// (cfg.Validate), the layers (model.Resolve) and the optimizer's Keras
+// defaults (OptimizerDefaults). Errors name the key (*configs.Error or
+// *model.SpecError).
+func Resolve(cfg *configs.Config) error {
+	if cfg == nil {
+		return errors.New("train: no configuration")
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := model.Resolve(cfg); err != nil {
+		return err
+	}
+	o, err := resolveOptimizer(cfg.Train.Optimizer)
+	if err != nil {
+		return err
+	}
+	cfg.Train.Optimizer = o
+	if cfg.Train.Shuffle == nil {
+		s := true
+		cfg.Train.Shuffle = &s
+	}
+	return nil
 }
 
 // Config returns the resolved hyper-parameters.

@@ -5,9 +5,11 @@ import (
 	"math"
 	"testing"
 
-	"github.com/birnn/birnn/configs"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/model"
 )
 
 // fakeParam is a weight with a fixed gradient for optimizer tests.
@@ -164,7 +166,7 @@ func TestOptimizerErrors(t *testing.T) {
 // TestOptimizerRestore checks that slots and counters saved after one step
 // give the same second step in a fresh optimizer.
 func TestOptimizerRestore(t *testing.T) {
-	for _, name := range configs.Optimizers {
+	for _, name := range OptimizerNames() {
 		a, _ := NewOptimizer(configs.Optimizer{Name: name, Momentum: 0.5})
 		b, _ := NewOptimizer(configs.Optimizer{Name: name, Momentum: 0.5})
 		pa := newFake([]float64{1, 2}, []float64{0.3, -0.2})
@@ -187,5 +189,49 @@ func TestOptimizerRestore(t *testing.T) {
 	b, _ := NewOptimizer(configs.Optimizer{Name: "rmsprop"})
 	if err := b.Restore(a.Slots(), a.State()); !errors.Is(err, ErrOptimizer) {
 		t.Errorf("restoring adam state into rmsprop: %v, want ErrOptimizer", err)
+	}
+}
+
+// TestResolveNamesOptimizerKeys: train owns the optimizer's schema;
+// configuration errors name the key, and zero hyper-parameters take
+// Keras 2.15's defaults.
+func TestResolveNamesOptimizerKeys(t *testing.T) {
+	parse := func(yaml string) *configs.Config {
+		t.Helper()
+		c, err := configs.Parse([]byte(yaml + "model:\n  layers: [{type: lstm, units: 3}, {type: dense, units: 1}]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for yaml, key := range map[string]string{
+		"train: {optimizer: {name: lbfgs}}\n":                "train.optimizer.name",
+		"train: {optimizer: {name: adam, beta_1: 1}}\n":      "train.optimizer.beta_1",
+		"train: {optimizer: {name: adam, nesterov: true}}\n": "train.optimizer.nesterov",
+		"train: {epochs: 0}\n":                               "train.epochs",
+		"data: {maxlen: 0}\n":                                "data.maxlen",
+	} {
+		err := Resolve(parse(yaml))
+		var ce *configs.Error
+		var se *model.SpecError
+		switch {
+		case errors.As(err, &ce):
+			if ce.Key != key {
+				t.Errorf("%q: key %s, want %s (%v)", yaml, ce.Key, key, err)
+			}
+		case errors.As(err, &se):
+			if se.Key != key {
+				t.Errorf("%q: key %s, want %s (%v)", yaml, se.Key, key, err)
+			}
+		default:
+			t.Errorf("%q: %v, want an error naming %s", yaml, err, key)
+		}
+	}
+	c := parse("train: {optimizer: {name: rmsprop}}\n")
+	if err := Resolve(c); err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Train.Optimizer; o.LearningRate != 1e-3 || o.Rho != 0.9 || o.Epsilon != 1e-7 || o.Momentum != 0 || c.Train.Shuffle == nil || !*c.Train.Shuffle {
+		t.Errorf("resolved %+v, want Keras's RMSprop defaults", o)
 	}
 }

@@ -69,9 +69,10 @@ type Result struct {
 // Fit with a checkpoint and history in o.OutDir, evaluate on the test split
 // and write metrics.json there. The run folder is created only once the
 // data and the model are ready, so a missing dataset leaves nothing behind.
+// cfg is resolved in place first (Resolve).
 func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error) {
-	if cfg == nil {
-		return nil, errors.New("train: no configuration")
+	if err := Resolve(cfg); err != nil {
+		return nil, err
 	}
 	if o.OutDir == "" {
 		return nil, errors.New("train: no output folder")

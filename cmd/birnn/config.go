@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,17 +17,21 @@ func newConfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show run configurations",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
 	}
 	show := &cobra.Command{
 		Use:   "show NAME|FILE",
 		Short: "Print a resolved configuration (defaults < file < BIRNN_* env < flags)",
 		Long: "Print the configuration a run would use, with every default filled in.\n\n" +
 			"NAME is one of the study's runs (" + strings.Join(configs.Runs(), ", ") + ") or a YAML file.\n" +
-			"Any scalar key can be overridden by the environment (train.epochs → BIRNN_TRAIN_EPOCHS)\n" +
-			"or by --set key=value; flags win over the environment.",
+			"Any scalar key can be overridden by the environment (train.epochs → BIRNN_TRAIN_EPOCHS,\n" +
+			"data.dir → BIRNN_DATA_DIR or BIRNN_DATA) or by --set key=value; flags win over the\n" +
+			"environment, which wins over the file. An unknown key or a value of the wrong type is\n" +
+			"an error naming the key (and its line in the file).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := loadConfig(cmd, args[0])
+			c, err := loadRunConfig(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -61,41 +64,7 @@ func newConfigCmd() *cobra.Command {
 }
 
 // addConfigFlags adds --set, the generic override of any config key; commands
-// that take a config call it and then loadConfig.
+// that take a config call it and then loadRunConfig.
 func addConfigFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArray("set", nil, "override a config key, e.g. --set train.epochs=2 (repeatable)")
-}
-
-// loadConfig resolves a run: embedded defaults < NAME|FILE < BIRNN_* env <
-// --data and --set flags; the result is validated.
-func loadConfig(cmd *cobra.Command, nameOrFile string) (*configs.Config, error) {
-	c, err := configs.Load(nameOrFile)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.ApplyEnv(os.Environ()); err != nil {
-		return nil, err
-	}
-	if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
-		c.Data.Dir = f.Value.String()
-	}
-	if f := cmd.Flags().Lookup("set"); f != nil {
-		sets, err := cmd.Flags().GetStringArray("set")
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range sets {
-			k, v, ok := strings.Cut(s, "=")
-			if !ok {
-				return nil, usagef("--set %q: want key=value", s)
-			}
-			if err := c.Set(strings.TrimSpace(k), v); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := c.Resolve(); err != nil {
-		return nil, err
-	}
-	return c, nil
 }

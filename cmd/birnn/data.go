@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/dataset"
 )
 
@@ -18,9 +19,12 @@ func newDataCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "data",
 		Short: "Fetch, describe and export the IMDB dataset (Keras imdb.load_data)",
-		Long: "The IMDB reviews and Keras's word index live in the data folder (--data, $BIRNN_DATA\n" +
-			"or ./data; an imdb/ subfolder is searched too): aclImdb_v1.tar.gz,\n" +
-			"aclImdb_v1_labeled.tar.gz or an unpacked aclImdb/ folder, plus imdb_word_index.json.",
+		Long: "The IMDB reviews and Keras's word index live in the data folder (--data, else\n" +
+			"$BIRNN_DATA_DIR or $BIRNN_DATA, else ./data; an imdb/ subfolder is searched too):\n" +
+			"aclImdb_v1.tar.gz, aclImdb_v1_labeled.tar.gz or an unpacked aclImdb/ folder, plus\n" +
+			"imdb_word_index.json. `birnn data fetch` puts them there.",
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRun,
 	}
 	cmd.AddCommand(newDataFetchCmd(), newDataInfoCmd(), newDataShowCmd(), newDataSequencesCmd())
 	return cmd
@@ -104,7 +108,8 @@ func (p *progressBar) done() {
 // addLoadFlags adds the load_data options shared by the data subcommands.
 func addLoadFlags(cmd *cobra.Command) {
 	d := dataset.DefaultLoadOptions()
-	cmd.Flags().Int("num-words", 4000, "keep the ids below this (num_words; 0 = all)")
+	def := configs.Defaults().Data
+	cmd.Flags().Int("num-words", def.NumWords, "keep the ids below this (num_words; 0 = all)")
 	cmd.Flags().Int("skip-top", d.SkipTop, "turn the ids below this into the out-of-vocabulary id (skip_top)")
 	cmd.Flags().Int64("seed", d.Seed, "shuffle seed (numpy RandomState)")
 }
@@ -119,9 +124,10 @@ func loadOptions(cmd *cobra.Command) dataset.LoadOptions {
 
 // addPadFlags adds the pad_sequences options (the study's defaults).
 func addPadFlags(cmd *cobra.Command) {
-	cmd.Flags().Int("maxlen", 100, "pad or truncate rows to this length (0 = longest row)")
-	cmd.Flags().String("padding", dataset.Post, "where padding goes: pre or post")
-	cmd.Flags().String("truncating", dataset.Pre, "where long rows lose tokens: pre (keep the last maxlen) or post")
+	def := configs.Defaults().Data
+	cmd.Flags().Int("maxlen", def.MaxLen, "pad or truncate rows to this length (0 = longest row)")
+	cmd.Flags().String("padding", def.Padding, "where padding goes: pre or post")
+	cmd.Flags().String("truncating", def.Truncating, "where long rows lose tokens: pre (keep the last maxlen) or post")
 }
 
 func padOptions(cmd *cobra.Command) (maxlen int, padding, truncating string, err error) {

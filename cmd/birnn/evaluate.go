@@ -25,23 +25,30 @@ func newEvaluateCmd() *cobra.Command {
 			path, _ := cmd.Flags().GetString("checkpoint")
 			split, _ := cmd.Flags().GetString("split")
 			out, _ := cmd.Flags().GetString("out")
-			limit, _ := cmd.Flags().GetInt("limit")
 			if path == "" {
 				return usagef("evaluate needs --checkpoint FILE")
 			}
 			if split != "test" && split != "train" && split != "val" {
 				return usagef("--split %q: want test, train or val", split)
 			}
-			if limit < 0 {
-				return usagef("--limit %d: want ≥ 0", limit)
-			}
 			ck, err := model.LoadCheckpoint(path)
 			if err != nil {
 				return err
 			}
+			// The data settings the model was trained with; the folder
+			// and the row limit follow the usual order, the checkpoint's
+			// configuration being the file.
 			cfg := ck.Model.Config
-			cfg.Data.Limit = limit
-			trainD, testD, err := train.Load(cmd.Context(), dataset.IMDB{Dir: runDataDir(cmd, cfg)}, cfg)
+			yml, err := cfg.YAML()
+			if err != nil {
+				return err
+			}
+			rc, err := runConfig(cmd, path, yml)
+			if err != nil {
+				return err
+			}
+			cfg.Data.Dir, cfg.Data.Limit = rc.Data.Dir, rc.Data.Limit
+			trainD, testD, err := train.Load(cmd.Context(), dataset.IMDB{Dir: cfg.Data.Dir}, cfg)
 			if err != nil {
 				return err
 			}
@@ -68,6 +75,7 @@ func newEvaluateCmd() *cobra.Command {
 	cmd.Flags().String("checkpoint", "", "checkpoint file (from birnn train)")
 	cmd.Flags().String("split", "test", "test, train or val")
 	cmd.Flags().String("out", "", "write the metrics JSON here")
-	cmd.Flags().Int("limit", 0, "use only the first N reviews of each split")
+	cmd.Flags().Int("limit", 0, "use only the first N reviews of each split (data.limit)")
+	setKey(cmd, "limit", "data.limit")
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/export"
+	"github.com/birnn/birnn/model"
 )
 
 func init() { rootCmd.AddCommand(newExportCmd()) }
@@ -43,7 +44,7 @@ func newExportCmd() *cobra.Command {
 			ck, err := export.Checkpoint(ckPath, out, export.CheckpointOptions{
 				Options:     export.Options{Opset: opset, InputDType: dtype, Version: version},
 				MetricsFile: metricsPath, WordIndexFile: wordIndex,
-				DefaultWordIndex: dataset.WordIndexIn(dataDir(cmd)),
+				DefaultWordIndex: dataset.WordIndexIn(checkpointDataDir(cmd, ckPath)),
 			})
 			if err != nil {
 				return err
@@ -60,4 +61,24 @@ func newExportCmd() *cobra.Command {
 	cmd.Flags().String("metrics", "", "test metrics JSON to record (default: the checkpoint's, or metrics.json beside it)")
 	cmd.Flags().String("word-index", "", "word index file whose SHA-256 to record (default: the checkpoint's, or the data folder's)")
 	return cmd
+}
+
+// checkpointDataDir is the data folder of a command on a checkpoint: --data,
+// else BIRNN_DATA_DIR (BIRNN_DATA), else the data.dir the model was trained
+// with, else ./data. An unreadable checkpoint leaves it to the defaults;
+// the command reports the checkpoint's error itself.
+func checkpointDataDir(cmd *cobra.Command, ckPath string) string {
+	ck, err := model.LoadCheckpoint(ckPath)
+	if err != nil {
+		return dataDir(cmd)
+	}
+	yml, err := ck.Model.Config.YAML()
+	if err != nil {
+		return dataDir(cmd)
+	}
+	v, _, err := runSettings(cmd, ckPath, yml)
+	if err != nil {
+		return dataDir(cmd)
+	}
+	return v.GetString("data.dir")
 }

@@ -89,9 +89,24 @@ func writeInspect(w io.Writer, s *infer.Session) error {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "  %s: %s\n", k, m.Props[k])
+			writeProp(&b, k, m.Props[k])
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeProp writes one metadata entry under "metadata:"; a value of several
+// lines (the embedded config YAML) is a block indented under its key, so
+// the listing stays readable and its lines are not taken for top-level
+// fields.
+func writeProp(b *strings.Builder, k, v string) {
+	if !strings.Contains(v, "\n") {
+		fmt.Fprintf(b, "  %s: %s\n", k, v)
+		return
+	}
+	fmt.Fprintf(b, "  %s: |\n", k)
+	for _, line := range strings.Split(strings.TrimRight(v, "\n"), "\n") {
+		fmt.Fprintf(b, "    %s\n", line)
+	}
 }

@@ -25,7 +25,8 @@ func TestInspectCommand(t *testing.T) {
 		[]*onnx.ValueInfoProto{onnx.MakeValueInfo("y", onnx.TensorProto_FLOAT, onnx.DimParam("batch"), onnx.DimValue(2))},
 		w)
 	m := onnx.MakeModel(g, onnx.Opset("", 15))
-	m.MetadataProps = append(m.MetadataProps, &onnx.StringStringEntryProto{Key: proto.String("run"), Value: proto.String("bilstm")})
+	m.MetadataProps = append(m.MetadataProps, &onnx.StringStringEntryProto{Key: proto.String("run"), Value: proto.String("bilstm")},
+		&onnx.StringStringEntryProto{Key: proto.String("birnn.config"), Value: proto.String("name: bilstm\ndata:\n  maxlen: 100\n")})
 	path := filepath.Join(t.TempDir(), "tiny.onnx")
 	if err := onnx.WriteModel(path, m); err != nil {
 		t.Fatal(err)
@@ -36,9 +37,16 @@ func TestInspectCommand(t *testing.T) {
 	}
 	for _, want := range []string{"producer:   birnn", "ir version: 8", "opsets:     ai.onnx 15",
 		"  x FLOAT[batch 3]", "  y FLOAT[batch 2]", "operators (2 nodes):", "MatMul", "Sigmoid",
-		"parameters: 6", "  run: bilstm"} {
+		"parameters: 6", "  run: bilstm", "  birnn.config: |\n    name: bilstm\n    data:\n      maxlen: 100\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Every line under metadata: is indented, the config's lines included.
+	_, meta, _ := strings.Cut(out, "metadata:\n")
+	for _, line := range strings.Split(strings.TrimSuffix(meta, "\n"), "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			t.Errorf("metadata line %q is not indented under metadata:", line)
 		}
 	}
 

@@ -1,6 +1,7 @@
 // Command birnn trains, exports and serves recurrent sentiment models
 // through ONNX. Each subcommand lives in a file of its own and registers
-// itself on the root command from an init function.
+// itself on the root command from an init function; settings.go says how
+// every command's flags, BIRNN_* variables and files combine.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -24,30 +26,84 @@ var rootCmd = &cobra.Command{
 	Version:       version,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+	PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+		return applySettings(cmd)
+	},
 }
 
 func init() {
-	rootCmd.PersistentFlags().String("data", "", "data folder (default: $BIRNN_DATA, config data.dir, or ./data)")
+	rootCmd.PersistentFlags().String("data", "data", "data folder: the IMDB archive (or aclImdb/) and imdb_word_index.json, or an imdb/ folder holding them (also BIRNN_DATA_DIR, BIRNN_DATA, a config's data.dir)")
+	setKey(rootCmd, "data", "data.dir")
+	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := rootCmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "birnn:", err)
-		var ue *usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	os.Exit(run(ctx, os.Args[1:]))
+}
+
+// run executes birnn with args and returns the exit status: 0, 1 for a
+// failure, 2 for a usage error (an unknown command or flag, a bad flag or
+// setting value, a missing argument).
+func run(ctx context.Context, args []string) int {
+	markArgErrors(rootCmd)
+	rootCmd.SetArgs(args)
+	err := rootCmd.ExecuteContext(ctx)
+	if err == nil {
+		return 0
 	}
+	fmt.Fprintln(os.Stderr, "birnn:", err)
+	if isUsage(err) {
+		return 2
+	}
+	return 1
 }
 
 // usageError marks an error in how the command was called (exit status 2).
-type usageError struct{ msg string }
+type usageError struct{ err error }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
+func usageErr(err error) error { return &usageError{err: err} }
+
+func usagef(format string, args ...any) error { return usageErr(fmt.Errorf(format, args...)) }
+
+func isUsage(err error) bool {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return true
+	}
+	// cobra reports an unknown subcommand with a plain error.
+	return strings.HasPrefix(err.Error(), "unknown command ")
+}
+
+// markArgErrors makes every command's argument check a usage error.
+func markArgErrors(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				var ue *usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				return usageErr(err)
+			}
+			return nil
+		}
+	}
+	for _, c := range cmd.Commands() {
+		markArgErrors(c)
+	}
+}
+
+// groupRun is the RunE of a command that only holds subcommands: help
+// without arguments, a usage error naming an unknown subcommand otherwise
+// (cobra would print the help and exit 0).
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	return cmd.Help()
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,7 @@ func init() { rootCmd.AddCommand(newPredictCmd()) }
 
 type predictFlags struct {
 	model, wordIndex, file string
+	input                  string
 	texts                  []string
 	ids                    bool
 	batch                  int
@@ -39,13 +41,19 @@ func newPredictCmd() *cobra.Command {
 			"stdin (one per line). Each gets a line {\"score\":P(positive),\"label\":...} in input\n" +
 			"order. Text is encoded like keras.datasets.imdb (word index, num_words, maxlen,\n" +
 			"padding from the model's birnn.* metadata, else the study's 4000/100/post/pre/3).\n" +
-			"With --ids each review is a line of space-separated token ids instead of text.",
+			"With --ids each review is a line of space-separated token ids instead of text.\n\n" +
+			"Blank lines (and blank --text values) are not reviews: they are skipped, so the output\n" +
+			"has one line per non-blank review, and the number skipped is reported on stderr.\n" +
+			"A review is positive when its score is above --threshold (a score equal to it is\n" +
+			"negative: Keras's binary_accuracy rule). With the study's post-padding, a review of one\n" +
+			"or two words (\"good\", \"Great film\") is read with ~98 padding steps after it, which the\n" +
+			"study's models were not trained to ignore, so such reviews score near 0 whatever they say.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.wordIndex == "" && !f.ids {
 				f.wordIndex = defaultWordIndex(dataDir(cmd))
 			}
-			return runPredict(cmd.Context(), f, cmd.InOrStdin(), cmd.OutOrStdout())
+			return runPredict(cmd.Context(), f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -55,6 +63,7 @@ func newPredictCmd() *cobra.Command {
 	fl.StringVar(&f.file, "file", "", "file with one review per line")
 	fl.BoolVar(&f.ids, "ids", false, "reviews are space-separated token ids, not text")
 	fl.IntVar(&f.batch, "batch", score.DefaultBatchSize, "reviews per model run")
+	fl.StringVar(&f.input, "input", "", "the model input that takes the word ids (default: the model's only input)")
 	fl.Float64Var(&f.threshold, "threshold", model.DefaultThreshold, "scores above it are labelled positive (a score equal to it is negative)")
 	return cmd
 }
@@ -81,7 +90,7 @@ type prediction struct {
 	Label string  `json:"label"`
 }
 
-func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout io.Writer) error {
+func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch {
 	case f.model == "":
 		return usagef("predict: --model is required")
@@ -100,9 +109,14 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout io.
 			return fmt.Errorf("predict: word index: %w (set --word-index or --data)", err)
 		}
 	}
-	sc, err := score.New(sess, wi, score.Options{BatchSize: f.batch})
+	sc, err := score.New(sess, wi, score.Options{BatchSize: f.batch, Input: f.input})
+	var ce *score.InputChoiceError
+	if errors.As(err, &ce) {
+		return usagef("predict: %s has %d inputs (%s); name the one that takes the word ids with --input NAME",
+			f.model, len(ce.Inputs), strings.Join(ce.Inputs, ", "))
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("predict: %s: %w", f.model, err)
 	}
 
 	out := bufio.NewWriter(stdout)
@@ -138,7 +152,12 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout io.
 		pending = pending[:0]
 		return out.Flush()
 	}
+	blank := 0
 	add := func(r string) error {
+		if strings.TrimSpace(r) == "" {
+			blank++
+			return nil
+		}
 		pending = append(pending, r)
 		if len(pending) == f.batch {
 			return flush()
@@ -174,7 +193,20 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout io.
 			return fmt.Errorf("predict: reading reviews: %w", err)
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	if blank > 0 {
+		fmt.Fprintf(stderr, "predict: skipped %d blank %s (not reviews)\n", blank, plural(blank, "line", "lines"))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // parseIDs reads a line of space-separated non-negative token ids.

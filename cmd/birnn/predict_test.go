@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,39 +97,44 @@ func TestPredictCommand(t *testing.T) {
 	}
 	checkPredictions(t, out, want, labels)
 
-	// --file with ids and a threshold.
+	// --file with ids and a threshold; blank lines are not reviews: they
+	// are skipped (not scored as an empty row) and counted on stderr.
 	f := filepath.Join(t.TempDir(), "ids.txt")
-	if err := os.WriteFile(f, []byte("1 43 13\n7 93 93 4 13\n\n150\n"), 0o644); err != nil {
+	if err := os.WriteFile(f, []byte("1 43 13\n7 93 93 4 13\n\n  \n150\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code = runCLI(t, nil, nil, "predict", "--model", model, "--ids", "--file", f, "--threshold", "0.3")
 	if code != 0 {
 		t.Fatalf("ids: exit %d: %s", code, errOut)
 	}
-	checkPredictions(t, out, []float64{sigmoid(-0.43), sigmoid(1.03), sigmoid(-1), sigmoid(-0.98)},
-		[]string{"positive", "positive", "negative", "negative"})
+	checkPredictions(t, out, []float64{sigmoid(-0.43), sigmoid(1.03), sigmoid(-0.98)},
+		[]string{"positive", "positive", "negative"})
+	if !strings.Contains(errOut, "skipped 2 blank lines") {
+		t.Errorf("stderr %q does not report the 2 skipped blank lines", errOut)
+	}
 }
 
-func TestPredictErrors(t *testing.T) {
-	model, wi := predictFixture(t)
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
-		{[]string{"predict", "--text", "x"}, 2, "--model is required"},
-		{[]string{"predict", "--model", model, "--batch", "0", "--text", "x"}, 2, "--batch"},
-		{[]string{"predict", "--model", model, "--threshold", "1.5", "--text", "x"}, 2, "--threshold"},
-		{[]string{"predict", "--model", filepath.Join(t.TempDir(), "none.onnx"), "--text", "x"}, 1, "none.onnx"},
-		{[]string{"predict", "--model", model, "--word-index", filepath.Join(t.TempDir(), "wi.json"), "--text", "x"}, 1, "word index"},
-		{[]string{"predict", "--model", model, "--ids", "--text", "1 two 3"}, 1, `"two"`},
-		{[]string{"predict", "--model", model, "--ids", "--text", "1 -4"}, 1, `"-4"`},
-		{[]string{"predict", "--model", model, "--word-index", wi, "--file", filepath.Join(t.TempDir(), "no.txt")}, 1, "no.txt"},
+// TestPredictThresholdTie: a score of exactly the threshold is negative
+// (model.Positive: score > threshold), as serve and crosscheck label it.
+// The review is scored once; then --threshold is set to that very score.
+func TestPredictThresholdTie(t *testing.T) {
+	model, _ := predictFixture(t)
+	out, errOut, code := runCLI(t, nil, nil, "predict", "--model", model, "--ids", "--text", "1 49")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, c := range cases {
-		_, errOut, code := runCLI(t, nil, nil, c.args...)
-		if code != c.code || !strings.Contains(errOut, c.want) {
-			t.Errorf("birnn %s: exit %d, stderr %q; want exit %d mentioning %s", strings.Join(c.args, " "), code, errOut, c.code, c.want)
+	score := decodePredictions(t, out)[0].Score
+	for _, tc := range []struct {
+		threshold float64
+		label     string
+	}{{float64(score), "negative"}, {math.Nextafter(float64(score), 0), "positive"}} {
+		out, errOut, code := runCLI(t, nil, nil, "predict", "--model", model, "--ids", "--text", "1 49",
+			"--threshold", strconv.FormatFloat(tc.threshold, 'g', -1, 64))
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if ps := decodePredictions(t, out); len(ps) != 1 || ps[0].Score != score || ps[0].Label != tc.label {
+			t.Errorf("threshold %v: %+v; want score %v labelled %s", tc.threshold, ps, score, tc.label)
 		}
 	}
 }

@@ -39,10 +39,12 @@ func newServeCmd() *cobra.Command {
 			"GET /v1/model, /healthz, /readyz, /metrics (Prometheus), and POST /v1/admin/reload when\n" +
 			"an admin token is set. SIGHUP reloads the model file and word index; SIGTERM or SIGINT drains in-flight\n" +
 			"requests and exits 0. Logs are JSON lines on stderr.\n\n" +
-			"Settings come from flags, then BIRNN_SERVE_* variables (max_batch → BIRNN_SERVE_MAX_BATCH),\n" +
-			"then the YAML file of --config (keys as the flags, with _ for -), then defaults.",
-		Args: cobra.NoArgs,
-		RunE: runServe,
+			"Settings come from flags, then BIRNN_SERVE_* variables (--max-batch → BIRNN_SERVE_MAX_BATCH),\n" +
+			"then the YAML file of --config (keys as the flags, with _ for -: max_batch: 64), then\n" +
+			"defaults. An unknown key in the file is an error naming it and its line.",
+		Args:        cobra.NoArgs,
+		RunE:        runServe,
+		Annotations: map[string]string{fileAnnotation: "serve"},
 	}
 	def := serve.DefaultConfig()
 	fl := cmd.Flags()
@@ -70,13 +72,11 @@ func newServeCmd() *cobra.Command {
 	return cmd
 }
 
-// serveConfig resolves the settings: flags > BIRNN_SERVE_* > --config
-// file > defaults. Unknown keys in the file are errors.
+// serveConfig reads the settings from the flags, which hold the order
+// flags > BIRNN_SERVE_* > --config file > defaults (applySettings), and
+// validates them.
 func serveConfig(cmd *cobra.Command) (serveSettings, error) {
 	v := viper.New()
-	v.SetEnvPrefix("BIRNN_SERVE")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-	v.AutomaticEnv()
 	var bindErr error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if f.Name == "config" || f.Name == "data" || f.Name == "help" {
@@ -88,13 +88,6 @@ func serveConfig(cmd *cobra.Command) (serveSettings, error) {
 	})
 	if bindErr != nil {
 		return serveSettings{}, bindErr
-	}
-	if path, _ := cmd.Flags().GetString("config"); path != "" {
-		v.SetConfigFile(path)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return serveSettings{}, fmt.Errorf("serve: config %s: %w", path, err)
-		}
 	}
 	var s serveSettings
 	if err := v.UnmarshalExact(&s); err != nil {

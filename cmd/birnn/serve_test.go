@@ -721,6 +721,10 @@ func TestServeSettings(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("max_batchh: 3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	badValue := filepath.Join(dir, "bad_value.yaml")
+	if err := os.WriteFile(badValue, []byte("addr: 127.0.0.1:0\nmax_batch: lots\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	junk := filepath.Join(dir, "junk.onnx")
 	if err := os.WriteFile(junk, []byte("junk"), 0o644); err != nil {
 		t.Fatal(err)
@@ -732,9 +736,10 @@ func TestServeSettings(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve", "--word-index", wi}, nil, 2, "--model is required"},
-		{[]string{"serve", "--model", model, "--word-index", wi, "--config", bad}, nil, 2, "max_batchh"},
+		{[]string{"serve", "--model", model, "--word-index", wi, "--config", bad}, nil, 2, "max_batchh: unknown key (line 1"},
+		{[]string{"serve", "--model", model, "--word-index", wi, "--config", badValue}, nil, 2, "max_batch (line 2)"},
 		{[]string{"serve", "--model", model, "--word-index", wi, "--max-batch", "0"}, nil, 2, "max_batch"},
-		{[]string{"serve", "--model", model, "--word-index", wi}, []string{"BIRNN_SERVE_MAX_WAIT=soon"}, 2, "max_wait"},
+		{[]string{"serve", "--model", model, "--word-index", wi}, []string{"BIRNN_SERVE_MAX_WAIT=soon"}, 2, "BIRNN_SERVE_MAX_WAIT=soon"},
 		{[]string{"serve", "--model", model, "--word-index", filepath.Join(dir, "none.json")}, nil, 1, "word index"},
 		{[]string{"serve", "--model", junk, "--word-index", wi, "--addr", "127.0.0.1:0"}, nil, 1, "junk.onnx"},
 	}

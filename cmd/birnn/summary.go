@@ -40,7 +40,7 @@ func newSummaryCmd() *cobra.Command {
 				}
 				m = c.Model
 			case name != "":
-				c, err := loadConfig(cmd, name)
+				c, err := loadRunConfig(cmd, name)
 				if err != nil {
 					return err
 				}

@@ -78,8 +78,10 @@ func TestSummaryErrors(t *testing.T) {
 	}{
 		{[]string{"summary"}, 2, "needs --config"},
 		{[]string{"summary", "--config", "bilstm", "--checkpoint", "x"}, 2, "exclude"},
-		{[]string{"summary", "--config", "no_such_run"}, 1, "no_such_run"},
-		{[]string{"summary", "--config", bad}, 1, "model.layers[0]"},
+		// A run configuration that does not resolve is a usage error (2),
+		// as a bad flag is: settings are checked before any work.
+		{[]string{"summary", "--config", "no_such_run"}, 2, "no_such_run"},
+		{[]string{"summary", "--config", bad}, 2, "model.layers[0]"},
 		{[]string{"summary", "--checkpoint", damaged}, 1, "truncated"},
 	} {
 		_, errOut, code := runCLI(t, nil, nil, tc.args...)

@@ -38,7 +38,7 @@ func newTrainCmd() *cobra.Command {
 			}
 			resume, _ := cmd.Flags().GetBool("resume")
 			res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
-				Data: dataset.IMDB{Dir: runDataDir(cmd, cfg)}, OutDir: out, Resume: resume,
+				Data: dataset.IMDB{Dir: cfg.Data.Dir}, OutDir: out, Resume: resume,
 				Epochs: cfg.Train.Epochs, Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd.ErrOrStderr()),
 			})
 			if err != nil {
@@ -57,33 +57,11 @@ func newTrainCmd() *cobra.Command {
 	return cmd
 }
 
-// addRunFlags adds the flags shared by train and reproduce.
+// addRunFlags adds the flags shared by train and reproduce; they set the
+// run configuration's train.epochs and data.limit.
 func addRunFlags(cmd *cobra.Command) {
-	cmd.Flags().Int("epochs", 0, "epochs (default: the config's)")
-	cmd.Flags().Int("limit", 0, "use only the first N train and N test reviews (smoke runs)")
-}
-
-// loadRunConfig resolves a config and applies --epochs and --limit.
-func loadRunConfig(cmd *cobra.Command, name string) (*configs.Config, error) {
-	cfg, err := loadConfig(cmd, name)
-	if err != nil {
-		return nil, err
-	}
-	return cfg, applyRunFlags(cmd, cfg)
-}
-
-func applyRunFlags(cmd *cobra.Command, cfg *configs.Config) error {
-	if n, _ := cmd.Flags().GetInt("epochs"); cmd.Flags().Changed("epochs") {
-		if n <= 0 {
-			return usagef("--epochs %d: want > 0", n)
-		}
-		cfg.Train.Epochs = n
-	}
-	if n, _ := cmd.Flags().GetInt("limit"); cmd.Flags().Changed("limit") {
-		if n < 0 {
-			return usagef("--limit %d: want ≥ 0", n)
-		}
-		cfg.Data.Limit = n
-	}
-	return nil
+	cmd.Flags().Int("epochs", 0, "epochs (default: the config's train.epochs)")
+	cmd.Flags().Int("limit", 0, "use only the first N train and N test reviews (smoke runs; data.limit)")
+	setKey(cmd, "epochs", "train.epochs")
+	setKey(cmd, "limit", "data.limit")
 }
