@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/birnn/birnn/model"
@@ -112,43 +113,47 @@ func TestScoreIDsAndLabels(t *testing.T) {
 // queued, and checks they are then scored together, in batches of at most
 // MaxBatch rows.
 func TestMicroBatching(t *testing.T) {
-	f := &fakeModel{name: "m", sha: "aa"}
-	s := newTestServer(t, staticLoader(f), func(c *Config) { c.MaxBatch = 8; c.Workers = 1; c.MaxWait = time.Millisecond })
-	f.reset()
-	f.gate = make(chan struct{})
-	h := s.Handler()
-	var wg sync.WaitGroup
-	results := make([]ScoreResponse, 21)
-	codes := make([]int, 21)
-	for i := range 21 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			text := strings.Repeat("x", i+1)
-			rec := post(t, h, "/v1/score", "application/json", `{"reviews": ["`+text+`"]}`, &results[i])
-			codes[i] = rec.Code
-		}()
-		if i == 0 {
-			// Let the lone first request enter the model before the rest arrive.
-			for f.calls.Load() == 0 {
-				time.Sleep(time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeModel{name: "m", sha: "aa"}
+		s := newTestServer(t, staticLoader(f), func(c *Config) { c.MaxBatch = 8; c.Workers = 1; c.MaxWait = time.Millisecond })
+		f.reset()
+		f.gate = make(chan struct{})
+		h := s.Handler()
+		var wg sync.WaitGroup
+		results := make([]ScoreResponse, 21)
+		codes := make([]int, 21)
+		for i := range 21 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				text := strings.Repeat("x", i+1)
+				rec := post(t, h, "/v1/score", "application/json", `{"reviews": ["`+text+`"]}`, &results[i])
+				codes[i] = rec.Code
+			}()
+			if i == 0 {
+				// Let the lone first request enter the model before the rest arrive.
+				synctest.Wait()
+				if f.calls.Load() != 1 {
+					t.Fatalf("model called %d times, want the first request held in it", f.calls.Load())
+				}
 			}
 		}
-	}
-	for s.queued() < 20 {
-		time.Sleep(time.Millisecond)
-	}
-	close(f.gate)
-	wg.Wait()
-	for i := range 21 {
-		if codes[i] != 200 || results[i].Scores[0] != float32(i+1)/1000 {
-			t.Errorf("request %d: status %d, scores %v; want [%v]", i, codes[i], results[i].Scores, float32(i+1)/1000)
+		synctest.Wait()
+		if n := s.queued(); n != 20 {
+			t.Fatalf("%d rows queued behind the held batch, want 20", n)
 		}
-	}
-	batches, _ := f.seen()
-	if len(batches) != 4 || batches[0] != 1 || batches[1] != 8 || batches[2] != 8 || batches[3] != 4 {
-		t.Errorf("batches %v, want [1 8 8 4]", batches)
-	}
+		close(f.gate)
+		wg.Wait()
+		for i := range 21 {
+			if codes[i] != 200 || results[i].Scores[0] != float32(i+1)/1000 {
+				t.Errorf("request %d: status %d, scores %v; want [%v]", i, codes[i], results[i].Scores, float32(i+1)/1000)
+			}
+		}
+		batches, _ := f.seen()
+		if len(batches) != 4 || batches[0] != 1 || batches[1] != 8 || batches[2] != 8 || batches[3] != 4 {
+			t.Errorf("batches %v, want [1 8 8 4]", batches)
+		}
+	})
 }
 
 func (s *Server) queued() int {
@@ -220,100 +225,110 @@ func TestLimits(t *testing.T) {
 }
 
 func TestQueueFull(t *testing.T) {
-	f := &fakeModel{name: "m", sha: "aa"}
-	s := newTestServer(t, staticLoader(f), func(c *Config) { c.QueueSize = 4; c.MaxReviews = 4; c.Workers = 1; c.MaxBatch = 1 })
-	f.gate = make(chan struct{})
-	f.entered = make(chan struct{}, 16)
-	h := s.Handler()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); post(t, h, "/v1/score", "application/json", `{"reviews": ["running"]}`, nil) }()
-	<-f.entered // the worker is busy with the first request
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		post(t, h, "/v1/score", "application/json", `{"reviews": ["a", "b", "c"]}`, nil)
-	}()
-	for s.queued() < 3 {
-		time.Sleep(time.Millisecond)
-	}
-	var e errorBody
-	rec := post(t, h, "/v1/score", "application/json", `{"reviews": ["d", "e"]}`, &e)
-	if rec.Code != 503 || e.Error.Code != CodeQueueFull || rec.Header().Get("Retry-After") == "" {
-		t.Errorf("status %d code %q Retry-After %q; want 503 queue_full with Retry-After", rec.Code, e.Error.Code, rec.Header().Get("Retry-After"))
-	}
-	// One more row still fits.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if rec := post(t, h, "/v1/score", "application/json", `{"reviews": ["f"]}`, nil); rec.Code != 200 {
-			t.Errorf("request fitting the queue: %d %s", rec.Code, rec.Body)
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeModel{name: "m", sha: "aa"}
+		s := newTestServer(t, staticLoader(f), func(c *Config) { c.QueueSize = 4; c.MaxReviews = 4; c.Workers = 1; c.MaxBatch = 1 })
+		f.gate = make(chan struct{})
+		f.entered = make(chan struct{}, 16)
+		h := s.Handler()
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); post(t, h, "/v1/score", "application/json", `{"reviews": ["running"]}`, nil) }()
+		<-f.entered // the worker is busy with the first request
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			post(t, h, "/v1/score", "application/json", `{"reviews": ["a", "b", "c"]}`, nil)
+		}()
+		synctest.Wait()
+		if n := s.queued(); n != 3 {
+			t.Fatalf("%d rows queued, want 3", n)
 		}
-	}()
-	for s.queued() < 4 {
-		time.Sleep(time.Millisecond)
-	}
-	close(f.gate)
-	wg.Wait()
+		var e errorBody
+		rec := post(t, h, "/v1/score", "application/json", `{"reviews": ["d", "e"]}`, &e)
+		if rec.Code != 503 || e.Error.Code != CodeQueueFull || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("status %d code %q Retry-After %q; want 503 queue_full with Retry-After", rec.Code, e.Error.Code, rec.Header().Get("Retry-After"))
+		}
+		// One more row still fits.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if rec := post(t, h, "/v1/score", "application/json", `{"reviews": ["f"]}`, nil); rec.Code != 200 {
+				t.Errorf("request fitting the queue: %d %s", rec.Code, rec.Body)
+			}
+		}()
+		synctest.Wait()
+		if n := s.queued(); n != 4 {
+			t.Fatalf("%d rows queued, want 4", n)
+		}
+		close(f.gate)
+		wg.Wait()
+	})
 }
 
 // TestCancelledRowsSkipped checks that rows of a request whose client went
 // away, or that timed out, never reach the model.
 func TestCancelledRowsSkipped(t *testing.T) {
-	f := &fakeModel{name: "m", sha: "aa"}
-	s := newTestServer(t, staticLoader(f), func(c *Config) { c.Workers = 1; c.MaxBatch = 1 })
-	f.reset()
-	f.gate = make(chan struct{})
-	f.entered = make(chan struct{}, 16)
-	h := s.Handler()
-	done := make(chan *httptest.ResponseRecorder, 3)
-	go func() { done <- post(t, h, "/v1/score", "application/json", `{"reviews": ["first"]}`, nil) }()
-	<-f.entered
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeModel{name: "m", sha: "aa"}
+		s := newTestServer(t, staticLoader(f), func(c *Config) { c.Workers = 1; c.MaxBatch = 1 })
+		f.reset()
+		f.gate = make(chan struct{})
+		f.entered = make(chan struct{}, 16)
+		h := s.Handler()
+		done := make(chan *httptest.ResponseRecorder, 3)
+		go func() { done <- post(t, h, "/v1/score", "application/json", `{"reviews": ["first"]}`, nil) }()
+		<-f.entered
 
-	ctx, cancel := context.WithCancel(context.Background())
-	req := httptest.NewRequest("POST", "/v1/score", strings.NewReader(`{"reviews": ["gone1", "gone2"]}`)).WithContext(ctx)
-	req.Header.Set("Content-Type", "application/json")
-	go func() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		done <- rec
-	}()
-	for s.queued() < 2 {
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	gone := <-done
-	var e errorBody
-	_ = json.Unmarshal(gone.Body.Bytes(), &e)
-	if gone.Code != statusClientClosed || e.Error.Code != CodeClientClosed {
-		t.Errorf("cancelled request: %d %q, want 499 %s", gone.Code, e.Error.Code, CodeClientClosed)
-	}
-	go func() { done <- post(t, h, "/v1/score", "application/json", `{"reviews": ["last"]}`, nil) }()
-	for s.queued() < 3 {
-		time.Sleep(time.Millisecond)
-	}
-	close(f.gate)
-	for range 2 {
-		if rec := <-done; rec.Code != 200 {
-			t.Errorf("status %d: %s", rec.Code, rec.Body)
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequest("POST", "/v1/score", strings.NewReader(`{"reviews": ["gone1", "gone2"]}`)).WithContext(ctx)
+		req.Header.Set("Content-Type", "application/json")
+		go func() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			done <- rec
+		}()
+		synctest.Wait()
+		if n := s.queued(); n != 2 {
+			t.Fatalf("%d rows queued, want 2", n)
 		}
-	}
-	_, texts := f.seen()
-	if strings.Join(texts, ",") != "first,last" {
-		t.Errorf("model scored %v, want [first last]", texts)
-	}
+		cancel()
+		gone := <-done
+		var e errorBody
+		_ = json.Unmarshal(gone.Body.Bytes(), &e)
+		if gone.Code != statusClientClosed || e.Error.Code != CodeClientClosed {
+			t.Errorf("cancelled request: %d %q, want 499 %s", gone.Code, e.Error.Code, CodeClientClosed)
+		}
+		go func() { done <- post(t, h, "/v1/score", "application/json", `{"reviews": ["last"]}`, nil) }()
+		synctest.Wait()
+		if n := s.queued(); n != 3 {
+			t.Fatalf("%d rows queued, want 3 (the cancelled two still in the queue)", n)
+		}
+		close(f.gate)
+		for range 2 {
+			if rec := <-done; rec.Code != 200 {
+				t.Errorf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+		_, texts := f.seen()
+		if strings.Join(texts, ",") != "first,last" {
+			t.Errorf("model scored %v, want [first last]", texts)
+		}
+	})
 }
 
 func TestRequestTimeout(t *testing.T) {
-	f := &fakeModel{name: "m", sha: "aa"}
-	s := newTestServer(t, staticLoader(f), func(c *Config) { c.RequestTimeout = 50 * time.Millisecond; c.WriteTimeout = time.Second })
-	f.gate = make(chan struct{})
-	defer close(f.gate)
-	var e errorBody
-	rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["slow"]}`, &e)
-	if rec.Code != 504 || e.Error.Code != CodeTimeout {
-		t.Errorf("status %d code %q, want 504 timeout", rec.Code, e.Error.Code)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeModel{name: "m", sha: "aa"}
+		s := newTestServer(t, staticLoader(f), func(c *Config) { c.RequestTimeout = 50 * time.Millisecond; c.WriteTimeout = time.Second })
+		f.gate = make(chan struct{})
+		defer close(f.gate)
+		var e errorBody
+		rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["slow"]}`, &e)
+		if rec.Code != 504 || e.Error.Code != CodeTimeout {
+			t.Errorf("status %d code %q, want 504 timeout", rec.Code, e.Error.Code)
+		}
+	})
 }
 
 func TestInferenceFailure(t *testing.T) {
@@ -343,92 +358,91 @@ func (l *swapLoader) load(context.Context) (Model, error) {
 }
 
 func TestReload(t *testing.T) {
-	old := &fakeModel{name: "m", sha: "01"}
-	nu := &fakeModel{name: "m", sha: "02"}
-	bad := &fakeModel{name: "m", sha: "03", fail: errors.New("probe fails")}
-	l := &swapLoader{
-		models: []Model{old, nil, bad, nu},
-		errs:   []error{nil, errors.New("model.onnx: not an ONNX model"), nil, nil},
-	}
-	s := newTestServer(t, l.load, func(c *Config) { c.AdminToken = "s3cret"; c.Workers = 2 })
-	h := s.Handler()
-	reload := func(token string) (*httptest.ResponseRecorder, errorBody) {
-		req := httptest.NewRequest("POST", "/v1/admin/reload", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+	synctest.Test(t, func(t *testing.T) {
+		old := &fakeModel{name: "m", sha: "01"}
+		nu := &fakeModel{name: "m", sha: "02"}
+		bad := &fakeModel{name: "m", sha: "03", fail: errors.New("probe fails")}
+		l := &swapLoader{
+			models: []Model{old, nil, bad, nu},
+			errs:   []error{nil, errors.New("model.onnx: not an ONNX model"), nil, nil},
 		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		var e errorBody
-		_ = json.Unmarshal(rec.Body.Bytes(), &e)
-		return rec, e
-	}
-	if rec, e := reload(""); rec.Code != 401 || e.Error.Code != CodeUnauthorized {
-		t.Errorf("no token: %d %q", rec.Code, e.Error.Code)
-	}
-	if rec, e := reload("wrong"); rec.Code != 401 || e.Error.Code != CodeUnauthorized {
-		t.Errorf("wrong token: %d %q", rec.Code, e.Error.Code)
-	}
-	for _, why := range []string{"not an ONNX model", "probe fails"} {
-		rec, e := reload("s3cret")
-		if rec.Code != 422 || e.Error.Code != CodeReloadFailed || !strings.Contains(e.Error.Message, why) {
-			t.Errorf("bad model: %d %s; want 422 reload_failed naming %q", rec.Code, rec.Body, why)
+		s := newTestServer(t, l.load, func(c *Config) { c.AdminToken = "s3cret"; c.Workers = 2 })
+		h := s.Handler()
+		reload := func(token string) (*httptest.ResponseRecorder, errorBody) {
+			req := httptest.NewRequest("POST", "/v1/admin/reload", nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			var e errorBody
+			_ = json.Unmarshal(rec.Body.Bytes(), &e)
+			return rec, e
+		}
+		if rec, e := reload(""); rec.Code != 401 || e.Error.Code != CodeUnauthorized {
+			t.Errorf("no token: %d %q", rec.Code, e.Error.Code)
+		}
+		if rec, e := reload("wrong"); rec.Code != 401 || e.Error.Code != CodeUnauthorized {
+			t.Errorf("wrong token: %d %q", rec.Code, e.Error.Code)
+		}
+		for _, why := range []string{"not an ONNX model", "probe fails"} {
+			rec, e := reload("s3cret")
+			if rec.Code != 422 || e.Error.Code != CodeReloadFailed || !strings.Contains(e.Error.Message, why) {
+				t.Errorf("bad model: %d %s; want 422 reload_failed naming %q", rec.Code, rec.Body, why)
+			}
+			var got ScoreResponse
+			post(t, h, "/v1/score", "application/json", `{"reviews": ["x"]}`, &got)
+			if got.Model != "m@01" {
+				t.Errorf("after a failed reload, served by %q, want m@01", got.Model)
+			}
+		}
+		if !bad.closed.Load() {
+			t.Error("the model that failed its probe was not closed")
+		}
+
+		// A batch running on the old model when the reload lands finishes there.
+		old.gate = make(chan struct{})
+		old.entered = make(chan struct{}, 1)
+		inflight := make(chan ScoreResponse)
+		go func() {
+			var r ScoreResponse
+			post(t, h, "/v1/score", "application/json", `{"reviews": ["inflight"]}`, &r)
+			inflight <- r
+		}()
+		<-old.entered
+		rec, _ := reload("s3cret")
+		if rec.Code != 200 {
+			t.Fatalf("good reload: %d %s", rec.Code, rec.Body)
+		}
+		var mr ModelResponse
+		_ = json.Unmarshal(rec.Body.Bytes(), &mr)
+		if mr.Model != "m@02" || mr.LoadedAt.IsZero() {
+			t.Errorf("reload answer %+v", mr)
 		}
 		var got ScoreResponse
 		post(t, h, "/v1/score", "application/json", `{"reviews": ["x"]}`, &got)
-		if got.Model != "m@01" {
-			t.Errorf("after a failed reload, served by %q, want m@01", got.Model)
+		if got.Model != "m@02" {
+			t.Errorf("after reload served by %q, want m@02", got.Model)
 		}
-	}
-	if !bad.closed.Load() {
-		t.Error("the model that failed its probe was not closed")
-	}
-
-	// A batch running on the old model when the reload lands finishes there.
-	old.gate = make(chan struct{})
-	old.entered = make(chan struct{}, 1)
-	inflight := make(chan ScoreResponse)
-	go func() {
-		var r ScoreResponse
-		post(t, h, "/v1/score", "application/json", `{"reviews": ["inflight"]}`, &r)
-		inflight <- r
-	}()
-	<-old.entered
-	rec, _ := reload("s3cret")
-	if rec.Code != 200 {
-		t.Fatalf("good reload: %d %s", rec.Code, rec.Body)
-	}
-	var mr ModelResponse
-	_ = json.Unmarshal(rec.Body.Bytes(), &mr)
-	if mr.Model != "m@02" || mr.LoadedAt.IsZero() {
-		t.Errorf("reload answer %+v", mr)
-	}
-	var got ScoreResponse
-	post(t, h, "/v1/score", "application/json", `{"reviews": ["x"]}`, &got)
-	if got.Model != "m@02" {
-		t.Errorf("after reload served by %q, want m@02", got.Model)
-	}
-	if old.closed.Load() {
-		t.Error("old model closed while a batch was running on it")
-	}
-	close(old.gate)
-	if r := <-inflight; r.Model != "m@01" || len(r.Scores) != 1 || r.Scores[0] != 0.008 {
-		t.Errorf("in-flight request: %+v, want scored by m@01 as 0.008", r)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !old.closed.Load() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if !old.closed.Load() {
-		t.Error("old model never closed after its last batch")
-	}
-	metrics := scrape(t, h)
-	for _, want := range []string{`birnn_model_reloads_total{result="success"} 1`, `birnn_model_reloads_total{result="failure"} 2`,
-		`birnn_model_info{name="m",sha256="02"} 1`} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %q", want)
+		if old.closed.Load() {
+			t.Error("old model closed while a batch was running on it")
 		}
-	}
+		close(old.gate)
+		if r := <-inflight; r.Model != "m@01" || len(r.Scores) != 1 || r.Scores[0] != 0.008 {
+			t.Errorf("in-flight request: %+v, want scored by m@01 as 0.008", r)
+		}
+		synctest.Wait()
+		if !old.closed.Load() {
+			t.Error("old model never closed after its last batch")
+		}
+		metrics := scrape(t, h)
+		for _, want := range []string{`birnn_model_reloads_total{result="success"} 1`, `birnn_model_reloads_total{result="failure"} 2`,
+			`birnn_model_info{name="m",sha256="02"} 1`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %q", want)
+			}
+		}
+	})
 }
 
 func scrape(t *testing.T, h http.Handler) string {
@@ -698,34 +712,38 @@ func TestReloadSplitsRequest(t *testing.T) {
 // far beyond its timeout, and a request known to be arriving holds the
 // batch until it is queued.
 func TestLoneRequestDoesNotWait(t *testing.T) {
-	f := &fakeModel{name: "m", sha: "aa"}
-	s := newTestServer(t, staticLoader(f), func(c *Config) {
-		c.MaxWait = time.Hour
-		c.RequestTimeout = 5 * time.Second
-		c.Workers = 1
-	})
-	f.reset()
-	var got ScoreResponse
-	if rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["alone"]}`, &got); rec.Code != 200 {
-		t.Fatalf("lone request: %d %s", rec.Code, rec.Body)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeModel{name: "m", sha: "aa"}
+		s := newTestServer(t, staticLoader(f), func(c *Config) {
+			c.MaxWait = time.Hour
+			c.RequestTimeout = 5 * time.Second
+			c.Workers = 1
+		})
+		f.reset()
+		var got ScoreResponse
+		if rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["alone"]}`, &got); rec.Code != 200 {
+			t.Fatalf("lone request: %d %s", rec.Code, rec.Body)
+		}
 
-	other := s.batch.arrive() // a request being read
-	answer := make(chan ScoreResponse)
-	go func() {
-		var r ScoreResponse
-		post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["waits"]}`, &r)
-		answer <- r
-	}()
-	for s.queued() < 1 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond)
-	if n := f.calls.Load(); n != 1 {
-		t.Errorf("model called %d times while another request was arriving, want 1 (the lone request)", n)
-	}
-	other()
-	if r := <-answer; len(r.Scores) != 1 || r.Scores[0] != 0.005 {
-		t.Errorf("answer %+v", r)
-	}
+		other := s.batch.arrive() // a request being read
+		answer := make(chan ScoreResponse)
+		go func() {
+			var r ScoreResponse
+			post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["waits"]}`, &r)
+			answer <- r
+		}()
+		synctest.Wait()
+		if n := s.queued(); n != 1 {
+			t.Fatalf("%d rows queued, want the waiting request's 1", n)
+		}
+		time.Sleep(4 * time.Second) // virtual: within the 5s request timeout, far past "at once"
+		synctest.Wait()
+		if n := f.calls.Load(); n != 1 {
+			t.Errorf("model called %d times while another request was arriving, want 1 (the lone request)", n)
+		}
+		other()
+		if r := <-answer; len(r.Scores) != 1 || r.Scores[0] != 0.005 {
+			t.Errorf("answer %+v", r)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -13,22 +14,34 @@ import (
 )
 
 var (
+	binDir  string // the test binaries' folder, removed when the tests end
 	cliOnce sync.Once
 	cliPath string
 	cliErr  error
 )
+
+// TestMain gives the built binaries a folder of their own and removes it
+// once every test has run.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "birnn-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
 
 // cliBinary builds the birnn binary once per test process and returns its path,
 // so CLI tests exercise the real program: flags, exit codes, stdout/stderr.
 func cliBinary(t *testing.T) string {
 	t.Helper()
 	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "birnn-cli-test")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliPath = filepath.Join(dir, "birnn")
+		cliPath = filepath.Join(binDir, "birnn")
 		out, err := exec.Command("go", "build", "-o", cliPath, ".").CombinedOutput()
 		if err != nil {
 			cliErr = errors.New("go build: " + err.Error() + "\n" + string(out))
@@ -97,5 +110,26 @@ func TestConfigShowErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("birnn %v: exit %d, stderr %q; want an error mentioning %q", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+// TestCLITestsCleanUp runs one CLI test in a child go test with its own
+// TMPDIR: the folder of the binaries it built must be gone afterwards.
+func TestCLITestsCleanUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go test again; skipped with -short")
+	}
+	if os.Getenv("BIRNN_CLEANUP_CHILD") != "" {
+		t.Skip("in the child")
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestConfigShow$", ".")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "BIRNN_CLEANUP_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+	left, err := filepath.Glob(filepath.Join(tmp, "birnn-*"))
+	if err != nil || len(left) > 0 {
+		t.Errorf("the CLI tests left %v in TMPDIR (%v)", left, err)
 	}
 }

@@ -40,12 +40,7 @@ func serveBinary(t *testing.T) string {
 		return cliBinary(t)
 	}
 	serveBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "birnn-serve-test")
-		if err != nil {
-			serveBinErr = err
-			return
-		}
-		serveBinPath = filepath.Join(dir, "birnn")
+		serveBinPath = filepath.Join(binDir, "birnn-race")
 		out, err := exec.Command("go", "build", "-race", "-o", serveBinPath, ".").CombinedOutput()
 		if err != nil {
 			serveBinErr = errors.New("go build -race: " + err.Error() + "\n" + string(out))
