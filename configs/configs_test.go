@@ -172,4 +172,3 @@ func TestLoadFileAndMissing(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
-
