@@ -45,6 +45,16 @@
 // FetchIMDB downloads the inputs with checksums, HTTP Range resume and
 // atomic renames; FromDir copies them from a local folder instead.
 //
+// Source is what trainers take: anything that gives train and test splits
+// of (ids, label) rows; IMDB is the Source of the study's data. The IMDB
+// archive format is read in one place (walkArchive), by ReadReviews and by
+// ReadTexts, which returns raw review texts by name.
+//
+// What it does not do: train, pad for a model's input at scoring time
+// (package score does, with PadSequences), or know about model files; the
+// data folder's location is the caller's (birnn's CLI: --data, else
+// BIRNN_DATA_DIR or BIRNN_DATA, else ./data).
+//
 // References: https://keras.io/api/datasets/imdb/,
 // https://keras.io/api/data_loading/timeseries/ (pad_sequences),
 // https://ai.stanford.edu/~amaas/data/sentiment/.

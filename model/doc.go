@@ -32,6 +32,20 @@
 // Checkpoints (SaveCheckpoint, LoadCheckpoint) are single files in a
 // versioned binary format with a SHA-256 trailer; see SaveCheckpoint.
 //
+// The layer schema lives here and nowhere else: Resolve fills each layer's
+// Keras defaults and Layers checks the architecture, including the head
+// rule (Dense(1, sigmoid) or Dense(2, softmax): scoring reads P(positive)
+// as the last column). configs only decodes layers.
+//
+// It also holds the contracts the other packages share, each once: the
+// ONNX metadata keys of an export (Meta*), the start and OOV ids, the
+// label rule (Positive: score > threshold), metrics.json (Metrics,
+// ReadMetrics, WriteMetrics), the file names of a run folder and the
+// checkpoint State keys an import carries.
+//
+// What it does not do: train (train), write or read ONNX (export,
+// onnximport), or load data (dataset).
+//
 // References: the ONNX LSTM operator
 // (https://onnx.ai/onnx/operators/onnx__LSTM.html); Keras's LSTM,
 // Bidirectional, initializers and Model.summary.

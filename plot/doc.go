@@ -12,4 +12,7 @@
 //
 // Files are written atomically: a temporary file in the same folder,
 // fsync, rename.
+//
+// What it does not do: compute metrics (they come from model.History) or
+// decide which runs to compare (study.Compared does).
 package plot

@@ -21,4 +21,11 @@
 // series on GET /metrics; logs are log/slog records carrying the request id
 // (X-Request-Id, honoured or generated). The API is described in OpenAPI 3 in
 // api/openapi.yaml.
+//
+// Labels follow model.Positive: positive when the score is above the
+// threshold (default 0.5), so a score of exactly the threshold is negative.
+//
+// What it does not do: tokenize or run the model (package score and infer
+// do), or read settings (birnn serve passes a Config built from its flags,
+// BIRNN_SERVE_* variables and --config file).
 package serve

@@ -27,6 +27,15 @@
 // slots and the RNG state, and a run interrupted with SIGINT — mid-epoch
 // included — and resumed ends with the same weights as an uninterrupted one.
 //
+// Run is one training run from a dataset.Source (IMDB, or any other source
+// of (ids, label) rows) into a run folder. The optimizers and their Keras
+// defaults are this package's (OptimizerDefaults); Resolve checks a whole
+// run configuration, each part by its owner (configs.Validate,
+// model.Resolve, the optimizer here).
+//
+// What it does not do: read files of a dataset (dataset), export
+// (export), or decide the order of settings (birnn's CLI).
+//
 // References: https://onnx.ai/onnx/operators/onnx__LSTM.html,
 // https://keras.io/api/layers/recurrent_layers/lstm/.
 package train

@@ -2,7 +2,11 @@
 // either the old file or the whole new one: the data goes to a temporary
 // file in the same folder, is fsynced, made 0644 and renamed over the
 // destination, and the folder is fsynced. Models, checkpoints, histories,
-// metrics, reports and plots are all written through it.
+// metrics, reports, plots and the dataset files copied by `birnn data fetch
+// --from` are all written through it.
+//
+// What it does not do: lock (two writers race; the last rename wins) or
+// keep the old file's mode (new files are 0644).
 package atomicfile
 
 import (

@@ -1,5 +1,8 @@
 // Package testutil holds helpers shared by birnn's tests: locating the
-// shared data folder and comparing floating-point slices with tolerances.
+// shared data folder and ONNX Runtime, comparing floating-point slices with
+// tolerances, and writing fabricated data folders (TinyIMDB). It imports no
+// birnn package, so any test may use it; fixtures built from birnn models
+// live in internal/modeltest.
 package testutil
 
 import (

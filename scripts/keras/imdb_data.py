@@ -2,7 +2,7 @@
 
 `load_data(num_words=4000)` returns exactly what `keras.datasets.imdb.load_data(num_words=4000)`
 returns (same rows, same order, same ids), without Keras's download, which is unreachable here.
-The recipe (birnn DESIGN.md section 6):
+The recipe, the one birnn's dataset package implements in Go:
 
 1. Read every review of `aclImdb/{train,test}/{pos,neg}/*.txt`, `pos` first, file names sorted
    as strings, from `aclImdb_v1_labeled.tar.gz`, `aclImdb_v1.tar.gz` or an unpacked `aclImdb/`.

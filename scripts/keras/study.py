@@ -1,6 +1,6 @@
 """The study's five Keras runs, reproduced, measured and exported with tf2onnx.
 
-All runs (birnn DESIGN.md section 1): imdb.load_data(num_words=4000), pad_sequences(maxlen=100,
+All runs, as the study's notebook sets them: imdb.load_data(num_words=4000), pad_sequences(maxlen=100,
 padding='post'), Embedding(4000, 64), LSTM units 64, Dense(1, sigmoid), binary cross-entropy,
 accuracy, batch 128, 4 epochs, validation_split 0.3, Keras default optimizer settings.
 

@@ -7,6 +7,9 @@
 //
 //	Params ─Model→ *onnx.ModelProto ─Write→ dir/model.onnx, dir/word_index.json
 //	Params ─Reference(ids)→ P(positive)
+//
+// What it does not do: build birnn models (internal/modeltest holds those
+// fixtures) or start a server.
 package servetest
 
 import (
