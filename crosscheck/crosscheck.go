@@ -352,7 +352,7 @@ func RunRows(ctx context.Context, sess *infer.Session, x [][]int32, batch int) (
 			}
 			flat = append(flat, row...)
 		}
-		t, err := idTensor(in, []int{hi - lo, seq}, flat)
+		t, err := score.IDs(in, []int{hi - lo, seq}, flat)
 		if err != nil {
 			return nil, err
 		}
@@ -381,32 +381,6 @@ func RunRows(ctx context.Context, sess *infer.Session, x [][]int32, batch int) (
 		}
 	}
 	return res, nil
-}
-
-func idTensor(in infer.ValueInfo, shape []int, ids []int32) (*infer.Tensor, error) {
-	switch in.DType {
-	case infer.Float:
-		f := make([]float32, len(ids))
-		for i, v := range ids {
-			f[i] = float32(v)
-		}
-		return infer.NewFloat32(shape, f), nil
-	case infer.Double:
-		f := make([]float64, len(ids))
-		for i, v := range ids {
-			f[i] = float64(v)
-		}
-		return infer.NewFloat64(shape, f), nil
-	case infer.Int64:
-		f := make([]int64, len(ids))
-		for i, v := range ids {
-			f[i] = int64(v)
-		}
-		return infer.NewInt64(shape, f), nil
-	case infer.Int32:
-		return infer.NewInt32(shape, ids), nil
-	}
-	return nil, fmt.Errorf("crosscheck: input %s does not take ids", in)
 }
 
 // MaxAbsDiff returns max |a − b| over two [rows, width] tables (in

@@ -18,15 +18,8 @@ import (
 
 // writeFile writes text to dir/rel, creating folders.
 func writeFile(t *testing.T, dir, rel, text string) string {
-	t.Helper()
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	testutil.WriteFile(t, dir, rel, text)
+	return filepath.Join(dir, filepath.FromSlash(rel))
 }
 
 // tinyData writes an unpacked IMDB folder with 4 training and 10 test

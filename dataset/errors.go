@@ -1,6 +1,10 @@
 package dataset
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"os"
+)
 
 // Sentinel errors. Functions wrap them with context (the file, the option,
 // the line); match them with errors.Is.
@@ -25,3 +29,15 @@ var (
 	// ErrDownload reports a failed HTTP transfer.
 	ErrDownload = errors.New("dataset: download failed")
 )
+
+// open opens path for reading; a missing file is ErrNotFound naming it.
+func open(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	return f, nil
+}

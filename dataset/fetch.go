@@ -203,28 +203,20 @@ func transferErr(ctx context.Context, url string, err error, part string) error 
 // contentRangeStart parses "bytes START-END/TOTAL"; −1 when malformed.
 func contentRangeStart(h string) int64 {
 	s, ok := strings.CutPrefix(h, "bytes ")
-	if !ok {
-		return -1
-	}
-	start, _, ok := strings.Cut(s, "-")
-	if !ok {
-		return -1
-	}
-	n, err := strconv.ParseInt(start, 10, 64)
-	if err != nil {
-		return -1
-	}
-	return n
+	start, _, ok2 := strings.Cut(s, "-")
+	return parseCount(start, ok && ok2)
 }
 
 // contentRangeTotal parses the TOTAL of "bytes */TOTAL"; −1 when unknown.
 func contentRangeTotal(h string) int64 {
 	_, t, ok := strings.Cut(h, "/")
-	if !ok {
-		return -1
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil {
+	return parseCount(t, ok)
+}
+
+// parseCount is s as a byte count, −1 when !ok or s is not a number.
+func parseCount(s string, ok bool) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if !ok || err != nil {
 		return -1
 	}
 	return n
@@ -247,7 +239,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 }
 
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
 		return "", err
 	}
@@ -264,10 +256,7 @@ func fileSHA256(path string) (string, error) {
 func VerifySHA256(path, want string) error {
 	got, err := fileSHA256(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%w: %s", ErrNotFound, path)
-		}
-		return fmt.Errorf("dataset: %w", err)
+		return err // ErrNotFound for a missing file
 	}
 	if got != want {
 		return fmt.Errorf("%w: %s: sha256 %s, want %s", ErrChecksum, path, got, want)

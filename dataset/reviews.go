@@ -210,6 +210,20 @@ func (p *pipeline) send(c *chunk) {
 	p.jobs <- c
 }
 
+// result sends the last chunk, waits for the workers and returns the
+// reviews, or the first error: the word table's, else the reader's rerr.
+func (p *pipeline) result(last *chunk, rerr error) ([]Review, error) {
+	p.send(last)
+	out, werr := p.finish()
+	if werr != nil {
+		return nil, werr
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	return out, nil
+}
+
 // finish waits for the workers and gathers the reviews in reading order.
 func (p *pipeline) finish() ([]Review, error) {
 	close(p.jobs)
@@ -242,12 +256,9 @@ const maxReviewBytes = 1 << 24
 // they are. It is the one reader of the archive format, shared by
 // ReadReviews and ReadTexts.
 func walkArchive(path string, fn func(name string, label int32, size int, body io.Reader) (done bool, err error)) error {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%w: %s", ErrNotFound, path)
-		}
-		return fmt.Errorf("dataset: %w", err)
+		return err
 	}
 	defer f.Close()
 	gz, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
@@ -321,15 +332,7 @@ func readArchive(path string, table func() (*wordTable, error)) ([]Review, error
 		}
 		return false, nil
 	})
-	p.send(cur)
-	out, werr := p.finish()
-	if werr != nil {
-		return nil, werr
-	}
-	if rerr != nil {
-		return nil, rerr
-	}
-	return out, nil
+	return p.result(cur, rerr)
 }
 
 func readFolder(root string, table func() (*wordTable, error)) ([]Review, error) {
@@ -371,13 +374,5 @@ outer:
 			}
 		}
 	}
-	p.send(cur)
-	out, werr := p.finish()
-	if werr != nil {
-		return nil, werr
-	}
-	if rerr != nil {
-		return nil, rerr
-	}
-	return out, nil
+	return p.result(cur, rerr)
 }

@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -66,12 +64,9 @@ func ParseLabelMap(s string) (map[string]int32, error) {
 // or label, or a label outside the mapping is ErrFormat (with the line);
 // a file without records is ErrEmpty.
 func ReadLabeledText(path string, o TextOptions) ([]TextRecord, error) {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
-		}
-		return nil, fmt.Errorf("dataset: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	format := o.Format

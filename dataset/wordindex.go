@@ -154,12 +154,9 @@ func parseFlatIndex(b []byte) (wi WordIndex, ok bool) {
 // Keras does for imdb_word_index.json (WordIndexMD5). A mismatch is
 // ErrChecksum.
 func VerifyMD5(path, want string) error {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%w: %s", ErrNotFound, path)
-		}
-		return fmt.Errorf("dataset: %w", err)
+		return err
 	}
 	defer f.Close()
 	h := md5.New()

@@ -5,7 +5,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/internal/modeltest"
 )
@@ -13,11 +12,7 @@ import (
 // BenchmarkExport measures Model plus serialization for the study's runs.
 func BenchmarkExport(b *testing.B) {
 	for _, r := range []string{"bilstm", "deep_bilstm"} {
-		cfg, err := configs.Load(r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		m := modeltest.RandomModel(b, cfg, 1)
+		m := modeltest.StudyModel(b, r)
 		b.Run(r, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

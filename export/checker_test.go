@@ -30,10 +30,7 @@ func TestONNXChecker(t *testing.T) {
 			{Opset: export.MinOpset, InputDType: "float32", TestMetrics: map[string]float64{"accuracy": 0.8}},
 			{Opset: export.MaxOpset},
 		} {
-			mp, err := export.Model(m, o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			mp := modeltest.ExportProto(t, m, o)
 			p := filepath.Join(dir, fmt.Sprintf("%s_opset%d_%s.onnx", a.Name, mp.GetOpsetImport()[0].GetVersion(), o.InputDType))
 			if err := onnx.WriteModel(p, mp); err != nil {
 				t.Fatal(err)

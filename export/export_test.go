@@ -9,21 +9,7 @@ import (
 
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/internal/modeltest"
-	"github.com/birnn/birnn/model"
 )
-
-func marshal(t testing.TB, m *model.Model, opts export.Options) []byte {
-	t.Helper()
-	mp, err := export.Model(m, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestORTMatchesReference runs every architecture's export through ONNX
 // Runtime and compares it with the float64 reference forward pass.
@@ -34,7 +20,7 @@ func TestORTMatchesReference(t *testing.T) {
 			layers := modeltest.Layers(t, m)
 			units := layers[len(layers)-1].Units
 			for _, dtype := range []string{"int32", "float32"} {
-				b := marshal(t, m, export.Options{InputDType: dtype})
+				b := modeltest.Export(t, m, export.Options{InputDType: dtype})
 				for _, s := range samples {
 					got := modeltest.ORTRun(t, b, s.ids, s.batch, s.seq, dtype == "float32")
 					if len(got) != s.batch*units {
@@ -66,10 +52,7 @@ func TestOpsets(t *testing.T) {
 		want := modeltest.RefForward(m, ids, 4, 9)
 		for op := export.MinOpset; op <= export.MaxOpset; op++ {
 			t.Run(fmt.Sprintf("%s/opset%d", a.Name, op), func(t *testing.T) {
-				mp, err := export.Model(m, export.Options{Opset: op})
-				if err != nil {
-					t.Fatal(err)
-				}
+				mp := modeltest.ExportProto(t, m, export.Options{Opset: op})
 				if got := mp.GetOpsetImport()[0].GetVersion(); got != int64(op) {
 					t.Fatalf("opset import %d, want %d", got, op)
 				}

@@ -16,10 +16,7 @@ func TestInferMatchesReference(t *testing.T) {
 		t.Run(pc.Name, func(t *testing.T) {
 			m, samples := pc.m, pc.samples
 			for _, dtype := range []string{"int32", "float32"} {
-				mp, err := export.Model(m, export.Options{InputDType: dtype})
-				if err != nil {
-					t.Fatal(err)
-				}
+				mp := modeltest.ExportProto(t, m, export.Options{InputDType: dtype})
 				s, err := infer.LoadModel(mp)
 				if err != nil {
 					t.Fatalf("infer: %v", err)

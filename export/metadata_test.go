@@ -25,7 +25,7 @@ func TestExportImportExport(t *testing.T) {
 		t.Run(a.Name, func(t *testing.T) {
 			m := modeltest.RandomModel(t, a.Cfg, uint64(i+100))
 			for _, opts := range optSets {
-				b1 := marshal(t, m, opts)
+				b1 := modeltest.Export(t, m, opts)
 				mp := modeltest.Decode(t, b1)
 				m2, err := onnximport.Import(mp)
 				if err != nil {
@@ -36,7 +36,7 @@ func TestExportImportExport(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if b2 := marshal(t, m2, o2); !bytes.Equal(b1, b2) {
+				if b2 := modeltest.Export(t, m2, o2); !bytes.Equal(b1, b2) {
 					t.Fatalf("options %+v: export → import → export changed the bytes (%d → %d)", opts, len(b1), len(b2))
 				}
 			}
@@ -63,10 +63,7 @@ func TestOptionsErrors(t *testing.T) {
 func TestMetadata(t *testing.T) {
 	a := modeltest.Architectures(t)[2] // deep_bilstm
 	m := modeltest.RandomModel(t, a.Cfg, 1)
-	mp, err := export.Model(m, export.Options{TestMetrics: map[string]float64{"accuracy": 0.5}, WordIndexSHA256: "abc", Version: "9"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mp := modeltest.ExportProto(t, m, export.Options{TestMetrics: map[string]float64{"accuracy": 0.5}, WordIndexSHA256: "abc", Version: "9"})
 	got := map[string]string{}
 	for _, kv := range mp.MetadataProps {
 		got[kv.GetKey()] = kv.GetValue()

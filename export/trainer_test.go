@@ -87,15 +87,12 @@ func trainerParity(t *testing.T, m *model.Model, i int) {
 		{
 			layers := modeltest.Layers(t, m)
 			units := layers[len(layers)-1].Units
-			mp, err := export.Model(m, export.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			mp := modeltest.ExportProto(t, m, export.Options{})
 			s, err := infer.LoadModel(mp)
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := marshal(t, m, export.Options{})
+			b := modeltest.Export(t, m, export.Options{})
 			m2, err := onnximport.Import(modeltest.Decode(t, b))
 			if err != nil {
 				t.Fatalf("import: %v", err)

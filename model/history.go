@@ -151,24 +151,17 @@ type historyJSON struct {
 	Seconds     []jsonFloat `json:"seconds,omitempty"`
 }
 
-func toJSONFloats(v []float64) []jsonFloat {
-	if v == nil {
-		return nil
-	}
-	out := make([]jsonFloat, len(v))
-	for i, x := range v {
-		out[i] = jsonFloat(x)
-	}
-	return out
-}
+func toJSONFloats(v []float64) []jsonFloat   { return convertFloats[jsonFloat](v) }
+func fromJSONFloats(v []jsonFloat) []float64 { return convertFloats[float64](v) }
 
-func fromJSONFloats(v []jsonFloat) []float64 {
+// convertFloats converts v element by element; nil stays nil.
+func convertFloats[D, S ~float64](v []S) []D {
 	if v == nil {
 		return nil
 	}
-	out := make([]float64, len(v))
+	out := make([]D, len(v))
 	for i, x := range v {
-		out[i] = float64(x)
+		out[i] = D(x)
 	}
 	return out
 }

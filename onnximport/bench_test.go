@@ -3,7 +3,6 @@ package onnximport_test
 import (
 	"testing"
 
-	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/internal/modeltest"
 	"github.com/birnn/birnn/onnximport"
@@ -12,11 +11,7 @@ import (
 // BenchmarkImport measures decoding plus Import for the study's runs.
 func BenchmarkImport(b *testing.B) {
 	for _, r := range []string{"bilstm", "deep_bilstm"} {
-		cfg, err := configs.Load(r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data := exportBytes(b, modeltest.RandomModel(b, cfg, 1), export.Options{})
+		data := modeltest.Export(b, modeltest.StudyModel(b, r), export.Options{})
 		b.Run(r, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))

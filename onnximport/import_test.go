@@ -21,15 +21,9 @@ func TestImportWithoutMetadata(t *testing.T) {
 	for i, a := range modeltest.Architectures(t) {
 		t.Run(a.Name, func(t *testing.T) {
 			m := modeltest.RandomModel(t, a.Cfg, uint64(i+200))
-			mp, err := export.Model(m, export.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			mp := modeltest.ExportProto(t, m, export.Options{})
 			mp.MetadataProps = nil
-			m2, err := onnximport.Import(mp)
-			if err != nil {
-				t.Fatalf("import: %v", err)
-			}
+			m2 := mustImport(t, mp)
 			modeltest.SameParams(t, m2, m)
 			got, want := modeltest.Layers(t, m2), modeltest.Layers(t, m)
 			for j := range want {
@@ -110,20 +104,11 @@ func TestImportTF2ONNXZeroState(t *testing.T) {
 	for i, a := range modeltest.Architectures(t) {
 		t.Run(a.Name, func(t *testing.T) {
 			m := modeltest.RandomModel(t, a.Cfg, uint64(i+300))
-			mp, err := export.Model(m, export.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			mp := modeltest.ExportProto(t, m, export.Options{})
 			mp.MetadataProps = nil
 			tfZeroState(t, mp)
-			b, err := proto.Marshal(mp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m2, err := onnximport.Import(mp)
-			if err != nil {
-				t.Fatalf("import: %v", err)
-			}
+			b := modeltest.Marshal(t, mp)
+			m2 := mustImport(t, mp)
 			rng := rand.New(rand.NewPCG(uint64(i), 1))
 			ids := modeltest.RandomIDs(rng, 3, 11, a.Cfg.Data.NumWords)
 			got, want := modeltest.RefForward(m2, ids, 3, 11), modeltest.ORTRun(t, b, ids, 3, 11, false)
@@ -146,10 +131,7 @@ func TestImportErrors(t *testing.T) {
 	}
 	m := modeltest.RandomModel(t, cfgArch.Cfg, 1)
 	fresh := func() *onnx.ModelProto {
-		mp, err := export.Model(m, export.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		mp := modeltest.ExportProto(t, m, export.Options{})
 		return mp
 	}
 	find := func(mp *onnx.ModelProto, op string) *onnx.NodeProto {
@@ -251,10 +233,7 @@ func TestImportMergeScale(t *testing.T) {
 			a = x
 		}
 	}
-	mp, err := export.Model(modeltest.RandomModel(t, a.Cfg, 1), export.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mp := modeltest.ExportProto(t, modeltest.RandomModel(t, a.Cfg, 1), export.Options{})
 	mp.MetadataProps = nil
 	if _, err := onnximport.Import(mp); err != nil {
 		t.Fatalf("ave: %v", err)
@@ -264,7 +243,7 @@ func TestImportMergeScale(t *testing.T) {
 			tp.RawData = onnx.EncodeRaw([]float32{0.25})
 		}
 	}
-	_, err = onnximport.Import(mp)
+	_, err := onnximport.Import(mp)
 	if err == nil || !strings.Contains(err.Error(), `"lstm_0/merge/Mul" (Mul)`) {
 		t.Fatalf("merge scaled by 0.25: error %v, want one naming lstm_0/merge/Mul", err)
 	}
@@ -278,7 +257,7 @@ func TestImportDamagedGraphs(t *testing.T) {
 		if a.Name != "mixed_softmax" && a.Name != "bi_ave_seq" && a.Name != "dense_heads" {
 			continue
 		}
-		b := exportBytes(t, modeltest.RandomModel(t, a.Cfg, uint64(i)), export.Options{})
+		b := modeltest.Export(t, modeltest.RandomModel(t, a.Cfg, uint64(i)), export.Options{})
 		base := modeltest.Decode(t, b)
 		for k := range base.Graph.Node {
 			for damage := range 4 {
@@ -323,10 +302,7 @@ func TestImportGemm(t *testing.T) {
 		}
 	}
 	m := modeltest.RandomModel(t, a.Cfg, 5)
-	mp, err := export.Model(m, export.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mp := modeltest.ExportProto(t, m, export.Options{})
 	mp.MetadataProps = nil
 	g := mp.Graph
 	var nodes []*onnx.NodeProto
@@ -357,14 +333,8 @@ func TestImportGemm(t *testing.T) {
 		nodes = append(nodes, onnx.MakeNode(n.GetName()+"/Gemm", "Gemm", []string{n.Input[0], n.Input[1] + "T", add.Input[1]}, add.Output, onnx.AttrInt("transB", 1)))
 	}
 	g.Node = nodes
-	b, err := proto.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := onnximport.Import(mp)
-	if err != nil {
-		t.Fatalf("import: %v", err)
-	}
+	b := modeltest.Marshal(t, mp)
+	m2 := mustImport(t, mp)
 	modeltest.SameParams(t, m2, m)
 	ids := modeltest.RandomIDs(rand.New(rand.NewPCG(1, 1)), 3, 5, a.Cfg.Data.NumWords)
 	if d := modeltest.MaxAbsDiff(modeltest.ORTRun(t, b, ids, 3, 5, false), modeltest.RefForward(m2, ids, 3, 5)); d > 1e-5 {
@@ -372,16 +342,12 @@ func TestImportGemm(t *testing.T) {
 	}
 }
 
-// exportBytes is m exported with opts and serialized.
-func exportBytes(t testing.TB, m *model.Model, opts export.Options) []byte {
+// mustImport is onnximport.Import(mp), failing t on an error.
+func mustImport(t *testing.T, mp *onnx.ModelProto) *model.Model {
 	t.Helper()
-	mp, err := export.Model(m, opts)
+	m, err := onnximport.Import(mp)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("import: %v", err)
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return m
 }

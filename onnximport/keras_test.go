@@ -2,16 +2,15 @@ package onnximport_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/birnn/birnn/crosscheck"
 	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/internal/modeltest"
@@ -33,11 +32,6 @@ var kerasUnmappable = map[string]string{
 // kerasRows is how many rows of predictions.json each model is checked on:
 // the reference forward pass is plain float64 loops.
 const kerasRows = 64
-
-type kerasPredictions struct {
-	X       [][]float64 `json:"x"`
-	Outputs [][]float64 `json:"outputs"`
-}
 
 // TestImportKeras imports every Keras/tf2onnx export in testdata/keras and
 // checks the imported model against Keras's own predictions (≤ 1e-5): the
@@ -67,18 +61,11 @@ func TestImportKeras(t *testing.T) {
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
-			b, err := os.ReadFile(filepath.Join(dir, "predictions.json"))
+			p, err := crosscheck.ReadPredictions(filepath.Join(dir, crosscheck.PredictionsFile))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var p kerasPredictions
-			if err := json.Unmarshal(b, &p); err != nil {
-				t.Fatalf("predictions.json: %v", err)
-			}
 			n := min(kerasRows, len(p.X))
-			if n == 0 || len(p.Outputs) < n {
-				t.Fatalf("predictions.json: %d inputs, %d outputs", len(p.X), len(p.Outputs))
-			}
 			seq := len(p.X[0])
 			if seq != m.Config.Data.MaxLen {
 				t.Errorf("imported maxlen %d, the Keras inputs have %d", m.Config.Data.MaxLen, seq)
@@ -86,10 +73,10 @@ func TestImportKeras(t *testing.T) {
 			ids := make([]int32, 0, n*seq)
 			var want []float64
 			for r := range n {
-				for _, v := range p.X[r] {
-					ids = append(ids, int32(v))
+				ids = append(ids, p.X[r]...)
+				for _, v := range p.Outputs[r] {
+					want = append(want, float64(v))
 				}
-				want = append(want, p.Outputs[r]...)
 			}
 			got := modeltest.RefForward(m, ids, n, seq)
 			if len(got) != len(want) {
@@ -111,16 +98,13 @@ func TestImportKeras(t *testing.T) {
 			tp := modeltest.TrainerProbs(t, m, ids[:nt*seq], nt, seq)
 			var dTrain float64
 			for r := range nt {
-				dTrain = math.Max(dTrain, math.Abs(tp[r]-p.Outputs[r][units-1]))
+				dTrain = math.Max(dTrain, math.Abs(tp[r]-float64(p.Outputs[r][units-1])))
 			}
 			t.Logf("max |reference − Keras| %.2g over %d rows, |trainer − Keras| %.2g over %d rows", modeltest.MaxAbsDiff(f, want), n, dTrain, nt)
 			if dTrain > 1e-5 {
 				t.Errorf("max |trainer on the import − Keras| = %.3g > 1e-5 over %d rows", dTrain, nt)
 			}
-			mp2, err := export.Model(m, export.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			mp2 := modeltest.ExportProto(t, m, export.Options{})
 			s, err := infer.LoadModel(mp2)
 			if err != nil {
 				t.Fatal(err)

@@ -309,18 +309,27 @@ func (s *Scorer) ScoreIDs(ctx context.Context, ids [][]int32) ([]float32, error)
 	return out, nil
 }
 
-func (s *Scorer) run(ctx context.Context, m dataset.Matrix) ([]float32, error) {
-	shape := []int{m.Rows, m.Cols}
-	var in *infer.Tensor
-	switch s.in.DType {
+// IDs is ids, of the given shape, as a tensor of in's element type: the
+// word ids as a model input of FLOAT, DOUBLE, INT32 or INT64 takes them
+// (Keras exports take floats). Errors: any other type.
+func IDs(in infer.ValueInfo, shape []int, ids []int32) (*infer.Tensor, error) {
+	switch in.DType {
 	case infer.Float:
-		in = infer.NewFloat32(shape, convert[float32](m.Data))
+		return infer.NewFloat32(shape, convert[float32](ids)), nil
 	case infer.Double:
-		in = infer.NewFloat64(shape, convert[float64](m.Data))
+		return infer.NewFloat64(shape, convert[float64](ids)), nil
 	case infer.Int64:
-		in = infer.NewInt64(shape, convert[int64](m.Data))
-	default:
-		in = infer.NewInt32(shape, m.Data)
+		return infer.NewInt64(shape, convert[int64](ids)), nil
+	case infer.Int32:
+		return infer.NewInt32(shape, ids), nil
+	}
+	return nil, fmt.Errorf("%w: input %s does not take ids", ErrNotClassifier, in)
+}
+
+func (s *Scorer) run(ctx context.Context, m dataset.Matrix) ([]float32, error) {
+	in, err := IDs(s.in, []int{m.Rows, m.Cols}, m.Data)
+	if err != nil {
+		return nil, err
 	}
 	res, err := s.sess.Run(ctx, map[string]*infer.Tensor{s.opts.Input: in})
 	if err != nil {

@@ -48,10 +48,7 @@ func exported(t testing.TB, layers string, numWords int, seed uint64, dtype stri
 	if dtype == "int64" {
 		in = "float32"
 	}
-	mp, err := export.Model(m, export.Options{InputDType: in})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mp := modeltest.ExportProto(t, m, export.Options{InputDType: in})
 	if dtype == "int64" {
 		mp.Graph.Input[0].Type.GetTensorType().ElemType = proto.Int32(int32(onnx.TensorProto_INT64))
 	}
@@ -60,6 +57,15 @@ func exported(t testing.TB, layers string, numWords int, seed uint64, dtype stri
 
 const bilstm = "    - {type: lstm, units: 6, bidirectional: true, return_sequences: true}\n" +
 	"    - {type: lstm, units: 5, bidirectional: true}\n    - {type: dense, units: 1, activation: sigmoid}\n"
+
+func newScorer(t testing.TB, mp *onnx.ModelProto, wi dataset.WordIndex, opts score.Options) *score.Scorer {
+	t.Helper()
+	s, err := score.New(load(t, mp), wi, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 func load(t testing.TB, mp *onnx.ModelProto) *infer.Session {
 	t.Helper()
@@ -74,10 +80,7 @@ func load(t testing.TB, mp *onnx.ModelProto) *infer.Session {
 // written out by hand: 1 starts a row, rank+3 otherwise, ≥4000 → 2.
 func TestEncode(t *testing.T) {
 	_, mp := exported(t, bilstm, 4000, 9, "int32")
-	s, err := score.New(load(t, mp), testWordIndex, score.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newScorer(t, mp, testWordIndex, score.Options{})
 	want := [][]int32{
 		{1, 6, 387, 22, 5, 4, 116, 87},
 		{1, 4, 114, 359, 78, 78, 78},
@@ -102,10 +105,7 @@ func TestScoreMatchesORT(t *testing.T) {
 	for _, dt := range []string{"float32", "int32", "int64"} {
 		t.Run(dt, func(t *testing.T) {
 			_, mp := exported(t, bilstm, 4000, 10, dt)
-			s, err := score.New(load(t, mp), testWordIndex, score.Options{BatchSize: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := newScorer(t, mp, testWordIndex, score.Options{BatchSize: 2})
 			got, err := s.Score(context.Background(), testReviews)
 			if err != nil {
 				t.Fatal(err)
@@ -254,10 +254,7 @@ func TestOptions(t *testing.T) {
 // equal the sequential one.
 func TestConcurrent(t *testing.T) {
 	_, mp := exported(t, "    - {type: lstm, units: 4, bidirectional: true}\n    - {type: dense, units: 1}\n", 4000, 12, "float32")
-	s, err := score.New(load(t, mp), testWordIndex, score.Options{BatchSize: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newScorer(t, mp, testWordIndex, score.Options{BatchSize: 3})
 	want, err := s.Score(context.Background(), testReviews)
 	if err != nil {
 		t.Fatal(err)

@@ -102,12 +102,18 @@ func slogJSON(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w,
 // edit; the server is drained when the test ends.
 func newTestServer(t *testing.T, load Loader, edit func(*Config)) *Server {
 	t.Helper()
+	return newLoggedTestServer(t, load, edit, quietLogger())
+}
+
+// newLoggedTestServer is newTestServer logging to log.
+func newLoggedTestServer(t *testing.T, load Loader, edit func(*Config), log *slog.Logger) *Server {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.MaxWait = 0
 	if edit != nil {
 		edit(&cfg)
 	}
-	s, err := New(cfg, load, quietLogger())
+	s, err := New(cfg, load, log)
 	if err != nil {
 		t.Fatal(err)
 	}

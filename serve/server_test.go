@@ -491,15 +491,7 @@ func TestMetricsAndModel(t *testing.T) {
 func TestRequestID(t *testing.T) {
 	f := &fakeModel{name: "m", sha: "aa"}
 	var logs bytes.Buffer
-	cfg := DefaultConfig()
-	s, err := New(cfg, staticLoader(f), slogJSON(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Drain()
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := newLoggedTestServer(t, staticLoader(f), nil, slogJSON(&logs))
 	req := httptest.NewRequest("POST", "/v1/score", strings.NewReader(`{"reviews": ["a"]}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Request-Id", "abc-123")
@@ -526,16 +518,7 @@ func TestRequestID(t *testing.T) {
 func TestAccessLogOff(t *testing.T) {
 	f := &fakeModel{name: "m", sha: "aa"}
 	var logs bytes.Buffer
-	cfg := DefaultConfig()
-	cfg.AccessLog = false
-	s, err := New(cfg, staticLoader(f), slogJSON(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Drain()
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := newLoggedTestServer(t, staticLoader(f), func(c *Config) { c.AccessLog = false }, slogJSON(&logs))
 	requests := func() int { return strings.Count(logs.String(), `"msg":"request"`) }
 	if rec := post(t, s.Handler(), "/v1/score", "application/json", `{"reviews": ["a"]}`, nil); rec.Code != 200 {
 		t.Fatalf("status %d", rec.Code)

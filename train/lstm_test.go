@@ -115,20 +115,24 @@ func AllClose(t *testing.T, name string, got, want []float64, atol, rtol float64
 	}
 }
 
+// lstmCases are the directions, outputs and dropout masks the fused LSTM
+// is checked on.
+var lstmCases = []struct {
+	name            string
+	reverse, retSeq bool
+	dropout         bool
+}{
+	{"forward/last", false, false, false},
+	{"forward/seq", false, true, false},
+	{"reverse/last", true, false, false},
+	{"reverse/seq", true, true, false},
+	{"forward/seq/mask", false, true, true},
+	{"reverse/last/mask", true, false, true},
+}
+
 func TestLSTMForwardMatchesKerasEquations(t *testing.T) {
 	const B, S, I, H = 3, 5, 4, 3
-	for _, tc := range []struct {
-		name            string
-		reverse, retSeq bool
-		dropout         bool
-	}{
-		{"forward/last", false, false, false},
-		{"forward/seq", false, true, false},
-		{"reverse/last", true, false, false},
-		{"reverse/seq", true, true, false},
-		{"forward/seq/mask", false, true, true},
-		{"reverse/last/mask", true, false, true},
-	} {
+	for _, tc := range lstmCases {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 9))
 			kern := randMat(rng, I, 4*H, 0.6)
@@ -180,18 +184,7 @@ func TestLSTMForwardMatchesKerasEquations(t *testing.T) {
 
 func TestLSTMGradientFiniteDifferences(t *testing.T) {
 	const B, S, I, H = 2, 4, 3, 3
-	for _, tc := range []struct {
-		name            string
-		reverse, retSeq bool
-		dropout         bool
-	}{
-		{"forward/last", false, false, false},
-		{"forward/seq", false, true, false},
-		{"reverse/last", true, false, false},
-		{"reverse/seq", true, true, false},
-		{"forward/seq/mask", false, true, true},
-		{"reverse/last/mask", true, false, true},
-	} {
+	for _, tc := range lstmCases {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			x := randVec(rng, B*S*I, 1)

@@ -36,15 +36,9 @@ func newCrosscheckCmd() *cobra.Command {
 			if batch < 0 {
 				return usagef("--batch %d: want ≥ 0", batch)
 			}
-			var names []string
-			if only != "" {
-				for _, n := range strings.Split(only, ",") {
-					n = strings.TrimSpace(n)
-					if !slices.Contains(configs.Runs(), n) {
-						return usagef("--only: unknown run %q (want some of %s)", n, strings.Join(configs.Runs(), ","))
-					}
-					names = append(names, n)
-				}
+			names, err := studyRuns("only", only)
+			if err != nil {
+				return err
 			}
 			rep, err := crosscheck.Run(cmd.Context(), crosscheck.Options{
 				Keras: keras, Runs: runs, Data: dataDir(cmd), Names: names,
@@ -66,4 +60,21 @@ func newCrosscheckCmd() *cobra.Command {
 	cmd.Flags().Bool("markdown", false, "print a markdown table (as appended to runs/report.md)")
 	cmd.Flags().Int("batch", 0, "reviews per inference run (0: the default)")
 	return cmd
+}
+
+// studyRuns parses a comma-separated subset of the study's runs given to
+// --flag; nil for "".
+func studyRuns(flag, list string) ([]string, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if !slices.Contains(configs.Runs(), n) {
+			return nil, usagef("--%s: unknown run %q (want some of %s)", flag, n, strings.Join(configs.Runs(), ","))
+		}
+		names = append(names, n)
+	}
+	return names, nil
 }

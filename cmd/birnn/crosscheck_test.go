@@ -12,13 +12,7 @@ import (
 )
 
 func writeTestFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, filepath.Dir(path), filepath.Base(path), text)
 }
 
 // TestCrosscheckMissing: with nothing on either side every study run is

@@ -153,6 +153,17 @@ func splitFlag(cmd *cobra.Command) (string, error) {
 	return s, nil
 }
 
+// loadSplits locates the IMDB files in the data folder and loads both
+// splits with o.
+func loadSplits(cmd *cobra.Command, o dataset.LoadOptions) (files dataset.Files, train, test *dataset.Split, err error) {
+	dir := dataDir(cmd)
+	if files, err = dataset.Locate(dir); err != nil {
+		return files, nil, nil, err
+	}
+	train, test, err = dataset.LoadData(dir, o)
+	return files, train, test, err
+}
+
 func newDataInfoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "info",
@@ -164,12 +175,7 @@ func newDataInfoCmd() *cobra.Command {
 				return err
 			}
 			o := loadOptions(cmd)
-			dir := dataDir(cmd)
-			files, err := dataset.Locate(dir)
-			if err != nil {
-				return err
-			}
-			train, test, err := dataset.LoadData(dir, o)
+			files, train, test, err := loadSplits(cmd, o)
 			if err != nil {
 				return err
 			}
@@ -236,12 +242,7 @@ func newDataShowCmd() *cobra.Command {
 				return err
 			}
 			o := loadOptions(cmd)
-			dir := dataDir(cmd)
-			files, err := dataset.Locate(dir)
-			if err != nil {
-				return err
-			}
-			train, test, err := dataset.LoadData(dir, o)
+			files, train, test, err := loadSplits(cmd, o)
 			if err != nil {
 				return err
 			}

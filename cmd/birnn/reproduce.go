@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,15 +26,10 @@ func newReproduceCmd() *cobra.Command {
 			"On a 2-core machine the five runs take about 15 minutes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var runs []string
-			if s, _ := cmd.Flags().GetString("runs"); s != "" {
-				for _, r := range strings.Split(s, ",") {
-					r = strings.TrimSpace(r)
-					if !slices.Contains(configs.Runs(), r) {
-						return usagef("--runs: unknown run %q (want some of %s)", r, strings.Join(configs.Runs(), ","))
-					}
-					runs = append(runs, r)
-				}
+			list, _ := cmd.Flags().GetString("runs")
+			runs, err := studyRuns("runs", list)
+			if err != nil {
+				return err
 			}
 			out, _ := cmd.Flags().GetString("out")
 			force, _ := cmd.Flags().GetBool("force")

@@ -230,6 +230,14 @@ func checkScores(refs map[string]*servetest.Params, rows [][]int32, body []byte)
 	return nil
 }
 
+// checkAnswer checks a 200 score answer against the reference model(s).
+func checkAnswer(refs map[string]*servetest.Params, rows [][]int32, res httpResult) error {
+	if res.status != 200 {
+		return fmt.Errorf("status %d: %s", res.status, res.body)
+	}
+	return checkScores(refs, rows, res.body)
+}
+
 // modelID is the id the server reports for the model file at path.
 func sha256File(t *testing.T, path string) string {
 	t.Helper()
@@ -291,11 +299,8 @@ func TestServeConcurrentClients(t *testing.T) {
 						rows[i] = p.EncodeText(texts[i])
 					}
 				}
-				if err == nil && res.status != 200 {
-					err = fmt.Errorf("status %d: %s", res.status, res.body)
-				}
 				if err == nil {
-					err = checkScores(refs, rows, res.body)
+					err = checkAnswer(refs, rows, res)
 				}
 				if err != nil {
 					failed.Add(1)
@@ -439,11 +444,8 @@ func TestServeReloadUnderLoad(t *testing.T) {
 				rows := clientRows(c, k, p1.Vocab)
 				b, _ := json.Marshal(serve.IDsRequest{IDs: rows})
 				res, err := postJSON(client, s.url+"/v1/score/ids", "application/json", string(b))
-				if err == nil && res.status != 200 {
-					err = fmt.Errorf("status %d: %s", res.status, res.body)
-				}
 				if err == nil {
-					err = checkScores(refs, rows, res.body)
+					err = checkAnswer(refs, rows, res)
 				}
 				if err != nil {
 					failed.Add(1)

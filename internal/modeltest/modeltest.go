@@ -14,13 +14,16 @@ import (
 	"sync"
 	"testing"
 
+	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/export"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
 	"github.com/birnn/birnn/train"
-	ort "github.com/yalue/onnxruntime_go"
 )
 
 // Arch is one architecture under test.
@@ -485,4 +488,40 @@ func Layers(t testing.TB, m *model.Model) []model.LayerSpec {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// ExportProto is m exported with opts, failing t on an error.
+func ExportProto(t testing.TB, m *model.Model, opts export.Options) *onnx.ModelProto {
+	t.Helper()
+	mp, err := export.Model(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mp
+}
+
+// Export is m exported with opts and serialized deterministically.
+func Export(t testing.TB, m *model.Model, opts export.Options) []byte {
+	t.Helper()
+	return Marshal(t, ExportProto(t, m, opts))
+}
+
+// Marshal serializes mp deterministically.
+func Marshal(t testing.TB, mp *onnx.ModelProto) []byte {
+	t.Helper()
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// StudyModel is the study's run with random weights (seed 1).
+func StudyModel(t testing.TB, run string) *model.Model {
+	t.Helper()
+	cfg, err := configs.Load(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return RandomModel(t, cfg, 1)
 }
