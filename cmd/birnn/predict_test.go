@@ -116,10 +116,18 @@ func TestPredictCommand(t *testing.T) {
 
 // TestPredictThresholdTie: a score of exactly the threshold is negative
 // (model.Positive: score > threshold), as serve and crosscheck label it.
-// The review is scored once; then --threshold is set to that very score.
+// Ids 1 and 99 sum to 100, so the fixture scores sigmoid(0) = 0.5 exactly;
+// then a review is scored once and --threshold set to that very score.
 func TestPredictThresholdTie(t *testing.T) {
 	model, _ := predictFixture(t)
-	out, errOut, code := runCLI(t, nil, nil, "predict", "--model", model, "--ids", "--text", "1 49")
+	out, errOut, code := runCLI(t, nil, nil, "predict", "--model", model, "--ids", "--text", "1 99")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if ps := decodePredictions(t, out); len(ps) != 1 || ps[0].Score != 0.5 || ps[0].Label != "negative" {
+		t.Errorf("score of exactly 0.5: %+v, want labelled negative at the default threshold", ps)
+	}
+	out, errOut, code = runCLI(t, nil, nil, "predict", "--model", model, "--ids", "--text", "1 49")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -86,30 +86,43 @@ func envName(key string) string {
 	return "BIRNN_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
 }
 
-// bindEnv makes v read key from its variable, envName(key); data.dir also
-// from BIRNN_DATA, the older name, when BIRNN_DATA_DIR is unset. Keys are
-// bound one by one rather than with viper's AutomaticEnv, which would take
-// BIRNN_DATA for a value of the whole data section and hide data.*.
-func bindEnv(v *viper.Viper, key string) {
-	names := []string{envName(key)}
+// envNames are the variables of key, first first: envName(key), and for
+// data.dir also BIRNN_DATA, its older name.
+func envNames(key string) []string {
 	if key == "data.dir" {
-		names = append(names, "BIRNN_DATA")
+		return []string{envName(key), "BIRNN_DATA"}
 	}
-	_ = v.BindEnv(append([]string{key}, names...)...)
+	return []string{envName(key)}
 }
 
-// envSource names the variable a key's value came from, "" if none.
-func envSource(key string) string {
-	names := []string{envName(key)}
-	if key == "data.dir" {
-		names = append(names, "BIRNN_DATA")
-	}
-	for _, n := range names {
+// bindEnv makes v read key from its variables. Keys are bound one by one
+// rather than with viper's AutomaticEnv, which would take BIRNN_DATA for a
+// value of the whole data section and hide data.*.
+func bindEnv(v *viper.Viper, key string) {
+	_ = v.BindEnv(append([]string{key}, envNames(key)...)...)
+}
+
+// envValue is the set variable of key and its value; ok is false if none.
+func envValue(key string) (name, value string, ok bool) {
+	for _, n := range envNames(key) {
 		if v := os.Getenv(n); v != "" {
-			return n + "=" + v
+			return n, v, true
 		}
 	}
-	return ""
+	return "", "", false
+}
+
+// envSource names the variable a key's value came from (with the value,
+// unless it is a secret such as admin_token), "" if none.
+func envSource(key string) string {
+	name, value, ok := envValue(key)
+	switch {
+	case !ok:
+		return ""
+	case strings.Contains(key, "token"):
+		return name
+	}
+	return name + "=" + value
 }
 
 // applySettings gives every flag of cmd that the command line left unset
@@ -128,11 +141,8 @@ func applySettings(cmd *cobra.Command) error {
 	var file *settingsFile
 	if cmd.Annotations[fileAnnotation] != "" {
 		f := flags.Lookup("config")
-		if !f.Changed {
-			if s := envSource(section(cmd) + ".config"); s != "" {
-				_, val, _ := strings.Cut(s, "=")
-				_ = f.Value.Set(val)
-			}
+		if _, val, ok := envValue(section(cmd) + ".config"); ok && !f.Changed {
+			_ = f.Value.Set(val)
 		}
 		if path := f.Value.String(); path != "" {
 			var err error
