@@ -228,6 +228,9 @@ func typeError(doc *yaml.Node, msg string) error {
 	_, rest, _ = strings.Cut(msg, ": ")
 	if field, ok := strings.CutPrefix(rest, "field "); ok {
 		name, _, _ := strings.Cut(field, " not found")
+		if name == "" {
+			return &Error{Key: "(document)", Msg: "an empty key", Line: line}
+		}
 		key := findKey(doc, "", func(k, _ *yaml.Node) bool { return k.Line == line && k.Value == name })
 		if key == "" {
 			key = name

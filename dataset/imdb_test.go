@@ -93,7 +93,7 @@ var fixture = map[string]string{
 // fixtureIndex ranks the fixture's words.
 const fixtureIndex = `{"the": 1, "a": 2, "film": 3, "great": 4, "bad": 5, "plot": 6, "good": 7, "br": 8, "was": 9, "worst": 10}`
 
-func writeTarGz(t *testing.T, path string, files map[string]string) {
+func writeTarGz(t testing.TB, path string, files map[string]string) {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
