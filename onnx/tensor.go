@@ -42,21 +42,6 @@ func (h Float16) Float32() float32 {
 // Float32 converts b to float32 exactly.
 func (b BFloat16) Float32() float32 { return math.Float32frombits(uint32(b) << 16) }
 
-// ExternalDataError reports a tensor whose data lives outside the model
-// file (data_location EXTERNAL), which birnn does not load.
-type ExternalDataError struct {
-	Tensor   string // tensor name
-	Location string // the external_data "location" entry, if any
-}
-
-func (e *ExternalDataError) Error() string {
-	loc := ""
-	if e.Location != "" {
-		loc = fmt.Sprintf(" in %q", e.Location)
-	}
-	return fmt.Sprintf("onnx: tensor %q keeps its data externally%s (data_location EXTERNAL); external data is not supported, re-save the model with its weights inside", e.Tensor, loc)
-}
-
 // UnsupportedTypeError reports a tensor element type that has no Go slice
 // form here (STRING, COMPLEX, FLOAT8, INT4, …).
 type UnsupportedTypeError struct {
@@ -102,17 +87,14 @@ func NumElements(t *TensorProto) (int, error) {
 // []BFloat16. The data comes from raw_data (little-endian) when set, else
 // from the typed field.
 //
+// A tensor stored externally gives an *ExternalDataError matching
+// ErrNoModelFolder: read such tensors with TensorDataFrom.
+//
 // Errors: *ExternalDataError, *UnsupportedTypeError, or an element count
 // that disagrees with the dims.
 func TensorData(t *TensorProto) (any, error) {
 	if t.GetDataLocation() == TensorProto_EXTERNAL {
-		e := &ExternalDataError{Tensor: t.GetName()}
-		for _, kv := range t.GetExternalData() {
-			if kv.GetKey() == "location" {
-				e.Location = kv.GetValue()
-			}
-		}
-		return nil, e
+		return TensorDataFrom(t, nil)
 	}
 	n, err := NumElements(t)
 	if err != nil {
