@@ -2,13 +2,21 @@
 // operators that Keras/tf2onnx and birnn exports use, and a Session that is
 // safe for concurrent use.
 //
-//	.onnx ─Load→ validate: ops known for the model's opset, every value
-//	       produced once, no cycles, no external data
-//	     → topological order, initializers and Constant nodes as tensors,
-//	       one Kernel per node (all once)
+//	.onnx ─Load→ every op known for the model's opset and every type
+//	       supported, in the main graph and in Loop/Scan/If bodies (all
+//	       that is missing is reported at once)
+//	     → per graph: every value produced once, no cycles, values read
+//	       from enclosing graphs resolved; topological order, initializers
+//	       and Constant nodes as tensors, one kernel per node (all once)
 //	Session.Run(inputs) → check names, dtypes, ranks, fixed and symbolic dims
 //	     → run kernels in order (ctx checked between nodes), releasing each
 //	       intermediate after its last consumer → outputs
+//
+// A body of Loop, Scan or If is compiled with the model into a graph of its
+// own; an iteration is a call of that graph, never a new walk of the
+// nodes. Values a body reads from enclosing graphs become implicit inputs
+// of the node holding it, so the outer graph orders and frees them like
+// any other input.
 //
 // Tensors are dense and row-major (Tensor: DType, Shape, Data as a typed Go
 // slice). Elementwise operators broadcast like numpy and are generic over
@@ -20,11 +28,12 @@
 // runs one such test; Compare applies its tolerances.
 //
 // Errors: a model that needs what is not implemented fails at load time
-// with a typed error, matched by errors.Is(err, ErrUnsupported):
-// *UnsupportedOpError names the node, operator, domain and opset (Loop,
-// Scan and If included), *UnsupportedTypeError the value and type (STRING,
-// FLOAT16, sequences, optionals). Weights stored outside the file give
-// *onnx.ExternalDataError; a broken graph matches ErrInvalidModel. Kernels
-// report bad shapes and values as errors; a panic inside one is recovered
-// and reported as an internal error, never crashing the process.
+// with one *UnsupportedError, matched by errors.Is(err, ErrUnsupported),
+// that lists every missing operator once (*UnsupportedOpError: operator,
+// domain, opset, node count, first node, and the Loop/Scan/If bodies
+// holding it) and every value of an unsupported type
+// (*UnsupportedTypeError: STRING, sequences, optionals). A broken graph
+// matches ErrInvalidModel. Kernels report bad shapes and values as errors;
+// a panic inside one is recovered and reported as an internal error, never
+// crashing the process.
 package infer

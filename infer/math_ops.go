@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	registerOp("", "MatMul", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "MatMul", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return fn(func(in []*Tensor) ([]*Tensor, error) {
 			if err := need(in, 2); err != nil {
 				return nil, err
@@ -18,11 +18,11 @@ func init() {
 		}), nil
 	})
 	registerOp("", "Gemm", 1, 0, buildGemm)
-	registerOp("", "Softmax", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildSoftmax(n, opset, false) })
-	registerOp("", "LogSoftmax", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildSoftmax(n, opset, true) })
+	registerOp("", "Softmax", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildSoftmax(n, opset, false) })
+	registerOp("", "LogSoftmax", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildSoftmax(n, opset, true) })
 	registerOp("", "ArgMax", 1, 0, buildArgMax)
-	registerOp("", "ReduceSum", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildReduce(n, opset, false, 13) })
-	registerOp("", "ReduceMean", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildReduce(n, opset, true, 18) })
+	registerOp("", "ReduceSum", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildReduce(n, opset, false, 13) })
+	registerOp("", "ReduceMean", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildReduce(n, opset, true, 18) })
 }
 
 // matMul is numpy matmul: the last two axes multiply, the leading ones
@@ -88,7 +88,7 @@ func matMulT[T float32 | float64](a, b *Tensor) (*Tensor, error) {
 	return New(shape, out), nil
 }
 
-func buildGemm(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildGemm(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	alpha, beta := a.Float("alpha", 1), a.Float("beta", 1)
 	transA, transB := a.Int("transA", 0) != 0, a.Int("transB", 0) != 0
@@ -149,7 +149,7 @@ func gemmT[T float32 | float64](a, b, c *Tensor, alpha, beta float32, transA, tr
 	return New([]int{m, n}, out), nil
 }
 
-func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (Kernel, error) {
+func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error) {
 	a := attrs(n)
 	def := int64(-1)
 	if opset < 13 {
@@ -215,7 +215,7 @@ func softmaxT[T float32 | float64](x []T, outer, dim, inner int, logOut bool) []
 	return y
 }
 
-func buildArgMax(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildArgMax(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	axis, keep, last := a.Int("axis", 0), a.Int("keepdims", 1) != 0, a.Int("select_last_index", 0) != 0
 	if err := a.Err(); err != nil {
@@ -297,7 +297,7 @@ func reducedShape(shape []int, red []bool, keep bool) []int {
 
 // buildReduce builds ReduceSum (mean false) or ReduceMean; axes moved
 // from an attribute to an input at opset inputSince.
-func buildReduce(n *onnx.NodeProto, opset int64, mean bool, inputSince int64) (Kernel, error) {
+func buildReduce(n *onnx.NodeProto, opset int64, mean bool, inputSince int64) (opKernel, error) {
 	a := attrs(n)
 	attrAxes := a.Ints("axes")
 	keep := a.Int("keepdims", 1) != 0
