@@ -319,6 +319,10 @@ func checkData(name string, t *Tensor) error {
 		have, ok = len(d), t.DType == Uint64
 	case []bool:
 		have, ok = len(d), t.DType == Bool
+	case []onnx.Float16:
+		have, ok = len(d), t.DType == Float16
+	case []onnx.BFloat16:
+		have, ok = len(d), t.DType == BFloat16
 	default:
 		return fmt.Errorf("infer: input %q: unsupported data %T", name, t.Data)
 	}

@@ -74,7 +74,7 @@ func buildDropout(n *onnx.NodeProto, opset int64) (opKernel, error) {
 				return nil, errors.New("training_mode must be a BOOL scalar")
 			}
 			if b[0] {
-				return nil, errors.New("training_mode=true is not supported (inference only)")
+				return nil, fmt.Errorf("%w: Dropout with training_mode=true (inference only)", ErrUnsupported)
 			}
 		}
 		x := in[0]
@@ -125,6 +125,10 @@ func fillLike(d DType, shape []int, v float64) (*Tensor, error) {
 		fill(x, uint64(v))
 	case []bool:
 		fill(x, v != 0)
+	case []onnx.Float16:
+		fill(x, onnx.Float16Of(v))
+	case []onnx.BFloat16:
+		fill(x, onnx.BFloat16Of(float32(v)))
 	}
 	return t, nil
 }
@@ -978,13 +982,13 @@ func buildCast(n *onnx.NodeProto, opset int64) (opKernel, error) {
 }
 
 // Cast converts t to dtype to with Go conversion semantics (floats
-// truncate toward zero into integers; bool is 1/0; nonzero is true).
+// truncate toward zero into integers; bool is 1/0; nonzero is true);
+// FLOAT16 and BFLOAT16 results are rounded to nearest, ties to even.
 // Errors: an unsupported dtype.
 func Cast(t *Tensor, to DType) (*Tensor, error) {
 	if t.DType == to {
 		return t, nil
 	}
-	var src []float64 // intermediate for bool sources
 	switch d := t.Data.(type) {
 	case []float32:
 		return castFrom(d, t.Shape, to)
@@ -1007,11 +1011,23 @@ func Cast(t *Tensor, to DType) (*Tensor, error) {
 	case []uint64:
 		return castFrom(d, t.Shape, to)
 	case []bool:
-		src = make([]float64, len(d))
+		src := make([]uint8, len(d))
 		for i, v := range d {
 			if v {
 				src[i] = 1
 			}
+		}
+		return castFrom(src, t.Shape, to)
+	case []onnx.Float16:
+		src := make([]float32, len(d))
+		for i, v := range d {
+			src[i] = v.Float32()
+		}
+		return castFrom(src, t.Shape, to)
+	case []onnx.BFloat16:
+		src := make([]float32, len(d))
+		for i, v := range d {
+			src[i] = v.Float32()
 		}
 		return castFrom(src, t.Shape, to)
 	}
@@ -1044,6 +1060,18 @@ func castFrom[S Number](s []S, shape []int, to DType) (*Tensor, error) {
 		out := make([]bool, len(s))
 		for i, v := range s {
 			out[i] = v != 0
+		}
+		return New(shape, out), nil
+	case Float16:
+		out := make([]onnx.Float16, len(s))
+		for i, v := range s {
+			out[i] = onnx.Float16Of(float64(v))
+		}
+		return New(shape, out), nil
+	case BFloat16:
+		out := make([]onnx.BFloat16, len(s))
+		for i, v := range s {
+			out[i] = onnx.BFloat16Of(float32(v))
 		}
 		return New(shape, out), nil
 	}

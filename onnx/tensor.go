@@ -42,6 +42,48 @@ func (h Float16) Float32() float32 {
 // Float32 converts b to float32 exactly.
 func (b BFloat16) Float32() float32 { return math.Float32frombits(uint32(b) << 16) }
 
+// Float16Of rounds v to the nearest half-precision number (ties to even),
+// overflowing to ±Inf; NaN stays NaN.
+func Float16Of(v float64) Float16 {
+	bits := math.Float64bits(v)
+	sign := uint16(bits>>48) & 0x8000
+	a := math.Abs(v)
+	switch {
+	case math.IsNaN(v):
+		return Float16(sign | 0x7e00)
+	case a >= 65520: // rounds past the largest half, 65504
+		return Float16(sign | 0x7c00)
+	case a < 0x1p-25: // rounds to zero, (ties to even at exactly 2^-25)
+		return Float16(sign)
+	}
+	e := math.Ilogb(a)
+	if e < -14 {
+		// Subnormal: a multiple of 2^-24.
+		q := math.RoundToEven(a * (1 << 24))
+		return Float16(sign | uint16(q))
+	}
+	// Normal: 10 fraction bits; rounding may carry into the exponent.
+	m := math.RoundToEven(math.Ldexp(a, 10-e)) // in [1024, 2048]
+	exp := uint16(e + 15)
+	if m == 2048 {
+		m, exp = 1024, exp+1
+	}
+	if exp >= 31 {
+		return Float16(sign | 0x7c00)
+	}
+	return Float16(sign | exp<<10 | (uint16(m) - 1024))
+}
+
+// BFloat16Of rounds v to the nearest bfloat16 (ties to even); NaN stays NaN.
+func BFloat16Of(v float32) BFloat16 {
+	b := math.Float32bits(v)
+	if v != v {
+		return BFloat16(b>>16 | 0x40)
+	}
+	b += 0x7fff + (b>>16)&1
+	return BFloat16(b >> 16)
+}
+
 // UnsupportedTypeError reports a tensor element type that has no Go slice
 // form here (STRING, COMPLEX, FLOAT8, INT4, …).
 type UnsupportedTypeError struct {
