@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/infer/conformance"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
@@ -39,7 +40,7 @@ func TestRunCommand(t *testing.T) {
 	}
 	got := readTensorT(t, filepath.Join(out, "y.pb"))
 	want := readTensorT(t, filepath.Join(set, "output_0.pb"))
-	if err := infer.Compare(got, want, infer.NodeTestAtol, infer.NodeTestRtol); err != nil {
+	if err := infer.Compare(got, want, conformance.Atol, conformance.Rtol); err != nil {
 		t.Fatal(err)
 	}
 }
