@@ -18,6 +18,14 @@
 // of the node holding it, so the outer graph orders and frees them like
 // any other input.
 //
+// Weights a model keeps in files beside it (PyTorch's model.onnx.data:
+// data_location EXTERNAL with location, offset, length) are read from the
+// model's folder by Load and LoadBytesFrom, memory-mapped while the model
+// loads (onnx.ExternalData); a location outside the folder is refused.
+// Describe reports what any well-formed model holds — inputs, outputs,
+// operators of every body, parameters, data files — and what of it the
+// engine cannot run, without needing to run it.
+//
 // Tensors are dense and row-major (Tensor: DType, Shape, Data as a typed Go
 // slice). Elementwise operators broadcast like numpy and are generic over
 // all numeric dtypes; every matrix product goes through internal/kernel.Gemm.

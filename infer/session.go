@@ -34,15 +34,22 @@ func (d Dim) String() string {
 
 // ValueInfo describes a graph input or output. Dims is nil when the model
 // does not state the shape (any rank accepted); a scalar has empty non-nil
-// Dims.
+// Dims. Kind is empty for a tensor, else the kind of value the engine
+// cannot hold ("sequence", "map", "optional", "sparse tensor"; only in a
+// ModelInfo).
 type ValueInfo struct {
 	Name  string
 	DType DType
 	Dims  []Dim
+	Kind  string
 }
 
-// String formats v as "name FLOAT[batch 100]".
+// String formats v as "name FLOAT[batch 100]" ("name sequence" for a
+// non-tensor Kind).
 func (v ValueInfo) String() string {
+	if v.Kind != "" {
+		return v.Name + " " + v.Kind
+	}
 	if v.Dims == nil {
 		return fmt.Sprintf("%s %s[?]", v.Name, v.DType)
 	}

@@ -343,3 +343,111 @@ func ExternalFiles(m *ModelProto) ([]string, error) {
 	})
 	return out, err
 }
+
+// MoveToExternalData moves the data of m's initializers (subgraphs
+// included) of at least minBytes bytes into the file location in dir,
+// written atomically, and rewrites them to reference it (offsets aligned
+// to 64 bytes), as onnx.save_model(save_as_external_data=True) does; save
+// m afterwards with WriteModel. Errors: location is not a plain name inside
+// dir (ErrExternalLocation), a tensor already stored externally, or the
+// write fails.
+func MoveToExternalData(m *ModelProto, dir, location string, minBytes int) error {
+	if err := checkLocation(location); err != nil {
+		return &ExternalDataError{Location: location, Err: err}
+	}
+	var all []*TensorProto
+	var inits func(g *GraphProto)
+	inits = func(g *GraphProto) {
+		all = append(all, g.GetInitializer()...)
+		for _, n := range g.GetNode() {
+			for _, a := range n.GetAttribute() {
+				if a.GetG() != nil {
+					inits(a.GetG())
+				}
+				for _, sg := range a.GetGraphs() {
+					inits(sg)
+				}
+			}
+		}
+	}
+	inits(m.GetGraph())
+	type move struct {
+		t        *TensorProto
+		off, len int
+	}
+	var blob []byte
+	var moves []move
+	for _, t := range all {
+		if t.GetDataLocation() == TensorProto_EXTERNAL {
+			return &ExternalDataError{Tensor: t.GetName(), Location: location, Err: errors.New("already stored externally")}
+		}
+		raw := t.GetRawData()
+		if raw == nil {
+			var err error
+			if raw, err = reencode(t); err != nil {
+				return err
+			}
+		}
+		if len(raw) < minBytes {
+			continue
+		}
+		for len(blob)%64 != 0 {
+			blob = append(blob, 0)
+		}
+		moves = append(moves, move{t, len(blob), len(raw)})
+		blob = append(blob, raw...)
+	}
+	if err := writeAtomic(filepath.Join(dir, filepath.FromSlash(location)), blob); err != nil {
+		return err
+	}
+	for _, mv := range moves {
+		t := mv.t
+		t.RawData, t.FloatData, t.Int32Data, t.Int64Data, t.DoubleData, t.Uint64Data = nil, nil, nil, nil, nil, nil
+		t.DataLocation = TensorProto_EXTERNAL.Enum()
+		t.ExternalData = []*StringStringEntryProto{
+			{Key: strPtr("location"), Value: strPtr(location)},
+			{Key: strPtr("offset"), Value: strPtr(strconv.Itoa(mv.off))},
+			{Key: strPtr("length"), Value: strPtr(strconv.Itoa(mv.len))},
+		}
+	}
+	return nil
+}
+
+func strPtr(s string) *string { return &s }
+
+// reencode is the data of t's typed fields as raw little-endian bytes.
+func reencode(t *TensorProto) ([]byte, error) {
+	data, err := TensorData(t)
+	if err != nil {
+		return nil, err
+	}
+	switch d := data.(type) {
+	case []float32:
+		return EncodeRaw(d), nil
+	case []float64:
+		return EncodeRaw(d), nil
+	case []int8:
+		return EncodeRaw(d), nil
+	case []int16:
+		return EncodeRaw(d), nil
+	case []int32:
+		return EncodeRaw(d), nil
+	case []int64:
+		return EncodeRaw(d), nil
+	case []uint8:
+		return EncodeRaw(d), nil
+	case []uint16:
+		return EncodeRaw(d), nil
+	case []uint32:
+		return EncodeRaw(d), nil
+	case []uint64:
+		return EncodeRaw(d), nil
+	case []bool:
+		return EncodeRaw(d), nil
+	case []Float16:
+		return EncodeRaw(d), nil
+	case []BFloat16:
+		return EncodeRaw(d), nil
+	}
+	return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: TensorProto_DataType(t.GetDataType())}
+}

@@ -207,3 +207,50 @@ func FuzzExternalData(f *testing.F) {
 		}
 	})
 }
+
+// MoveToExternalData writes what ReadModel reads back: the same tensors,
+// now in a data file beside the model; a location outside the folder is
+// refused before anything is written.
+func TestMoveToExternalData(t *testing.T) {
+	dir := t.TempDir()
+	big, _ := MakeTensor("big", []int64{3, 5}, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	small, _ := MakeTensor("small", []int64{1}, []int64{7})
+	typed := &TensorProto{Name: proto.String("typed"), DataType: proto.Int32(int32(TensorProto_INT64)), Dims: []int64{9}, Int64Data: []int64{1, 2, 3, 4, 5, 6, 7, 8, 9}}
+	inner, _ := MakeTensor("inner", []int64{20}, make([]float32, 20))
+	body := MakeGraph("body", nil, nil, nil, inner)
+	g := MakeGraph("g", []*NodeProto{MakeNode("if", "If", []string{"c"}, nil, AttrGraph("then_branch", body))}, nil, nil, big, small, typed)
+	m := MakeModel(g)
+	if err := MoveToExternalData(m, dir, "../w.bin", 16); !errors.Is(err, ErrExternalLocation) {
+		t.Errorf("escaping location: %v", err)
+	}
+	if err := MoveToExternalData(m, dir, "model.onnx.data", 16); err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range []*TensorProto{big, typed, inner} {
+		if tp.GetDataLocation() != TensorProto_EXTERNAL {
+			t.Errorf("%s stayed inline", tp.GetName())
+		}
+	}
+	if small.GetDataLocation() == TensorProto_EXTERNAL {
+		t.Error("a tensor under the size threshold moved")
+	}
+	path := filepath.Join(dir, "model.onnx")
+	if err := WriteModel(path, m); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []any{
+		[]float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, []int64{7}, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9},
+	} {
+		got, err := TensorData(back.GetGraph().GetInitializer()[i])
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("initializer %d: %v, %v; want %v", i, got, err, want)
+		}
+	}
+	if err := MoveToExternalData(m, dir, "again.bin", 0); err == nil {
+		t.Error("moving external tensors again succeeded")
+	}
+}
