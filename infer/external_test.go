@@ -15,7 +15,7 @@ import (
 // externalModel writes mlpModel with its weights in model.onnx.data beside
 // model.onnx in a new folder, plus a Loop whose body initializer and a
 // Constant's value are external too; it returns the model's path.
-func externalModel(t *testing.T) (path string, inline *onnx.ModelProto) {
+func externalModel(t testing.TB) (path string, inline *onnx.ModelProto) {
 	t.Helper()
 	build := func() *onnx.ModelProto {
 		m := mlpModel(t)
