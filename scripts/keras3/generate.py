@@ -13,10 +13,8 @@ onnxfixture.py and testdata/keras3/README.md).
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -195,20 +193,10 @@ def export(model, path: Path) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Train and export the Keras 3 fixtures.")
-    ap.add_argument("--out", default="testdata/keras3", help="parent folder of the model folders")
-    ap.add_argument("--only", help="comma-separated model names")
-    ap.add_argument("--train-rows", type=int, default=25000, help="training rows (smoke tests: fewer)")
-    a = ap.parse_args(argv)
-
-    import keras
-    import tensorflow as tf
-
     models = _models()
-    names = a.only.split(",") if a.only else list(models)
-    for n in names:
-        if n not in models:
-            ap.error(f"unknown model {n!r} (have {', '.join(models)})")
+    a = fx.parse_args("Train and export the Keras 3 fixtures.", "testdata/keras3", models, argv)
+    import keras
+
     try:
         (xtr_all, ytr), (xte_all, yte) = imdb_data.load_data(NUM_WORDS)
     except imdb_data.DataError as e:
@@ -221,7 +209,7 @@ def main(argv=None) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     failed = []
-    for name in names:
+    for name in a.names:
         build, s = models[name]
         keras.utils.set_random_seed(SEED)
         model = build()
@@ -233,9 +221,6 @@ def main(argv=None) -> int:
         loss, acc = model.evaluate(xte.astype(dtype), yte, batch_size=500, verbose=0)
         print(f"{name}: trained in {secs:.0f} s, test accuracy {acc:.4f}", flush=True)
 
-        tmp = out / f".{name}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
         sets = fx.data_sets(xte_all, NUM_WORDS, MAXLEN, "post", "pre", dtype)
         info = {
             "name": name,
@@ -260,16 +245,10 @@ def main(argv=None) -> int:
 
         def predict(x, model=model):
             return [model.predict(x, batch_size=64, verbose=0).astype(np.float32)]
-        try:
-            info["export"]["how"] = export(model, tmp / fx.MODEL)
-            fx.record(tmp, sets, predict, info, label=name)
-            fx.publish(tmp, out / name)
-        except Exception as e:  # an exporter or ONNX Runtime failure: report it, go on
-            print(f"generate: {name}: {type(e).__name__}: {e}"[:2000], file=sys.stderr)
-            print(f"generate: {name}: files left in {tmp}", file=sys.stderr)
+        if not fx.produce(out, name, lambda path, model=model: export(model, path), sets,
+                          predict, info):
             failed.append(name)
         keras.backend.clear_session()
-        tf.keras.backend.clear_session()
     if failed:
         print("generate: failed:", ", ".join(failed), file=sys.stderr)
         return 1

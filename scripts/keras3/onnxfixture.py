@@ -276,6 +276,50 @@ def record(folder: Path, sets: dict[str, np.ndarray], predict, info: dict,
     return full
 
 
+def produce(out: Path, name: str, export, sets: dict[str, np.ndarray], predict, info: dict,
+            check=None) -> bool:
+    """Export, record and publish one fixture folder out/name; report a failure and go on.
+
+    export(path) writes model.onnx (and its external data) into a fresh hidden folder
+    out/.name.tmp and returns how (a string kept as info["export"]["how"]); check(tmp), when
+    given, may raise FixtureError about the export's form; then record() writes the data sets
+    and info.json and the folder replaces out/name. Any failure (the exporter's, ONNX
+    Runtime's, a difference above the tolerance) is printed with the folder left in place for
+    reading, and returns False.
+    """
+    import shutil
+    out = Path(out)
+    tmp = out / f".{name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        info = dict(info, export=dict(info.get("export", {}), how=export(tmp / MODEL)))
+        if check is not None:
+            check(tmp)
+        record(tmp, sets, predict, info, label=name)
+        publish(tmp, out / name)
+        return True
+    except Exception as e:  # the exporter's, ONNX Runtime's or a diff: report it, go on
+        print(f"{name}: {type(e).__name__}: {e}"[:2000], file=sys.stderr)
+        print(f"{name}: files left in {tmp}", file=sys.stderr)
+        return False
+
+
+def parse_args(description: str, default_out: str, names, argv=None):
+    """The generators' command line: --out, --only (validated against names), --train-rows."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", default=default_out, help="parent folder of the model folders")
+    ap.add_argument("--only", help="comma-separated model names")
+    ap.add_argument("--train-rows", type=int, default=25000, help="training rows (smoke tests: fewer)")
+    a = ap.parse_args(argv)
+    a.names = a.only.split(",") if a.only else list(names)
+    for n in a.names:
+        if n not in names:
+            ap.error(f"unknown model {n!r} (have {', '.join(names)})")
+    return a
+
+
 def load_info(folder: Path) -> dict:
     with open(Path(folder) / INFO) as f:
         return json.load(f)

@@ -13,18 +13,6 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${1:-${BIRNN_FIXTURECHECK_VENV:-$HOME/.cache/birnn/venv-fixturecheck}}"
-python="${PYTHON:-python3}"
-
-stamp="$venv/.birnn-requirements"
-want="$(sha256sum <"$here/requirements-check.txt" | cut -d' ' -f1)"
-if [[ ! -x "$venv/bin/python" ]]; then
-	mkdir -p "$(dirname "$venv")"
-	"$python" -m venv "$venv" >&2
-fi
-if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-		-r "$here/requirements-check.txt" >&2
-	echo "$want" >"$stamp"
-fi
+"$here/pinned_venv.sh" fixturecheck "$venv" "" "$here/requirements-check.txt"
 "$venv/bin/python" -c 'import onnx, onnxruntime, sys; print("fixturecheck: onnx", onnx.__version__, "onnxruntime", onnxruntime.__version__, file=sys.stderr)'
 echo "$venv/bin/python"
