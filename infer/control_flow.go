@@ -61,6 +61,7 @@ func scalarBool(t *Tensor, what string) (bool, error) {
 }
 
 type loopOp struct {
+	fused    *fusedLoop // the recurrent cell this Loop computes, if recognised
 	body     *graph
 	nIn      int // the node's declared inputs: M, cond, N carried values
 	carried  int
@@ -97,6 +98,11 @@ func buildLoop(n *onnx.NodeProto, opset int64, bodies map[string]*graph, implici
 }
 
 func (l *loopOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
+	if l.fused != nil {
+		if outs, handled, err := l.fused.run(ctx, l, in); handled {
+			return outs, err
+		}
+	}
 	trip := int64(math.MaxInt64)
 	if in[0] != nil {
 		v, err := in[0].Ints()

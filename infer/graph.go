@@ -14,6 +14,7 @@ import (
 // step is one node ready to run.
 type step struct {
 	name, op string
+	node     *onnx.NodeProto // as written (attributes for load-time rewrites)
 	k        opKernel
 	in       []int // value slots, -1 for an omitted optional input; then the implicit (outer-scope) inputs of a subgraph op
 	out      []int // value slots, -1 for an omitted optional output
@@ -311,7 +312,7 @@ func (l *loader) compile(gp *onnx.GraphProto, parent *scope, where string) (g *g
 		if err != nil {
 			return nil, fmt.Errorf("infer: node %q (%s): %w", nodeName(n, i), n.GetOpType(), err)
 		}
-		st := step{name: nodeName(n, i), op: n.GetOpType(), k: k}
+		st := step{name: nodeName(n, i), op: n.GetOpType(), node: n, k: k}
 		for _, in := range ins[i] {
 			if in == "" {
 				st.in = append(st.in, -1)
