@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
 
@@ -375,5 +376,54 @@ func FuzzRun(f *testing.F) {
 		}
 		_, err := sess.Run(context.Background(), feeds)
 		failOnInternal(t, err)
+	})
+}
+
+// FuzzRecurrentLoopRewrite feeds fuzzed id rows (zeros anywhere, ids out
+// of the vocabulary, any batch) to the Keras 3 masked LSTM and GRU
+// exports, whose Loops run on the fused kernels, and to the same models
+// with the Loops as written: both must agree (within 1e-5) or both fail.
+func FuzzRecurrentLoopRewrite(f *testing.F) {
+	root := testutil.RepoRoot(f)
+	type pair struct{ fused, plain *Session }
+	var models []pair
+	for _, name := range []string{"lstm_mask_zero", "gru_stack_softmax"} {
+		path := filepath.Join(root, "testdata", "keras3", name, "model.onnx")
+		fused, err := Load(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		models = append(models, pair{fused, loadUnrewritten(f, path)})
+	}
+	f.Add(uint8(0), uint8(2), []byte{1, 14, 22, 0, 0})
+	f.Add(uint8(1), uint8(1), []byte{1, 0, 5, 0})
+	f.Add(uint8(0), uint8(3), []byte{0})
+	f.Add(uint8(1), uint8(2), []byte{1, 200, 255, 3, 9, 0, 0, 0, 0, 0, 0, 7})
+	f.Fuzz(func(t *testing.T, which, batch uint8, ids []byte) {
+		p := models[int(which)%len(models)]
+		b := int(batch % 6)
+		v := make([]int32, b*100)
+		for i := range v {
+			if len(ids) > 0 {
+				// Mostly words then padding, with whatever the bytes say.
+				v[i] = int32(ids[i%len(ids)]) * 17
+				if i%100 >= len(ids) {
+					v[i] = 0
+				}
+			}
+		}
+		feed := map[string]*Tensor{p.fused.Inputs()[0].Name: NewInt32([]int{b, 100}, v)}
+		got, err1 := p.fused.Run(context.Background(), feed)
+		want, err2 := p.plain.Run(context.Background(), feed)
+		failOnInternal(t, err1)
+		failOnInternal(t, err2)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("fused: %v, as written: %v", err1, err2)
+		}
+		for name, w := range want {
+			if d := maxAbsDiff(got[name], w); d > 1e-5 && !(w.Len() == 0 && got[name].Len() == 0) {
+				t.Fatalf("output %s differs by %g", name, d)
+			}
+		}
 	})
 }
