@@ -95,6 +95,13 @@ func TestProducerFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if strings.HasSuffix(fx.name, "_dynamo") {
+				// The dynamo exporter's weights live beside the model.
+				info, err := Describe(path)
+				if err != nil || len(info.ExternalData) != 1 || info.ExternalData[0] != "model.onnx.data" {
+					t.Fatalf("external data %v, %v; want model.onnx.data", info.ExternalData, err)
+				}
+			}
 			m, err := onnx.ReadModel(path) // external data inlined, for ONNX Runtime
 			if err != nil {
 				t.Fatal(err)
