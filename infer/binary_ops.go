@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/birnn/birnn/onnx"
 )
@@ -110,7 +111,7 @@ func init() {
 	registerOp("", "PRelu", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return binaryKernel(2, 2, func(in []*Tensor) (*Tensor, error) {
 			y, err := numericBinary(opPRelu, in[0], in[1])
-			if err == nil && !sameShape(y.Shape, in[0].Shape) {
+			if err == nil && !slices.Equal(y.Shape, in[0].Shape) {
 				return nil, fmt.Errorf("slope %v does not broadcast to the input %v", in[1].Shape, in[0].Shape)
 			}
 			return y, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/birnn/birnn/onnx"
 )
@@ -145,7 +146,7 @@ func (l *loopOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 		copy(carried, outs[1:1+l.carried])
 		for k := range scans {
 			t := outs[1+l.carried+k]
-			if len(scans[k]) > 0 && (t.DType != scans[k][0].DType || !sameShape(t.Shape, scans[k][0].Shape)) {
+			if len(scans[k]) > 0 && (t.DType != scans[k][0].DType || !slices.Equal(t.Shape, scans[k][0].Shape)) {
 				return nil, fmt.Errorf("iteration %d: scan output %d is %s, earlier iterations gave %s", i, k, t, scans[k][0])
 			}
 			if scanElems += t.Len(); scanElems > MaxElements {
@@ -163,18 +164,6 @@ func (l *loopOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 		out = append(out, st)
 	}
 	return out, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // stack joins tensors of one shape along a new axis (in [0, rank]); an
@@ -403,7 +392,7 @@ func (s *scanOp) scan(ctx context.Context, states, xs []*Tensor, axes []int, ste
 		copy(states, res[:s.states])
 		for k := range outs {
 			y := res[s.states+k]
-			if len(outs[k]) > 0 && (y.DType != outs[k][0].DType || !sameShape(y.Shape, outs[k][0].Shape)) {
+			if len(outs[k]) > 0 && (y.DType != outs[k][0].DType || !slices.Equal(y.Shape, outs[k][0].Shape)) {
 				return nil, fmt.Errorf("step %d: scan output %d is %s, earlier steps gave %s", t, k, y, outs[k][0])
 			}
 			if elems += y.Len(); elems > MaxElements {
@@ -517,7 +506,7 @@ func (s *scanOp) runBatched(ctx context.Context, in, outer []*Tensor) ([]*Tensor
 			return nil, errors.New("batch is empty")
 		}
 		for _, t := range ts[1:] {
-			if !sameShape(t.Shape, ts[0].Shape) {
+			if !slices.Equal(t.Shape, ts[0].Shape) {
 				return nil, fmt.Errorf("output %d differs in shape across the batch: %v and %v", i, ts[0].Shape, t.Shape)
 			}
 		}

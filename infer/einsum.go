@@ -3,6 +3,7 @@ package infer
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -286,7 +287,7 @@ func einsum(spec einsumSpec, in []*Tensor) (*Tensor, error) {
 	for j, l := range out {
 		want[j] = size[l]
 	}
-	if !sameShape(y.Shape, want) {
+	if !slices.Equal(y.Shape, want) {
 		return expand(y, want)
 	}
 	return y, nil
@@ -399,7 +400,7 @@ func contract(a, b labeled, keep map[int]bool, size map[int]int) (labeled, error
 		if err != nil {
 			return nil, err
 		}
-		if !sameShape(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			// A size-1 batch (ellipsis) axis broadcast against the other.
 			if t, err = expand(t, shape); err != nil {
 				return nil, err

@@ -3,6 +3,7 @@ package infer
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/birnn/birnn/onnx"
@@ -478,7 +479,7 @@ func buildScatterElements(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		if it.Rank() != x.Rank() || !sameShape(it.Shape, up.Shape) {
+		if it.Rank() != x.Rank() || !slices.Equal(it.Shape, up.Shape) {
 			return nil, fmt.Errorf("indices %v and updates %v must have one shape of data's rank %d", it.Shape, up.Shape, x.Rank())
 		}
 		for d := range it.Shape {
@@ -545,7 +546,7 @@ func buildScatterND(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			return nil, fmt.Errorf("indices %v index more axes than data %v has", it.Shape, x.Shape)
 		}
 		want := append(append([]int{}, it.Shape[:it.Rank()-1]...), x.Shape[last:]...)
-		if !sameShape(up.Shape, want) {
+		if !slices.Equal(up.Shape, want) {
 			return nil, fmt.Errorf("updates %v, want %v", up.Shape, want)
 		}
 		inner := numel(x.Shape[last:])

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -459,7 +460,7 @@ func (f *fusedLoop) agrees(l *loopOp, consts []*Tensor) (ok bool) {
 		}
 	}
 	close := func(a, b *Tensor) bool {
-		return a != nil && b != nil && a.DType == Float && sameShape(a.Shape, b.Shape) && maxDiff(a.Float32s(), b.Float32s()) <= 1e-4
+		return a != nil && b != nil && a.DType == Float && slices.Equal(a.Shape, b.Shape) && maxDiff(a.Float32s(), b.Float32s()) <= 1e-4
 	}
 	scan := got[1+l.carried]
 	switch {

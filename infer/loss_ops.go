@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/birnn/birnn/onnx"
 )
@@ -37,7 +38,7 @@ func buildLoss(n *onnx.NodeProto, softmax bool) (opKernel, error) {
 		if !x.DType.float() {
 			return nil, fmt.Errorf("input is %s, want a floating-point type", x.DType)
 		}
-		if x.Rank() < 2 || target.Rank() != x.Rank()-1 || target.Shape[0] != x.Shape[0] || !sameShape(target.Shape[1:], x.Shape[2:]) {
+		if x.Rank() < 2 || target.Rank() != x.Rank()-1 || target.Shape[0] != x.Shape[0] || !slices.Equal(target.Shape[1:], x.Shape[2:]) {
 			return nil, fmt.Errorf("input %v and target %v must be [N, C, d…] and [N, d…]", x.Shape, target.Shape)
 		}
 		c, inner := x.Shape[1], numel(x.Shape[2:])

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -148,14 +149,39 @@ func gemmT[T float32 | float64](a, b, c *Tensor, alpha, beta float32, transA, tr
 	return New([]int{m, n}, out), nil
 }
 
-func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error) {
+// softmaxAxis reads the axis of Softmax, LogSoftmax and Hardmax: −1 by
+// default from opset 13, 1 before.
+func softmaxAxis(n *onnx.NodeProto, opset int64) (int64, error) {
 	a := attrs(n)
 	def := int64(-1)
 	if opset < 13 {
 		def = 1
 	}
 	axis := a.Int("axis", def)
-	if err := a.Err(); err != nil {
+	return axis, a.Err()
+}
+
+// softmaxView views shape as [outer, dim, inner] around axis, the layout
+// these operators normalise along dim; before opset 13 they flatten the
+// input to 2-D at axis, so dim takes every axis from it on.
+func softmaxView(shape []int, axis, opset int64) (outer, dim, inner int, err error) {
+	if len(shape) == 0 {
+		return 0, 0, 0, errors.New("input must have rank ≥ 1")
+	}
+	ax, err := normAxis(axis, len(shape))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	outer, dim, inner = numel(shape[:ax]), shape[ax], numel(shape[ax+1:])
+	if opset < 13 {
+		dim, inner = numel(shape[ax:]), 1
+	}
+	return outer, dim, inner, nil
+}
+
+func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error) {
+	axis, err := softmaxAxis(n, opset)
+	if err != nil {
 		return nil, err
 	}
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
@@ -163,18 +189,9 @@ func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error)
 			return nil, err
 		}
 		x := in[0]
-		ax, err := normAxis(axis, max(x.Rank(), 1))
+		outer, dim, inner, err := softmaxView(x.Shape, axis, opset)
 		if err != nil {
 			return nil, err
-		}
-		if x.Rank() == 0 {
-			return nil, fmt.Errorf("input must have rank ≥ 1")
-		}
-		outer := numel(x.Shape[:ax])
-		dim, inner := x.Shape[ax], numel(x.Shape[ax+1:])
-		if opset < 13 {
-			// Softmax-1/11 flattens to 2-D at axis and normalises rows.
-			dim, inner = numel(x.Shape[ax:]), 1
 		}
 		switch d := x.Data.(type) {
 		case []float32:

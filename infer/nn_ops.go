@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/birnn/birnn/internal/kernel"
 	"github.com/birnn/birnn/onnx"
@@ -544,7 +545,7 @@ func buildLayerNorm(n *onnx.NodeProto, opset int64) (opKernel, error) {
 				return nil, fmt.Errorf("Scale/B %v do not broadcast to the normalised axes %v", t.Shape, inner)
 			}
 			e, err := expand(t, inner)
-			if err != nil || !sameShape(e.Shape, inner) {
+			if err != nil || !slices.Equal(e.Shape, inner) {
 				return nil, fmt.Errorf("Scale/B %v do not broadcast to the normalised axes %v", t.Shape, inner)
 			}
 			if params[j], err = floatsOf(e); err != nil {
@@ -742,13 +743,8 @@ func buildMVN(n *onnx.NodeProto, opset int64) (opKernel, error) {
 }
 
 func buildHardmax(n *onnx.NodeProto, opset int64) (opKernel, error) {
-	a := attrs(n)
-	def := int64(-1)
-	if opset < 13 {
-		def = 1
-	}
-	axis := a.Int("axis", def)
-	if err := a.Err(); err != nil {
+	axis, err := softmaxAxis(n, opset)
+	if err != nil {
 		return nil, err
 	}
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
@@ -756,13 +752,9 @@ func buildHardmax(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			return nil, err
 		}
 		x := in[0]
-		ax, err := normAxis(axis, x.Rank())
+		outer, dim, inner, err := softmaxView(x.Shape, axis, opset)
 		if err != nil {
 			return nil, err
-		}
-		outer, dim, inner := numel(x.Shape[:ax]), x.Shape[ax], numel(x.Shape[ax+1:])
-		if opset < 13 {
-			dim, inner = numel(x.Shape[ax:]), 1
 		}
 		xf, err := floatsOf(x)
 		if err != nil {

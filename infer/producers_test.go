@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -72,7 +73,7 @@ func readSet(t testing.TB, set, prefix string) []*Tensor {
 // maxAbsDiff is max |a−b| over two float32 tensors of one shape (+Inf
 // when the shapes differ).
 func maxAbsDiff(a, b *Tensor) float64 {
-	if a == nil || b == nil || !sameShape(a.Shape, b.Shape) || a.DType != Float || b.DType != Float {
+	if a == nil || b == nil || !slices.Equal(a.Shape, b.Shape) || a.DType != Float || b.DType != Float {
 		return math.Inf(1)
 	}
 	m := 0.0

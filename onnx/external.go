@@ -242,20 +242,12 @@ func TensorDataFrom(t *TensorProto, x *ExternalData) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := NumElements(t)
-	if err != nil {
-		return nil, err
-	}
-	dt := TensorProto_DataType(t.GetDataType())
-	size := elemSize(dt)
-	if size == 0 {
-		return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
-	}
-	if len(raw) != n*size {
+	size := elemSize(TensorProto_DataType(t.GetDataType()))
+	if n, err := NumElements(t); err == nil && size > 0 && len(raw) != n*size {
 		return nil, &ExternalDataError{Tensor: t.GetName(), Location: ext.Location,
 			Err: fmt.Errorf("holds %d bytes, dims %v need %d", len(raw), t.GetDims(), n*size)}
 	}
-	return decodeRaw(dt, raw, n), nil
+	return rawData(t, raw, fmt.Sprintf("external data %q", ext.Location))
 }
 
 // ForEachTensor calls f with every TensorProto of g: initializers, TENSOR

@@ -138,20 +138,16 @@ func TensorData(t *TensorProto) (any, error) {
 	if t.GetDataLocation() == TensorProto_EXTERNAL {
 		return TensorDataFrom(t, nil)
 	}
+	if t.RawData != nil {
+		return rawData(t, t.GetRawData(), "raw_data")
+	}
 	n, err := NumElements(t)
 	if err != nil {
 		return nil, err
 	}
 	dt := TensorProto_DataType(t.GetDataType())
-	size := elemSize(dt)
-	if size == 0 {
+	if elemSize(dt) == 0 {
 		return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
-	}
-	if raw := t.GetRawData(); raw != nil || t.RawData != nil {
-		if len(raw) != n*size {
-			return nil, fmt.Errorf("onnx: tensor %q: raw_data holds %d bytes, dims %v need %d", t.GetName(), len(raw), t.GetDims(), n*size)
-		}
-		return decodeRaw(dt, raw, n), nil
 	}
 	var have int
 	switch dt {
@@ -203,6 +199,24 @@ func TensorData(t *TensorProto) (any, error) {
 		return out, nil
 	}
 	return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
+}
+
+// rawData decodes raw, the little-endian bytes of t's elements (from
+// where), checking their count against t's dims.
+func rawData(t *TensorProto, raw []byte, where string) (any, error) {
+	n, err := NumElements(t)
+	if err != nil {
+		return nil, err
+	}
+	dt := TensorProto_DataType(t.GetDataType())
+	size := elemSize(dt)
+	if size == 0 {
+		return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
+	}
+	if len(raw) != n*size {
+		return nil, fmt.Errorf("onnx: tensor %q: %s holds %d bytes, dims %v need %d", t.GetName(), where, len(raw), t.GetDims(), n*size)
+	}
+	return decodeRaw(dt, raw, n), nil
 }
 
 func clone[T any](s []T) []T {

@@ -107,7 +107,7 @@ func TestNodeTests(t *testing.T) {
 func TestRunTellsFailureFromUnsupported(t *testing.T) {
 	src := filepath.Join(testutil.DataDir(t, "onnx-node-tests"), "test_relu")
 	dir := filepath.Join(t.TempDir(), "test_relu")
-	copyTest(t, src, dir)
+	testutil.CopyDir(t, src, dir)
 	if err := Run(context.Background(), dir); err != nil {
 		t.Fatalf("the copy: %v", err)
 	}
@@ -136,27 +136,6 @@ func TestRunTellsFailureFromUnsupported(t *testing.T) {
 	st, reason := Classify(Run(context.Background(), dir))
 	if st != Unsupported || !strings.Contains(reason, "op Rel0") {
 		t.Errorf("unknown operator: %s (%s), want UNSUPPORTED op Rel0", st, reason)
-	}
-}
-
-func copyTest(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
