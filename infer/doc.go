@@ -1,6 +1,6 @@
-// Package infer runs ONNX models: a graph executor with dynamic shapes, the
-// operators that Keras/tf2onnx and birnn exports use, and a Session that is
-// safe for concurrent use.
+// Package infer runs ONNX models: a graph executor with dynamic shapes,
+// the operators that Keras (2 and 3), tf2onnx, PyTorch (both exporters)
+// and birnn exports use, and a Session that is safe for concurrent use.
 //
 //	.onnx ─Load→ every op known for the model's opset and every type
 //	       supported, in the main graph and in Loop/Scan/If bodies (all
@@ -18,6 +18,12 @@
 // of the node holding it, so the outer graph orders and frees them like
 // any other input.
 //
+// Keras 3 exports a GRU, a SimpleRNN, a masked LSTM or an LSTM with
+// recurrent_dropout as a Loop over the unrolled cell. Such a Loop is
+// recognised at load and run on the fused LSTM/GRU/RNN kernel over the
+// whole sequence (see loop_rewrite.go for the form, and how it is checked
+// at load and at run time); anything else runs as written.
+//
 // Weights a model keeps in files beside it (PyTorch's model.onnx.data:
 // data_location EXTERNAL with location, offset, length) are read from the
 // model's folder by Load and LoadBytesFrom, memory-mapped while the model
@@ -32,8 +38,17 @@
 //
 // Operators follow https://onnx.ai/onnx/operators/ in every opset form that
 // the ONNX backend node tests exercise (attributes before an opset, inputs
-// after, e.g. Slice 10, Squeeze/Unsqueeze 13, Split 13 and 18). RunNodeTest
-// runs one such test; Compare applies its tolerances.
+// after, e.g. Slice 10, Squeeze/Unsqueeze 13, Split 13 and 18, Reduce* 18).
+// By file: elementwise.go (arithmetic, comparison, Where, the common
+// activations), unary_ops.go and binary_ops.go (math functions,
+// activations with attributes, logic, bitwise, Mod, Pow, variadic
+// Max/Min/Sum/Mean), reduce_ops.go, math_ops.go (MatMul, Gemm, Softmax,
+// ArgMax/ArgMin), shape_ops.go and index_ops.go (data movement and
+// selection), nn_ops.go (Conv, pools, normalisations), einsum.go,
+// loss_ops.go, control_flow.go (Loop, Scan, If) and rnn_*.go (LSTM, GRU,
+// RNN). FLOAT16 and BFLOAT16 tensors are held as onnx.Float16/BFloat16 bits
+// and computed through float32. Package infer/conformance runs the ONNX
+// backend node tests; Compare applies tolerances.
 //
 // Errors: a model that needs what is not implemented fails at load time
 // with one *UnsupportedError, matched by errors.Is(err, ErrUnsupported),
