@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/birnn/birnn/onnx"
@@ -149,6 +150,9 @@ func LoadModelFrom(m *onnx.ModelProto, dir string) (s *Session, err error) {
 	if dir != "" {
 		l.ext = onnx.NewExternalData(dir)
 		defer l.ext.Close()
+		// A data file truncated while mapped faults on access: make that
+		// a panic the recover above turns into an error.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	}
 	g, err := l.compile(m.GetGraph(), nil, "")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 )
@@ -299,9 +300,17 @@ func ForEachTensor(g *GraphProto, f func(*TensorProto) error) error {
 // (initializers, attributes, subgraphs) into its raw_data, read from the
 // files in dir, and marks it as stored inside the model: afterwards m no
 // longer depends on its folder. Errors: *ExternalDataError.
-func InlineExternalData(m *ModelProto, dir string) error {
+func InlineExternalData(m *ModelProto, dir string) (err error) {
 	x := NewExternalData(dir)
 	defer x.Close()
+	// A data file truncated while mapped faults on access: an error, not a
+	// crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = &ExternalDataError{Err: fmt.Errorf("reading the data files failed: %v", r)}
+		}
+	}()
 	return ForEachTensor(m.GetGraph(), func(t *TensorProto) error {
 		if t.GetDataLocation() != TensorProto_EXTERNAL {
 			return nil
