@@ -179,6 +179,8 @@ func binaryCases(rng *rand.Rand) []ortCase {
 			a, b := pair()
 			cases = append(cases, ortCase{name: fmt.Sprintf("%s %v %v", op, a, b), opset: 7, op: op, ins: []*Tensor{randBools(rng, a), randBools(rng, b)}, outs: []DType{Bool}})
 		}
+		not := randShape(rng, 0, 3, true)
+		cases = append(cases, ortCase{name: fmt.Sprintf("Not %v", not), opset: 1, op: "Not", ins: []*Tensor{randBools(rng, not)}})
 		for _, op := range []string{"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"} {
 			a, b := pair()
 			cases = append(cases, ortCase{name: fmt.Sprintf("%s %v %v", op, a, b), opset: 16, op: op,
