@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// fn adapts a context-free function to Kernel.
+// fn adapts a context-free function to opKernel.
 type fn func(in []*Tensor) ([]*Tensor, error)
 
 func (f fn) Run(_ context.Context, in []*Tensor) ([]*Tensor, error) { return f(in) }

@@ -3,6 +3,8 @@ package infer
 import (
 	"fmt"
 	"reflect"
+
+	"github.com/birnn/birnn/onnx"
 )
 
 // Type-agnostic data movement: the ops that only rearrange elements
@@ -43,6 +45,10 @@ func take(src any, idx []int) any {
 		return takeT(s, idx)
 	case []bool:
 		return takeT(s, idx)
+	case []onnx.Float16:
+		return takeT(s, idx)
+	case []onnx.BFloat16:
+		return takeT(s, idx)
 	}
 	panic(fmt.Sprintf("infer: take: unsupported data %T", src))
 }
@@ -82,6 +88,10 @@ func copyRange(dst any, do int, src any, so, n int) {
 		copy(d[do:do+n], src.([]uint64)[so:so+n])
 	case []bool:
 		copy(d[do:do+n], src.([]bool)[so:so+n])
+	case []onnx.Float16:
+		copy(d[do:do+n], src.([]onnx.Float16)[so:so+n])
+	case []onnx.BFloat16:
+		copy(d[do:do+n], src.([]onnx.BFloat16)[so:so+n])
 	default:
 		panic(fmt.Sprintf("infer: copyRange: unsupported data %T", dst))
 	}

@@ -31,7 +31,7 @@ const (
 func init() {
 	for name, op := range map[string]arithOp{"Add": opAdd, "Sub": opSub, "Mul": opMul, "Div": opDiv} {
 		op := op
-		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			if opset < 7 && attrs(n).Int("broadcast", 0) != 0 && attrs(n).Has("axis") {
 				return nil, errors.New("legacy broadcast with axis (opset < 7) is not supported")
 			}
@@ -45,7 +45,7 @@ func init() {
 	}
 	for name, op := range map[string]cmpOp{"Equal": opEq, "Less": opLt, "Greater": opGt, "LessOrEqual": opLe, "GreaterOrEqual": opGe} {
 		op := op
-		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			return fn(func(in []*Tensor) ([]*Tensor, error) {
 				if err := need(in, 2); err != nil {
 					return nil, err
@@ -54,7 +54,7 @@ func init() {
 			}), nil
 		})
 	}
-	registerOp("", "Where", 9, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "Where", 9, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return fn(func(in []*Tensor) ([]*Tensor, error) {
 			if err := need(in, 3); err != nil {
 				return nil, err
@@ -64,7 +64,7 @@ func init() {
 	})
 	for name, op := range map[string]unaryOp{"Exp": opExp, "Log": opLog, "Sigmoid": opSigmoid, "Tanh": opTanh} {
 		op := op
-		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			return fn(func(in []*Tensor) ([]*Tensor, error) {
 				if err := need(in, 1); err != nil {
 					return nil, err
@@ -79,7 +79,7 @@ func init() {
 			}), nil
 		})
 	}
-	registerOp("", "HardSigmoid", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "HardSigmoid", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		a := attrs(n)
 		alpha, beta := float64(a.Float("alpha", 0.2)), float64(a.Float("beta", 0.5))
 		if err := a.Err(); err != nil {
@@ -92,7 +92,7 @@ func init() {
 			return one(mapFloat(in[0], func(x float64) float64 { return max(0, min(1, alpha*x+beta)) }))
 		}), nil
 	})
-	registerOp("", "Relu", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "Relu", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return fn(func(in []*Tensor) ([]*Tensor, error) {
 			if err := need(in, 1); err != nil {
 				return nil, err
@@ -100,7 +100,7 @@ func init() {
 			return one(relu(in[0]))
 		}), nil
 	})
-	registerOp("", "Neg", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "Neg", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return fn(func(in []*Tensor) ([]*Tensor, error) {
 			if err := need(in, 1); err != nil {
 				return nil, err
@@ -108,7 +108,7 @@ func init() {
 			return one(neg(in[0]))
 		}), nil
 	})
-	registerOp("", "Not", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "Not", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return fn(func(in []*Tensor) ([]*Tensor, error) {
 			if err := need(in, 1); err != nil {
 				return nil, err
@@ -524,7 +524,7 @@ func negT[T float32 | float64 | int8 | int16 | int32 | int64](t *Tensor) *Tensor
 	return New(t.Shape, y)
 }
 
-func buildClip(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildClip(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	lo, hi := a.Float("min", float32(math.Inf(-1))), a.Float("max", float32(math.Inf(1)))
 	if err := a.Err(); err != nil {

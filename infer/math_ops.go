@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func init() {
-	registerOp("", "MatMul", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "MatMul", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return fn(func(in []*Tensor) ([]*Tensor, error) {
 			if err := need(in, 2); err != nil {
 				return nil, err
@@ -18,11 +19,10 @@ func init() {
 		}), nil
 	})
 	registerOp("", "Gemm", 1, 0, buildGemm)
-	registerOp("", "Softmax", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildSoftmax(n, opset, false) })
-	registerOp("", "LogSoftmax", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildSoftmax(n, opset, true) })
-	registerOp("", "ArgMax", 1, 0, buildArgMax)
-	registerOp("", "ReduceSum", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildReduce(n, opset, false, 13) })
-	registerOp("", "ReduceMean", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildReduce(n, opset, true, 18) })
+	registerOp("", "Softmax", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildSoftmax(n, opset, false) })
+	registerOp("", "LogSoftmax", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildSoftmax(n, opset, true) })
+	registerOp("", "ArgMax", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildArgMax(n, opset, false) })
+	registerOp("", "ArgMin", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildArgMax(n, opset, true) })
 }
 
 // matMul is numpy matmul: the last two axes multiply, the leading ones
@@ -88,7 +88,7 @@ func matMulT[T float32 | float64](a, b *Tensor) (*Tensor, error) {
 	return New(shape, out), nil
 }
 
-func buildGemm(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildGemm(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	alpha, beta := a.Float("alpha", 1), a.Float("beta", 1)
 	transA, transB := a.Int("transA", 0) != 0, a.Int("transB", 0) != 0
@@ -149,14 +149,39 @@ func gemmT[T float32 | float64](a, b, c *Tensor, alpha, beta float32, transA, tr
 	return New([]int{m, n}, out), nil
 }
 
-func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (Kernel, error) {
+// softmaxAxis reads the axis of Softmax, LogSoftmax and Hardmax: −1 by
+// default from opset 13, 1 before.
+func softmaxAxis(n *onnx.NodeProto, opset int64) (int64, error) {
 	a := attrs(n)
 	def := int64(-1)
 	if opset < 13 {
 		def = 1
 	}
 	axis := a.Int("axis", def)
-	if err := a.Err(); err != nil {
+	return axis, a.Err()
+}
+
+// softmaxView views shape as [outer, dim, inner] around axis, the layout
+// these operators normalise along dim; before opset 13 they flatten the
+// input to 2-D at axis, so dim takes every axis from it on.
+func softmaxView(shape []int, axis, opset int64) (outer, dim, inner int, err error) {
+	if len(shape) == 0 {
+		return 0, 0, 0, errors.New("input must have rank ≥ 1")
+	}
+	ax, err := normAxis(axis, len(shape))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	outer, dim, inner = numel(shape[:ax]), shape[ax], numel(shape[ax+1:])
+	if opset < 13 {
+		dim, inner = numel(shape[ax:]), 1
+	}
+	return outer, dim, inner, nil
+}
+
+func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error) {
+	axis, err := softmaxAxis(n, opset)
+	if err != nil {
 		return nil, err
 	}
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
@@ -164,18 +189,9 @@ func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (Kernel, error) {
 			return nil, err
 		}
 		x := in[0]
-		ax, err := normAxis(axis, max(x.Rank(), 1))
+		outer, dim, inner, err := softmaxView(x.Shape, axis, opset)
 		if err != nil {
 			return nil, err
-		}
-		if x.Rank() == 0 {
-			return nil, fmt.Errorf("input must have rank ≥ 1")
-		}
-		outer := numel(x.Shape[:ax])
-		dim, inner := x.Shape[ax], numel(x.Shape[ax+1:])
-		if opset < 13 {
-			// Softmax-1/11 flattens to 2-D at axis and normalises rows.
-			dim, inner = numel(x.Shape[ax:]), 1
 		}
 		switch d := x.Data.(type) {
 		case []float32:
@@ -215,7 +231,8 @@ func softmaxT[T float32 | float64](x []T, outer, dim, inner int, logOut bool) []
 	return y
 }
 
-func buildArgMax(n *onnx.NodeProto, opset int64) (Kernel, error) {
+// buildArgMax builds ArgMax, or ArgMin when least.
+func buildArgMax(n *onnx.NodeProto, opset int64, least bool) (opKernel, error) {
 	a := attrs(n)
 	axis, keep, last := a.Int("axis", 0), a.Int("keepdims", 1) != 0, a.Int("select_last_index", 0) != 0
 	if err := a.Err(); err != nil {
@@ -231,35 +248,35 @@ func buildArgMax(n *onnx.NodeProto, opset int64) (Kernel, error) {
 			return nil, err
 		}
 		if x.Shape[ax] == 0 {
-			return nil, fmt.Errorf("ArgMax over an empty axis")
+			return nil, fmt.Errorf("%s over an empty axis", n.GetOpType())
 		}
 		switch d := x.Data.(type) {
 		case []float32:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []float64:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []int8:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []int16:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []int32:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []int64:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []uint8:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []uint16:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []uint32:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		case []uint64:
-			return one(argMaxT(x, d, ax, keep, last))
+			return one(argMaxT(x, d, ax, keep, last, least))
 		}
 		return nil, fmt.Errorf("element type %s is not supported", x.DType)
 	}), nil
 }
 
-func argMaxT[T Number](x *Tensor, d []T, ax int, keep, last bool) (*Tensor, error) {
+func argMaxT[T Number](x *Tensor, d []T, ax int, keep, last, least bool) (*Tensor, error) {
 	outer, dim, inner := numel(x.Shape[:ax]), x.Shape[ax], numel(x.Shape[ax+1:])
 	out := make([]int64, outer*inner)
 	for o := 0; o < outer; o++ {
@@ -268,7 +285,7 @@ func argMaxT[T Number](x *Tensor, d []T, ax int, keep, last bool) (*Tensor, erro
 			best, bi := d[base], 0
 			for j := 1; j < dim; j++ {
 				v := d[base+j*inner]
-				if v > best || (last && v == best) {
+				if (!least && v > best) || (least && v < best) || (last && v == best) {
 					best, bi = v, j
 				}
 			}
@@ -293,92 +310,4 @@ func reducedShape(shape []int, red []bool, keep bool) []int {
 		}
 	}
 	return out
-}
-
-// buildReduce builds ReduceSum (mean false) or ReduceMean; axes moved
-// from an attribute to an input at opset inputSince.
-func buildReduce(n *onnx.NodeProto, opset int64, mean bool, inputSince int64) (Kernel, error) {
-	a := attrs(n)
-	attrAxes := a.Ints("axes")
-	keep := a.Int("keepdims", 1) != 0
-	noopEmpty := a.Int("noop_with_empty_axes", 0) != 0
-	if err := a.Err(); err != nil {
-		return nil, err
-	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
-		x := in[0]
-		axes := attrAxes
-		if opset >= inputSince {
-			var err error
-			if axes, err = intsInput(in, 1); err != nil {
-				return nil, err
-			}
-		}
-		if len(axes) == 0 && noopEmpty {
-			return in[:1], nil
-		}
-		red := make([]bool, x.Rank())
-		if len(axes) == 0 {
-			for i := range red {
-				red[i] = true
-			}
-		}
-		for _, ax := range axes {
-			i, err := normAxis(ax, x.Rank())
-			if err != nil {
-				return nil, err
-			}
-			red[i] = true
-		}
-		switch d := x.Data.(type) {
-		case []float32:
-			return one(reduceT(x, d, red, keep, mean))
-		case []float64:
-			return one(reduceT(x, d, red, keep, mean))
-		case []int32:
-			return one(reduceT(x, d, red, keep, mean))
-		case []int64:
-			return one(reduceT(x, d, red, keep, mean))
-		case []uint32:
-			return one(reduceT(x, d, red, keep, mean))
-		case []uint64:
-			return one(reduceT(x, d, red, keep, mean))
-		}
-		return nil, fmt.Errorf("reduction of %s is not supported", x.DType)
-	}), nil
-}
-
-func reduceT[T Number](x *Tensor, d []T, red []bool, keep, mean bool) (*Tensor, error) {
-	kept := make([]int, len(x.Shape)) // output shape with reduced axes as 1
-	cnt := 1
-	for i, s := range x.Shape {
-		if red[i] {
-			kept[i] = 1
-			cnt *= s
-		} else {
-			kept[i] = s
-		}
-	}
-	ost := strides(kept)
-	acc := make([]float64, numel(kept))
-	forEachIndex(x.Shape, func(pos int, ix []int) {
-		o := 0
-		for i := range ix {
-			if !red[i] {
-				o += ix[i] * ost[i]
-			}
-		}
-		acc[o] += float64(d[pos])
-	})
-	out := make([]T, len(acc))
-	for i, v := range acc {
-		if mean {
-			v /= float64(cnt)
-		}
-		out[i] = T(v)
-	}
-	return New(reducedShape(x.Shape, red, keep), out), nil
 }

@@ -84,16 +84,60 @@ func toORT(t *Tensor) (ort.Value, error) {
 	for i, d := range t.Shape {
 		shape[i] = int64(d)
 	}
+	if len(shape) == 0 {
+		switch d := t.Data.(type) {
+		case []float32:
+			return ort.NewScalar(d[0])
+		case []float64:
+			return ort.NewScalar(d[0])
+		case []int8:
+			return ort.NewScalar(d[0])
+		case []int16:
+			return ort.NewScalar(d[0])
+		case []int32:
+			return ort.NewScalar(d[0])
+		case []int64:
+			return ort.NewScalar(d[0])
+		case []uint8:
+			return ort.NewScalar(d[0])
+		case []uint16:
+			return ort.NewScalar(d[0])
+		case []uint32:
+			return ort.NewScalar(d[0])
+		case []uint64:
+			return ort.NewScalar(d[0])
+		case []bool:
+			return ort.NewScalar(d[0])
+		}
+	}
 	s := ort.NewShape(shape...)
 	switch d := t.Data.(type) {
 	case []float32:
 		return ort.NewTensor(s, d)
 	case []float64:
 		return ort.NewTensor(s, d)
+	case []int8:
+		return ort.NewTensor(s, d)
+	case []int16:
+		return ort.NewTensor(s, d)
 	case []int32:
 		return ort.NewTensor(s, d)
 	case []int64:
 		return ort.NewTensor(s, d)
+	case []uint8:
+		return ort.NewTensor(s, d)
+	case []uint16:
+		return ort.NewTensor(s, d)
+	case []uint32:
+		return ort.NewTensor(s, d)
+	case []uint64:
+		return ort.NewTensor(s, d)
+	case []bool:
+		return ort.NewTensor(s, d)
+	case []onnx.Float16:
+		return ort.NewCustomDataTensor(s, onnx.EncodeRaw(d), ort.TensorElementDataTypeFloat16)
+	case []onnx.BFloat16:
+		return ort.NewCustomDataTensor(s, onnx.EncodeRaw(d), ort.TensorElementDataTypeBFloat16)
 	}
 	return nil, fmt.Errorf("no ONNX Runtime conversion for %s", t)
 }
@@ -108,10 +152,24 @@ func fromORT(v ort.Value) (*Tensor, error) {
 		return New(shape, append([]float32{}, tv.GetData()...)), nil
 	case *ort.Tensor[float64]:
 		return New(shape, append([]float64{}, tv.GetData()...)), nil
+	case *ort.Tensor[int8]:
+		return New(shape, append([]int8{}, tv.GetData()...)), nil
+	case *ort.Tensor[int16]:
+		return New(shape, append([]int16{}, tv.GetData()...)), nil
 	case *ort.Tensor[int32]:
 		return New(shape, append([]int32{}, tv.GetData()...)), nil
 	case *ort.Tensor[int64]:
 		return New(shape, append([]int64{}, tv.GetData()...)), nil
+	case *ort.Tensor[uint8]:
+		return New(shape, append([]uint8{}, tv.GetData()...)), nil
+	case *ort.Tensor[uint16]:
+		return New(shape, append([]uint16{}, tv.GetData()...)), nil
+	case *ort.Tensor[uint32]:
+		return New(shape, append([]uint32{}, tv.GetData()...)), nil
+	case *ort.Tensor[uint64]:
+		return New(shape, append([]uint64{}, tv.GetData()...)), nil
+	case *ort.Tensor[bool]:
+		return New(shape, append([]bool{}, tv.GetData()...)), nil
 	}
 	return nil, fmt.Errorf("unexpected ONNX Runtime output %T", v)
 }

@@ -9,29 +9,23 @@ import (
 	"github.com/birnn/birnn/onnx"
 )
 
-// Kernel is one operator instance, built once at load time from its node.
+// opKernel is one operator instance, built once at load time from its node.
 //
 // Run receives one tensor per node input in order (nil for an omitted
 // optional input) and returns one tensor per node output (nil allowed for an
 // output whose name is empty). Kernels keep no per-run state (Session.Run is
 // concurrent) and never modify their inputs (initializers are shared).
-type Kernel interface {
+type opKernel interface {
 	Run(ctx context.Context, in []*Tensor) ([]*Tensor, error)
 }
 
-// KernelFunc adapts a function to Kernel.
-type KernelFunc func(ctx context.Context, in []*Tensor) ([]*Tensor, error)
-
-// Run calls f.
-func (f KernelFunc) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) { return f(ctx, in) }
-
-// OpBuilder validates a node's attributes and builds its Kernel; opset is
+// opBuilder validates a node's attributes and builds its kernel; opset is
 // the model's opset version for the node's domain.
-type OpBuilder func(n *onnx.NodeProto, opset int64) (Kernel, error)
+type opBuilder func(n *onnx.NodeProto, opset int64) (opKernel, error)
 
 type opEntry struct {
 	since, until int64
-	build        OpBuilder
+	build        opBuilder
 }
 
 var registry = struct {
@@ -51,7 +45,7 @@ func opKey(domain, op string) string { return normDomain(domain) + "/" + op }
 // registerOp makes op of domain ("" or "ai.onnx" for the default domain)
 // available for opsets in [since, until] (until 0: no upper bound). It is
 // called from init functions; overlapping ranges are a bug and panic.
-func registerOp(domain, op string, since, until int64, b OpBuilder) {
+func registerOp(domain, op string, since, until int64, b opBuilder) {
 	registry.Lock()
 	defer registry.Unlock()
 	k := opKey(domain, op)
@@ -64,7 +58,7 @@ func registerOp(domain, op string, since, until int64, b OpBuilder) {
 }
 
 // lookupOp finds the builder of op for a model importing domain at opset.
-func lookupOp(domain, op string, opset int64) (OpBuilder, bool) {
+func lookupOp(domain, op string, opset int64) (opBuilder, bool) {
 	registry.RLock()
 	defer registry.RUnlock()
 	for _, e := range registry.ops[opKey(domain, op)] {

@@ -61,9 +61,11 @@ func (op *rnnOp) prepare(consts []*Tensor) {
 	}
 }
 
-func buildLSTM(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildRNNOp(n, opset, kindLSTM) }
-func buildGRU(n *onnx.NodeProto, opset int64) (Kernel, error)  { return buildRNNOp(n, opset, kindGRU) }
-func buildRNN(n *onnx.NodeProto, opset int64) (Kernel, error)  { return buildRNNOp(n, opset, kindRNN) }
+func buildLSTM(n *onnx.NodeProto, opset int64) (opKernel, error) {
+	return buildRNNOp(n, opset, kindLSTM)
+}
+func buildGRU(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildRNNOp(n, opset, kindGRU) }
+func buildRNN(n *onnx.NodeProto, opset int64) (opKernel, error) { return buildRNNOp(n, opset, kindRNN) }
 
 func init() {
 	// LSTM/GRU/RNN changed at opset 7 (current semantics), 14 (layout) and
@@ -73,7 +75,7 @@ func init() {
 	registerOp("", "RNN", 7, 0, buildRNN)
 }
 
-func buildRNNOp(n *onnx.NodeProto, opset int64, kind rnnKind) (Kernel, error) {
+func buildRNNOp(n *onnx.NodeProto, opset int64, kind rnnKind) (opKernel, error) {
 	a := attrs(n)
 	op := &rnnOp{kind: kind}
 	if a.Has("hidden_size") {

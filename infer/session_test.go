@@ -225,7 +225,13 @@ func TestLoadErrors(t *testing.T) {
 		return m
 	}
 	loop := withNode(onnx.MakeNode("the_loop", "Loop", []string{"", ""}, []string{"lo"},
-		onnx.AttrGraph("body", onnx.MakeGraph("body", nil, nil, nil))))
+		onnx.AttrGraph("body", onnx.MakeGraph("body", []*onnx.NodeProto{
+			onnx.MakeNode("inner", "Mystery", []string{"y"}, []string{"q1"}),
+			onnx.MakeNode("inner2", "Mystery", []string{"q1"}, []string{"q2"}),
+		}, nil, nil))))
+	several := withNode(onnx.MakeNode("m1", "FancyOp", []string{"y"}, []string{"q1"}))
+	several.Graph.Node = append(several.Graph.Node, onnx.MakeNode("m2", "OtherOp", []string{"q1"}, []string{"q2"}),
+		onnx.MakeNode("m3", "FancyOp", []string{"q2"}, []string{"q3"}))
 	unknown := withNode(onnx.MakeNode("mystery", "FancyOp", []string{"y"}, []string{"q"}))
 	custom := withNode(onnx.MakeNode("dom", "Foo", []string{"y"}, []string{"q"}))
 	custom.Graph.Node[len(custom.Graph.Node)-1].Domain = proto.String("com.example")
@@ -262,7 +268,11 @@ func TestLoadErrors(t *testing.T) {
 		{"empty", []byte{}, nil, func(e error) bool { return errors.Is(e, onnx.ErrEmptyModel) }, "empty"},
 		{"garbage", []byte("this is not protobuf \xff\xff\xff"), nil, nil, "onnx: decode model"},
 		{"truncated", good[:len(good)/2], nil, nil, "onnx"},
-		{"loop", nil, loop, isUnsupportedOp("the_loop", "Loop", 15), "unsupported operator Loop"},
+		{"op inside a loop", nil, loop, isUnsupportedOp("inner", "Mystery", 15), `Mystery (domain ai.onnx, opset 15) at node "inner" and 1 more, inside Loop "the_loop"`},
+		{"every unsupported op", nil, several, func(e error) bool {
+			var u *UnsupportedError
+			return errors.As(e, &u) && len(u.Ops) == 2 && u.Ops[0].Op == "FancyOp" && u.Ops[0].Nodes == 2 && u.Ops[1].Op == "OtherOp" && u.Ops[1].Node == "m2"
+		}, `FancyOp (domain ai.onnx, opset 15) at node "m1" and 1 more; operator OtherOp`},
 		{"unknown op", nil, unknown, isUnsupportedOp("mystery", "FancyOp", 15), `node "mystery"`},
 		{"unknown domain", nil, custom, isUnsupportedOp("dom", "Foo", 0), "domain com.example"},
 		{"external data", nil, ext, func(e error) bool {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	registerOp("", "Identity", 1, 0, func(n *onnx.NodeProto, opset int64) (Kernel, error) {
+	registerOp("", "Identity", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		return fn(func(in []*Tensor) ([]*Tensor, error) {
 			if err := need(in, 1); err != nil {
 				return nil, err
@@ -61,7 +61,7 @@ func requiredInts(in []*Tensor, i int) ([]int64, error) {
 	return intsInput(in, i)
 }
 
-func buildDropout(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildDropout(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	// Before opset 7 an is_test attribute chose training behaviour; an
 	// inference engine treats every Dropout as identity, as runtimes do.
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
@@ -74,7 +74,7 @@ func buildDropout(n *onnx.NodeProto, opset int64) (Kernel, error) {
 				return nil, errors.New("training_mode must be a BOOL scalar")
 			}
 			if b[0] {
-				return nil, errors.New("training_mode=true is not supported (inference only)")
+				return nil, fmt.Errorf("%w: Dropout with training_mode=true (inference only)", ErrUnsupported)
 			}
 		}
 		x := in[0]
@@ -125,6 +125,10 @@ func fillLike(d DType, shape []int, v float64) (*Tensor, error) {
 		fill(x, uint64(v))
 	case []bool:
 		fill(x, v != 0)
+	case []onnx.Float16:
+		fill(x, onnx.Float16Of(v))
+	case []onnx.BFloat16:
+		fill(x, onnx.BFloat16Of(float32(v)))
 	}
 	return t, nil
 }
@@ -135,7 +139,7 @@ func fill[T Elem](x []T, v T) {
 	}
 }
 
-func buildShape(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildShape(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	start, end := a.Int("start", 0), a.Int("end", math.MaxInt64)
 	if err := a.Err(); err != nil {
@@ -161,7 +165,7 @@ func buildShape(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildReshape(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildReshape(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	attrShape := a.Ints("shape")
 	allowZero := a.Int("allowzero", 0) != 0
@@ -225,7 +229,7 @@ func reshapeTarget(from []int, spec []int64, allowZero bool) ([]int, error) {
 	return shape, nil
 }
 
-func buildFlatten(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildFlatten(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	axis := a.Int("axis", 1)
 	if err := a.Err(); err != nil {
@@ -248,7 +252,7 @@ func buildFlatten(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildSqueeze(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildSqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	attrAxes := a.Ints("axes")
 	if err := a.Err(); err != nil {
@@ -292,7 +296,7 @@ func buildSqueeze(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildUnsqueeze(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildUnsqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	attrAxes := a.Ints("axes")
 	if err := a.Err(); err != nil {
@@ -336,7 +340,7 @@ func buildUnsqueeze(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildTranspose(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildTranspose(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	perm := a.Ints("perm")
 	if err := a.Err(); err != nil {
@@ -406,7 +410,7 @@ func transpose(t *Tensor, perm64 []int64) (*Tensor, error) {
 	return &Tensor{DType: t.DType, Shape: shape, Data: take(t.Data, idx)}, nil
 }
 
-func buildConcat(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildConcat(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	if opset >= 4 && !a.Has("axis") {
 		return nil, errors.New("attribute axis is required")
@@ -464,7 +468,7 @@ func concat(in []*Tensor, axis64 int64) (*Tensor, error) {
 	return &Tensor{DType: first.DType, Shape: shape, Data: out}, nil
 }
 
-func buildSlice(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildSlice(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	aStarts, aEnds, aAxes := a.Ints("starts"), a.Ints("ends"), a.Ints("axes")
 	if err := a.Err(); err != nil {
@@ -601,7 +605,7 @@ func sliceData(x *Tensor, begin, step, shape []int) any {
 	return out
 }
 
-func buildSplit(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildSplit(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	axis := a.Int("axis", 0)
 	attrSplit := a.Ints("split")
@@ -671,7 +675,7 @@ func buildSplit(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildExpand(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildExpand(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
 		if err := need(in, 2); err != nil {
 			return nil, err
@@ -711,7 +715,7 @@ func expand(x *Tensor, target []int) (*Tensor, error) {
 	return &Tensor{DType: x.DType, Shape: shape, Data: take(x.Data, idx)}, nil
 }
 
-func buildTile(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildTile(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
 		if err := need(in, 2); err != nil {
 			return nil, err
@@ -750,7 +754,7 @@ func buildTile(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildGather(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildGather(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	axis := a.Int("axis", 0)
 	if err := a.Err(); err != nil {
@@ -818,7 +822,7 @@ func gatherRows[T Elem](out, x []T, ids []int64, outer, dim, inner int) {
 	}
 }
 
-func buildGatherElements(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildGatherElements(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	axis := a.Int("axis", 0)
 	if err := a.Err(); err != nil {
@@ -877,7 +881,7 @@ func buildGatherElements(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildConstantOfShape(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildConstantOfShape(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	value := a.Tensor("value")
 	if err := a.Err(); err != nil {
@@ -912,7 +916,7 @@ func buildConstantOfShape(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	}), nil
 }
 
-func buildConstant(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildConstant(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	var t *Tensor
 	switch {
@@ -945,7 +949,7 @@ func buildConstant(n *onnx.NodeProto, opset int64) (Kernel, error) {
 	return fn(func([]*Tensor) ([]*Tensor, error) { return []*Tensor{t}, nil }), nil
 }
 
-func buildCast(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildCast(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	var to DType
 	if opset < 6 {
@@ -978,13 +982,13 @@ func buildCast(n *onnx.NodeProto, opset int64) (Kernel, error) {
 }
 
 // Cast converts t to dtype to with Go conversion semantics (floats
-// truncate toward zero into integers; bool is 1/0; nonzero is true).
+// truncate toward zero into integers; bool is 1/0; nonzero is true);
+// FLOAT16 and BFLOAT16 results are rounded to nearest, ties to even.
 // Errors: an unsupported dtype.
 func Cast(t *Tensor, to DType) (*Tensor, error) {
 	if t.DType == to {
 		return t, nil
 	}
-	var src []float64 // intermediate for bool sources
 	switch d := t.Data.(type) {
 	case []float32:
 		return castFrom(d, t.Shape, to)
@@ -1007,11 +1011,23 @@ func Cast(t *Tensor, to DType) (*Tensor, error) {
 	case []uint64:
 		return castFrom(d, t.Shape, to)
 	case []bool:
-		src = make([]float64, len(d))
+		src := make([]uint8, len(d))
 		for i, v := range d {
 			if v {
 				src[i] = 1
 			}
+		}
+		return castFrom(src, t.Shape, to)
+	case []onnx.Float16:
+		src := make([]float32, len(d))
+		for i, v := range d {
+			src[i] = v.Float32()
+		}
+		return castFrom(src, t.Shape, to)
+	case []onnx.BFloat16:
+		src := make([]float32, len(d))
+		for i, v := range d {
+			src[i] = v.Float32()
 		}
 		return castFrom(src, t.Shape, to)
 	}
@@ -1046,11 +1062,23 @@ func castFrom[S Number](s []S, shape []int, to DType) (*Tensor, error) {
 			out[i] = v != 0
 		}
 		return New(shape, out), nil
+	case Float16:
+		out := make([]onnx.Float16, len(s))
+		for i, v := range s {
+			out[i] = onnx.Float16Of(float64(v))
+		}
+		return New(shape, out), nil
+	case BFloat16:
+		out := make([]onnx.BFloat16, len(s))
+		for i, v := range s {
+			out[i] = onnx.BFloat16Of(float32(v))
+		}
+		return New(shape, out), nil
 	}
 	return nil, &UnsupportedTypeError{Value: "Cast output", Type: to.String()}
 }
 
-func buildRange(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildRange(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	return fn(func(in []*Tensor) ([]*Tensor, error) {
 		if err := need(in, 3); err != nil {
 			return nil, err
@@ -1100,7 +1128,7 @@ func rangeT[T float32 | float64 | int16 | int32 | int64](in []*Tensor) (*Tensor,
 	return New([]int{len(out)}, out), nil
 }
 
-func buildPad(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildPad(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	mode := a.String("mode", "constant")
 	attrPads := a.Ints("pads")
@@ -1226,7 +1254,7 @@ func pad(x *Tensor, pads, axes []int64, mode string, cval *Tensor) (*Tensor, err
 	return &Tensor{DType: x.DType, Shape: shape, Data: data}, nil
 }
 
-func buildReverseSequence(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildReverseSequence(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	a := attrs(n)
 	batchAxis, timeAxis := a.Int("batch_axis", 1), a.Int("time_axis", 0)
 	if err := a.Err(); err != nil {

@@ -11,19 +11,20 @@ type DType int32
 
 // Element types the engine computes with.
 const (
-	Float   DType = 1  // float32
-	Uint8   DType = 2  // uint8
-	Int8    DType = 3  // int8
-	Uint16  DType = 4  // uint16
-	Int16   DType = 5  // int16
-	Int32   DType = 6  // int32
-	Int64   DType = 7  // int64
-	String  DType = 8  // not supported by any operator here
-	Bool    DType = 9  // bool
-	Float16 DType = 10 // not supported by any operator here
-	Double  DType = 11 // float64
-	Uint32  DType = 12 // uint32
-	Uint64  DType = 13 // uint64
+	Float    DType = 1  // float32
+	Uint8    DType = 2  // uint8
+	Int8     DType = 3  // int8
+	Uint16   DType = 4  // uint16
+	Int16    DType = 5  // int16
+	Int32    DType = 6  // int32
+	Int64    DType = 7  // int64
+	String   DType = 8  // not supported by any operator here
+	Bool     DType = 9  // bool
+	Float16  DType = 10 // onnx.Float16 (IEEE half-precision bits)
+	Double   DType = 11 // float64
+	Uint32   DType = 12 // uint32
+	Uint64   DType = 13 // uint64
+	BFloat16 DType = 16 // onnx.BFloat16 (the upper half of a float32)
 )
 
 // String returns the ONNX name of d (FLOAT, INT64, …).
@@ -34,15 +35,17 @@ func (d DType) String() string {
 // Supported reports whether tensors of d can be built and computed with.
 func (d DType) Supported() bool {
 	switch d {
-	case Float, Uint8, Int8, Uint16, Int16, Int32, Int64, Bool, Double, Uint32, Uint64:
+	case Float, Uint8, Int8, Uint16, Int16, Int32, Int64, Bool, Double, Uint32, Uint64, Float16, BFloat16:
 		return true
 	}
 	return false
 }
 
-// Elem is the set of Go element types of a Tensor's Data.
+// Elem is the set of Go element types of a Tensor's Data. Float16 and
+// BFloat16 tensors are moved, cast and compared; arithmetic on them goes
+// through float32.
 type Elem interface {
-	float32 | float64 | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | bool
+	float32 | float64 | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | bool | onnx.Float16 | onnx.BFloat16
 }
 
 // Number is Elem without bool: the types arithmetic operators accept.
@@ -52,7 +55,8 @@ type Number interface {
 
 // Tensor is a dense row-major tensor. Data holds a slice matching DType:
 // []float32, []float64, []int8, []int16, []int32, []int64, []uint8,
-// []uint16, []uint32, []uint64 or []bool, with exactly Len() elements.
+// []uint16, []uint32, []uint64, []bool, []onnx.Float16 or
+// []onnx.BFloat16, with exactly Len() elements.
 // A tensor with an empty Shape is a scalar (one element).
 type Tensor struct {
 	DType DType
@@ -86,6 +90,10 @@ func DTypeOf[T Elem]() DType {
 		return Uint64
 	case bool:
 		return Bool
+	case onnx.Float16:
+		return Float16
+	case onnx.BFloat16:
+		return BFloat16
 	}
 	panic("unreachable")
 }
@@ -145,6 +153,10 @@ func Zeros(d DType, shape []int) (*Tensor, error) {
 		data = make([]uint64, n)
 	case Bool:
 		data = make([]bool, n)
+	case Float16:
+		data = make([]onnx.Float16, n)
+	case BFloat16:
+		data = make([]onnx.BFloat16, n)
 	default:
 		return nil, fmt.Errorf("infer: element type %s is not supported", d)
 	}
@@ -268,6 +280,10 @@ func ToProto(name string, t *Tensor) (*onnx.TensorProto, error) {
 		return onnx.MakeTensor(name, dims, d)
 	case []bool:
 		return onnx.MakeTensor(name, dims, d)
+	case []onnx.Float16:
+		return onnx.MakeTensor(name, dims, d)
+	case []onnx.BFloat16:
+		return onnx.MakeTensor(name, dims, d)
 	}
 	return nil, fmt.Errorf("infer: tensor %q: unsupported data %T", name, t.Data)
 }
@@ -298,6 +314,10 @@ func (t *Tensor) Clone() *Tensor {
 		c.Data = append([]uint64{}, d...)
 	case []bool:
 		c.Data = append([]bool{}, d...)
+	case []onnx.Float16:
+		c.Data = append([]onnx.Float16{}, d...)
+	case []onnx.BFloat16:
+		c.Data = append([]onnx.BFloat16{}, d...)
 	default:
 		c.Data = t.Data
 	}

@@ -10,9 +10,13 @@
 // Tensor data is little-endian, read either from raw_data or from the typed
 // fields (float_data; int32_data, which also carries int8, int16, uint8,
 // uint16, bool and float16; int64_data; double_data; uint64_data, which also
-// carries uint32). Tensors whose data lives in external files and string
-// tensors are reported with typed errors (*ExternalDataError,
-// *UnsupportedTypeError) rather than decoded.
+// carries uint32). Tensors whose data lives in files beside the model
+// (data_location EXTERNAL: location, offset, length) are read through
+// ExternalData, which opens files only inside the model's folder (an
+// os.Root: absolute locations, "..", and symbolic links out of the folder
+// are refused with ErrExternalLocation) and memory-maps them; ReadModel
+// inlines them. String tensors are reported with *UnsupportedTypeError
+// rather than decoded.
 //
 // References: https://onnx.ai/onnx/repo-docs/IR.html and onnx/onnx.proto.
 package onnx

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/birnn/birnn/internal/atomicfile"
 	"google.golang.org/protobuf/proto"
@@ -12,9 +13,14 @@ import (
 // ErrEmptyModel is returned when a model file or byte slice is empty.
 var ErrEmptyModel = errors.New("onnx: empty model")
 
-// ReadModel reads and decodes the ONNX model in the file at path.
-// Errors: the file cannot be read, ErrEmptyModel, or the bytes are not a
-// valid ModelProto.
+// ReadModel reads and decodes the ONNX model in the file at path. Tensors
+// the model keeps in external data files (PyTorch's model.onnx.data) are
+// read from path's folder into the returned model (InlineExternalData), so
+// it is self-contained.
+//
+// Errors: the file cannot be read, ErrEmptyModel, the bytes are not a
+// valid ModelProto, or an *ExternalDataError (a location outside the
+// model's folder matches ErrExternalLocation).
 func ReadModel(path string) (*ModelProto, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -22,6 +28,9 @@ func ReadModel(path string) (*ModelProto, error) {
 	}
 	m, err := DecodeModel(b)
 	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	if err := InlineExternalData(m, filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, path)
 	}
 	return m, nil

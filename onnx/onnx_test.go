@@ -238,3 +238,34 @@ func TestDecodeModelErrors(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// The half-precision conversions against hand-computed bit patterns:
+// exact values, ties to even, subnormals, overflow and NaN.
+func TestFloat16Of(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want Float16
+	}{
+		{0, 0}, {math.Copysign(0, -1), 0x8000}, {1, 0x3c00}, {-2, 0xc000}, {65504, 0x7bff}, {65519, 0x7bff}, {65520, 0x7c00},
+		{1e9, 0x7c00}, {math.Inf(-1), 0xfc00}, {0x1p-14, 0x0400}, {0x1p-24, 0x0001}, {0x1p-25, 0}, {0x1.8p-25, 0x0001},
+		{1 + 0x1p-11, 0x3c00}, {1 + 0x3p-11, 0x3c02}, {1 + 0x1p-10, 0x3c01}, {0.1, 0x2e66}, {3.140625, 0x4248}, {2047.0 / 2048 * 0x1p-14, 0x0400},
+	} {
+		if got := Float16Of(c.v); got != c.want {
+			t.Errorf("Float16Of(%v) = %#04x, want %#04x", c.v, uint16(got), uint16(c.want))
+		}
+		if !math.IsInf(c.v, 0) && math.Abs(c.v) <= 65504 && float64(c.want.Float32()) != float64(float32(c.v)) && math.Abs(float64(c.want.Float32())-c.v) > math.Abs(c.v)*0x1p-11+0x1p-25 {
+			t.Errorf("Float16Of(%v) = %v is not the nearest half", c.v, c.want.Float32())
+		}
+	}
+	if h := Float16Of(math.NaN()); h.Float32() == h.Float32() {
+		t.Error("NaN lost")
+	}
+	for _, c := range []struct {
+		v    float32
+		want BFloat16
+	}{{1, 0x3f80}, {-1, 0xbf80}, {1 + 0x1p-8, 0x3f80}, {1 + 0x3p-8, 0x3f82}, {1 + 0x1.01p-8, 0x3f81}, {float32(math.Inf(1)), 0x7f80}} {
+		if got := BFloat16Of(c.v); got != c.want {
+			t.Errorf("BFloat16Of(%v) = %#04x, want %#04x", c.v, uint16(got), uint16(c.want))
+		}
+	}
+}

@@ -42,19 +42,46 @@ func (h Float16) Float32() float32 {
 // Float32 converts b to float32 exactly.
 func (b BFloat16) Float32() float32 { return math.Float32frombits(uint32(b) << 16) }
 
-// ExternalDataError reports a tensor whose data lives outside the model
-// file (data_location EXTERNAL), which birnn does not load.
-type ExternalDataError struct {
-	Tensor   string // tensor name
-	Location string // the external_data "location" entry, if any
+// Float16Of rounds v to the nearest half-precision number (ties to even),
+// overflowing to ±Inf; NaN stays NaN.
+func Float16Of(v float64) Float16 {
+	bits := math.Float64bits(v)
+	sign := uint16(bits>>48) & 0x8000
+	a := math.Abs(v)
+	switch {
+	case math.IsNaN(v):
+		return Float16(sign | 0x7e00)
+	case a >= 65520: // rounds past the largest half, 65504
+		return Float16(sign | 0x7c00)
+	case a < 0x1p-25: // rounds to zero, (ties to even at exactly 2^-25)
+		return Float16(sign)
+	}
+	e := math.Ilogb(a)
+	if e < -14 {
+		// Subnormal: a multiple of 2^-24.
+		q := math.RoundToEven(a * (1 << 24))
+		return Float16(sign | uint16(q))
+	}
+	// Normal: 10 fraction bits; rounding may carry into the exponent.
+	m := math.RoundToEven(math.Ldexp(a, 10-e)) // in [1024, 2048]
+	exp := uint16(e + 15)
+	if m == 2048 {
+		m, exp = 1024, exp+1
+	}
+	if exp >= 31 {
+		return Float16(sign | 0x7c00)
+	}
+	return Float16(sign | exp<<10 | (uint16(m) - 1024))
 }
 
-func (e *ExternalDataError) Error() string {
-	loc := ""
-	if e.Location != "" {
-		loc = fmt.Sprintf(" in %q", e.Location)
+// BFloat16Of rounds v to the nearest bfloat16 (ties to even); NaN stays NaN.
+func BFloat16Of(v float32) BFloat16 {
+	b := math.Float32bits(v)
+	if v != v {
+		return BFloat16(b>>16 | 0x40)
 	}
-	return fmt.Sprintf("onnx: tensor %q keeps its data externally%s (data_location EXTERNAL); external data is not supported, re-save the model with its weights inside", e.Tensor, loc)
+	b += 0x7fff + (b>>16)&1
+	return BFloat16(b >> 16)
 }
 
 // UnsupportedTypeError reports a tensor element type that has no Go slice
@@ -102,32 +129,25 @@ func NumElements(t *TensorProto) (int, error) {
 // []BFloat16. The data comes from raw_data (little-endian) when set, else
 // from the typed field.
 //
+// A tensor stored externally gives an *ExternalDataError matching
+// ErrNoModelFolder: read such tensors with TensorDataFrom.
+//
 // Errors: *ExternalDataError, *UnsupportedTypeError, or an element count
 // that disagrees with the dims.
 func TensorData(t *TensorProto) (any, error) {
 	if t.GetDataLocation() == TensorProto_EXTERNAL {
-		e := &ExternalDataError{Tensor: t.GetName()}
-		for _, kv := range t.GetExternalData() {
-			if kv.GetKey() == "location" {
-				e.Location = kv.GetValue()
-			}
-		}
-		return nil, e
+		return TensorDataFrom(t, nil)
+	}
+	if t.RawData != nil {
+		return rawData(t, t.GetRawData(), "raw_data")
 	}
 	n, err := NumElements(t)
 	if err != nil {
 		return nil, err
 	}
 	dt := TensorProto_DataType(t.GetDataType())
-	size := elemSize(dt)
-	if size == 0 {
+	if elemSize(dt) == 0 {
 		return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
-	}
-	if raw := t.GetRawData(); raw != nil || t.RawData != nil {
-		if len(raw) != n*size {
-			return nil, fmt.Errorf("onnx: tensor %q: raw_data holds %d bytes, dims %v need %d", t.GetName(), len(raw), t.GetDims(), n*size)
-		}
-		return decodeRaw(dt, raw, n), nil
 	}
 	var have int
 	switch dt {
@@ -179,6 +199,24 @@ func TensorData(t *TensorProto) (any, error) {
 		return out, nil
 	}
 	return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
+}
+
+// rawData decodes raw, the little-endian bytes of t's elements (from
+// where), checking their count against t's dims.
+func rawData(t *TensorProto, raw []byte, where string) (any, error) {
+	n, err := NumElements(t)
+	if err != nil {
+		return nil, err
+	}
+	dt := TensorProto_DataType(t.GetDataType())
+	size := elemSize(dt)
+	if size == 0 {
+		return nil, &UnsupportedTypeError{Tensor: t.GetName(), DataType: dt}
+	}
+	if len(raw) != n*size {
+		return nil, fmt.Errorf("onnx: tensor %q: %s holds %d bytes, dims %v need %d", t.GetName(), where, len(raw), t.GetDims(), n*size)
+	}
+	return decodeRaw(dt, raw, n), nil
 }
 
 func clone[T any](s []T) []T {

@@ -6,7 +6,9 @@
 # detector on the concurrent packages) and the Python tests.
 #
 # The IMDB data and ONNX conformance tests are read from ../shared/data or
-# $BIRNN_DATA. With CI=true a test that needs them fails when they are missing.
+# $BIRNN_DATA, and Debian's libonnx-testdata (installed here) gives the ONNX
+# 1.12 node tests. With CI=true a test that needs them fails when they are
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,15 @@ step "ONNX checker (Python onnx, for the export tests)"
 BIRNN_ONNX_CHECKER="$(scripts/onnxcheck/setup.sh)"
 export BIRNN_ONNX_CHECKER
 
+step "ONNX backend node tests (Debian libonnx-testdata, ONNX 1.12)"
+if ! dpkg -s libonnx-testdata >/dev/null 2>&1; then
+	as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+	as_root apt-get update -qq && as_root apt-get install -y -qq libonnx-testdata >/dev/null
+fi
+BIRNN_ONNX_TESTDATA="$(dpkg -L libonnx-testdata | grep '/data/node$')"
+export BIRNN_ONNX_TESTDATA
+echo "$BIRNN_ONNX_TESTDATA"
+
 step "gofmt"
 unformatted="$(gofmt -l $(git ls-files '*.go'))"
 if [ -n "$unformatted" ]; then
@@ -35,6 +46,12 @@ go vet ./...
 
 step "go test"
 go test -count=1 -timeout 30m ./...
+
+step "birnn conformance (libonnx-testdata, then ../shared/data/onnx-node-tests)"
+go build -o "${TMPDIR:-/tmp}/birnn-conformance" ./cmd/birnn
+for tests in "$BIRNN_ONNX_TESTDATA" "${BIRNN_DATA:-../shared/data}/onnx-node-tests"; do
+	"${TMPDIR:-/tmp}/birnn-conformance" conformance "$tests" | tail -n 1
+done
 
 step "go test -race (concurrent packages; the served process built with -race)"
 go test -count=1 -race -timeout 30m ./infer/... ./score/... ./serve/...

@@ -43,10 +43,14 @@ func (m *ScorerModel) Scorer() *score.Scorer { return m.sc }
 // word index wi and scorer options opts (zero fields: the model's
 // metadata, then the study's defaults; see score.Options).
 //
-// Errors: those of infer.LoadBytes (not ONNX, unsupported operators, …)
-// and infer.NewScorer (not a [batch, seq] → score classifier).
+// Tensors the model keeps in external data files are read from path's
+// folder.
+//
+// Errors: those of infer.LoadBytesFrom (not ONNX, unsupported operators,
+// external data missing or outside the folder, …) and score.New (not a
+// [batch, seq] → score classifier).
 func NewScorerModel(path string, b []byte, wi dataset.WordIndex, opts score.Options) (*ScorerModel, error) {
-	sess, err := infer.LoadBytes(b)
+	sess, err := infer.LoadBytesFrom(b, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -301,3 +301,48 @@ func TestReloadRereadsWordIndex(t *testing.T) {
 	}
 	check("after the refused reload", replaced)
 }
+
+// A model whose weights live in model.onnx.data beside it is served, and a
+// reload reads the data file again: replaced weights are served after it.
+func TestExternalDataModelReloads(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.onnx")
+	write := func(p *servetest.Params) {
+		m, err := p.Model()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := onnx.MoveToExternalData(m, dir, "model.onnx.data", 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := onnx.WriteModel(path, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := serve.FileLoader(path, nil, score.Options{})
+	rows := randomRows(rand.New(rand.NewPCG(3, 4)), 4, 40)
+	for _, seed := range []uint64{7, 8} {
+		p := servetest.Tiny(seed)
+		write(p)
+		m, err := load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.ScoreIDs(context.Background(), rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			want, _ := p.Reference(r)
+			if math.Abs(float64(got[i])-want) > 1e-5 {
+				t.Errorf("weights %d, row %d: %v, want %v", seed, i, got[i], want)
+			}
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "model.onnx.data")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load(context.Background()); err == nil || !strings.Contains(err.Error(), "model.onnx.data") {
+		t.Errorf("missing data file: %v", err)
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,7 +32,7 @@ func TestConformanceCommandFailure(t *testing.T) {
 	tests := testutil.DataDir(t, "onnx-node-tests")
 	// A copy of test_add whose expected output is wrong must FAIL.
 	dir := filepath.Join(t.TempDir(), "test_add_broken")
-	copyDir(t, filepath.Join(tests, "test_add"), dir)
+	testutil.CopyDir(t, filepath.Join(tests, "test_add"), dir)
 	wrong, err := onnx.MakeTensor("sum", []int64{3, 4, 5}, make([]float32, 60))
 	if err != nil {
 		t.Fatal(err)
@@ -49,26 +48,5 @@ func TestConformanceCommandFailure(t *testing.T) {
 	_, errOut, code := runCLI(t, nil, nil, "conformance", t.TempDir())
 	if code == 0 || !strings.Contains(errOut, "no ONNX backend tests") {
 		t.Errorf("empty folder: exit %d, stderr %q", code, errOut)
-	}
-}
-
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -17,22 +17,24 @@ func newInspectCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect MODEL.onnx",
 		Short: "Describe an ONNX model: producer, opsets, inputs/outputs, operators, parameters",
-		Long: "Load an ONNX model with the inference engine (so unsupported operators are named)\n" +
-			"and print its producer, IR version and opsets, inputs and outputs with their dims\n" +
-			"(symbolic ones by name), an operator histogram, the parameter count and metadata.",
+		Long: "Describe an ONNX model, whether or not the engine can run it: its producer, IR\n" +
+			"version and opsets, inputs and outputs with their dims (symbolic ones by name), an\n" +
+			"operator histogram (Loop, Scan and If bodies included), the parameter count, external\n" +
+			"data files and metadata, and what the engine cannot run (every unsupported operator\n" +
+			"with its opset, node count, first node and the Loop/Scan/If holding it).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := infer.Load(args[0])
+			info, err := infer.Describe(args[0])
 			if err != nil {
 				return err
 			}
-			return writeInspect(cmd.OutOrStdout(), s)
+			return writeInspect(cmd.OutOrStdout(), info)
 		},
 	}
 }
 
-func writeInspect(w io.Writer, s *infer.Session) error {
-	m := s.Metadata()
+func writeInspect(w io.Writer, info *infer.ModelInfo) error {
+	m := info.Metadata
 	var b strings.Builder
 	producer := strings.TrimSpace(m.ProducerName + " " + m.ProducerVersion)
 	if producer == "" {
@@ -56,14 +58,14 @@ func writeInspect(w io.Writer, s *infer.Session) error {
 		fmt.Fprintf(&b, "doc:        %s\n", m.DocString)
 	}
 	b.WriteString("inputs:\n")
-	for _, v := range s.Inputs() {
+	for _, v := range info.Inputs {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}
 	b.WriteString("outputs:\n")
-	for _, v := range s.Outputs() {
+	for _, v := range info.Outputs {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}
-	hist := s.OpHistogram()
+	hist := info.Ops
 	ops := make([]string, 0, len(hist))
 	total := 0
 	for op, n := range hist {
@@ -76,11 +78,18 @@ func writeInspect(w io.Writer, s *infer.Session) error {
 		}
 		return ops[i] < ops[j]
 	})
-	fmt.Fprintf(&b, "operators (%d nodes):\n", total)
+	if info.Subgraphs > 0 {
+		fmt.Fprintf(&b, "operators (%d nodes, %d in %d Loop/Scan/If bodies):\n", total, total-info.MainNodes, info.Subgraphs)
+	} else {
+		fmt.Fprintf(&b, "operators (%d nodes):\n", total)
+	}
 	for _, op := range ops {
 		fmt.Fprintf(&b, "  %-20s %d\n", op, hist[op])
 	}
-	fmt.Fprintf(&b, "parameters: %d (elements of floating-point initializers)\n", s.ParamCount())
+	fmt.Fprintf(&b, "parameters: %d (elements of floating-point initializers)\n", info.Params)
+	if len(info.ExternalData) > 0 {
+		fmt.Fprintf(&b, "external data: %s\n", strings.Join(info.ExternalData, ", "))
+	}
 	if len(m.Props) > 0 {
 		b.WriteString("metadata:\n")
 		keys := make([]string, 0, len(m.Props))
@@ -91,6 +100,30 @@ func writeInspect(w io.Writer, s *infer.Session) error {
 		for _, k := range keys {
 			writeProp(&b, k, m.Props[k])
 		}
+	}
+	switch u := info.Unsupported; {
+	case u != nil:
+		b.WriteString("cannot run:\n")
+		for _, o := range u.Ops {
+			d := o.Domain
+			if d == "" {
+				d = "ai.onnx"
+			}
+			fmt.Fprintf(&b, "  operator %s (%s opset %d): %d node(s), first %q", o.Op, d, o.Opset, o.Nodes, o.Node)
+			if o.Within != "" {
+				fmt.Fprintf(&b, ", inside %s", o.Within)
+			}
+			b.WriteString("\n")
+		}
+		for _, t := range u.Types {
+			fmt.Fprintf(&b, "  type %s of %q", t.Type, t.Value)
+			if t.Within != "" {
+				fmt.Fprintf(&b, ", inside %s", t.Within)
+			}
+			b.WriteString("\n")
+		}
+	case info.LoadErr != nil:
+		fmt.Fprintf(&b, "cannot run: %v\n", info.LoadErr)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

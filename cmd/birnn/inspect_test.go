@@ -49,16 +49,33 @@ func TestInspectCommand(t *testing.T) {
 			t.Errorf("metadata line %q is not indented under metadata:", line)
 		}
 	}
+	if strings.Contains(out, "cannot run") {
+		t.Errorf("a runnable model is said not to run:\n%s", out)
+	}
 
-	// A model with an unsupported operator is named, not crashed on.
-	g.Node = append(g.Node, onnx.MakeNode("loop0", "Loop", []string{"", ""}, []string{"z"}))
+	// A model the engine cannot run is still described, and what it
+	// lacks is listed: every operator once, with its count, first node
+	// and the Loop holding it.
+	body := onnx.MakeGraph("body", []*onnx.NodeProto{
+		onnx.MakeNode("inner1", "Mystery", []string{"h"}, []string{"q1"}),
+		onnx.MakeNode("inner2", "Mystery", []string{"q1"}, []string{"q2"}),
+	}, nil, nil)
+	g.Node = append(g.Node, onnx.MakeNode("loop0", "Loop", []string{"", ""}, []string{"z"}, onnx.AttrGraph("body", body)),
+		onnx.MakeNode("top", "FancyOp", []string{"y"}, []string{"f"}))
 	bad := filepath.Join(t.TempDir(), "loop.onnx")
 	if err := onnx.WriteModel(bad, m); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code = runCLI(t, nil, nil, "inspect", bad)
-	if code != 1 || !strings.Contains(errOut, `unsupported operator Loop`) || !strings.Contains(errOut, `"loop0"`) {
-		t.Errorf("Loop model: exit %d, stderr %q", code, errOut)
+	out, errOut, code = runCLI(t, nil, nil, "inspect", bad)
+	if code != 0 {
+		t.Fatalf("unrunnable model: exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"operators (6 nodes, 2 in 1 Loop/Scan/If bodies):", "Mystery", "parameters: 6",
+		"cannot run:\n  operator FancyOp (ai.onnx opset 15): 1 node(s), first \"top\"\n" +
+			"  operator Mystery (ai.onnx opset 15): 2 node(s), first \"inner1\", inside Loop \"loop0\"\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 	garbage := filepath.Join(t.TempDir(), "garbage.onnx")
 	if err := os.WriteFile(garbage, []byte("not a model"), 0o644); err != nil {

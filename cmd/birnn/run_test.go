@@ -1,11 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/birnn/birnn/infer"
+	"github.com/birnn/birnn/infer/conformance"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
@@ -39,7 +41,7 @@ func TestRunCommand(t *testing.T) {
 	}
 	got := readTensorT(t, filepath.Join(out, "y.pb"))
 	want := readTensorT(t, filepath.Join(set, "output_0.pb"))
-	if err := infer.Compare(got, want, infer.NodeTestAtol, infer.NodeTestRtol); err != nil {
+	if err := infer.Compare(got, want, conformance.Atol, conformance.Rtol); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -67,5 +69,58 @@ func TestRunCommandErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
 			t.Errorf("birnn %v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errOut, tc.code, tc.want)
 		}
+	}
+}
+
+// TestRunExternalData runs a model whose weights live in model.onnx.data
+// beside it (the dynamo exporter's layout): the data is read from the
+// model's folder, and a data file outside it is refused, named.
+func TestRunExternalData(t *testing.T) {
+	test := testutil.DataDir(t, "onnx-node-tests", "test_gemm_all_attributes")
+	set := filepath.Join(test, "test_data_set_0")
+	m, err := onnx.ReadModel(filepath.Join(test, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Feed b and c as initializers kept externally; a stays an input.
+	g := m.GetGraph()
+	for i, name := range []string{"b", "c"} {
+		tp, err := onnx.ReadTensor(filepath.Join(set, fmt.Sprintf("input_%d.pb", i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp.Name = &name
+		g.Initializer = append(g.Initializer, tp)
+	}
+	g.Input = g.Input[:1]
+	dir := t.TempDir()
+	if err := onnx.MoveToExternalData(m, dir, "model.onnx.data", 0); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model.onnx")
+	if err := onnx.WriteModel(model, m); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, errOut, code := runCLI(t, nil, nil, "run", "--model", model, "--input", "a="+filepath.Join(set, "input_0.pb"), "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	got := readTensorT(t, filepath.Join(out, "y.pb"))
+	if err := infer.Compare(got, readTensorT(t, filepath.Join(set, "output_0.pb")), conformance.Atol, conformance.Rtol); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, kv := range g.Initializer[0].ExternalData {
+		if kv.GetKey() == "location" {
+			loc := "../elsewhere/model.onnx.data"
+			kv.Value = &loc
+		}
+	}
+	if err := onnx.WriteModel(model, m); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCLI(t, nil, nil, "run", "--model", model, "--input", "a="+filepath.Join(set, "input_0.pb"), "--out", t.TempDir())
+	if code != 1 || !strings.Contains(errOut, "../elsewhere/model.onnx.data") || !strings.Contains(errOut, "outside the model's folder") {
+		t.Errorf("escaping data file: exit %d, stderr %q", code, errOut)
 	}
 }

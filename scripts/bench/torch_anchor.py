@@ -1,110 +1,101 @@
-#!/usr/bin/python3
-"""PyTorch anchor for birnn's trainer speed.
+"""PyTorch 2 anchor for birnn's trainer speed: seconds per study epoch on the real IMDB data.
 
-Trains the study's deep BiLSTM shapes (Embedding(4000, 64) -> BiLSTM(64,
-return_sequences) -> BiLSTM(64) -> Dense(1, sigmoid); binary cross-entropy
-on the logit; Adam) for one epoch of 17,500 reviews of length 100 in
-batches of 128 (137 steps), then scores the 7,500 validation rows, as one
-Keras epoch of the study does. Random ids and labels of the same shapes:
-speed does not depend on the values.
+Trains the study's shapes in PyTorch (the pinned CPU build of scripts/torch/setup.sh) for one
+epoch as Keras's study does (see anchor.py): deep_bilstm = Embedding(4000, 64) -> BiLSTM(64,
+all steps) -> BiLSTM(64) -> Linear(128, 1); deep_lstm = Embedding -> LSTM(64, all steps) ->
+LSTM(64) -> Linear(64, 1); bilstm = Embedding -> BiLSTM(64) -> Linear(128, 1). The loss is
+binary cross-entropy on the logit, Adam lr 1e-3, eps 1e-7 (Keras's defaults); validation is
+scored under torch.no_grad() in batches of 128. Each (config, threads) runs in its own process
+(torch.set_num_threads, OMP_NUM_THREADS) and prints one JSON line.
 
-Run with Debian's python3-torch (1.13) and Debian's own interpreter.
-Debian builds torch against the generic BLAS interface (BLAS_INFO=generic),
-which resolves to the slow reference BLAS unless OpenBLAS provides it:
-install libopenblas0-pthread too (one step then drops from ~5 to ~0.5 CPU
-seconds).
-
-    apt-get install -y python3-torch libopenblas0-pthread
-
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/torch_anchor.py --threads 1
-
-It prints one JSON line: wall seconds for the training epoch and the
-validation pass, the process CPU seconds of both (the fair figure on a
-shared machine), the load average, and reviews per second.
+    PY="$(scripts/torch/setup.sh)"
+    "$PY" scripts/bench/torch_anchor.py                        # all configs, 1 and 2 threads
+    "$PY" scripts/bench/torch_anchor.py --config deep_bilstm --threads 2 --epochs 2
 """
-import argparse
-import json
+
 import os
-import platform
+import sys
 import time
 
-import torch
-from torch import nn
+import anchor
 
 
-class DeepBiLSTM(nn.Module):
-    def __init__(self, vocab=4000, dim=64, hidden=64):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, dim)
-        self.l1 = nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
-        self.l2 = nn.LSTM(2 * hidden, hidden, batch_first=True, bidirectional=True)
-        self.out = nn.Linear(2 * hidden, 1)
+def child(a):
+    import numpy as np
+    import torch
+    from torch import nn
 
-    def forward(self, x):
-        h, _ = self.l1(self.emb(x))
-        _, (hn, _) = self.l2(h)
-        # Keras's Bidirectional "last output": forward state after the last
-        # step, backward state after reading right to left.
-        last = torch.cat([hn[0], hn[1]], dim=1)
-        return self.out(last).squeeze(1)
+    torch.set_num_threads(int(a.threads))
+    torch.set_num_interop_threads(1)
+    torch.manual_seed(a.seed)
+    x, y, xv, yv = (torch.from_numpy(v) for v in anchor.load(a.child))
+    x, xv = x.long(), xv.long()
+    deep, bi = a.config.startswith("deep"), "bilstm" in a.config
+    dirs = 2 if bi else 1
+
+    class Study(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(anchor.NUM_WORDS, anchor.DIM)
+            self.l1 = nn.LSTM(anchor.DIM, 64, batch_first=True, bidirectional=bi)
+            self.l2 = nn.LSTM(64 * dirs, 64, batch_first=True, bidirectional=bi) if deep else None
+            self.out = nn.Linear(64 * dirs, 1)
+
+        def forward(self, ids):
+            h, (hn, _) = self.l1(self.emb(ids))
+            if self.l2 is not None:
+                _, (hn, _) = self.l2(h)
+            # Keras's last output: forward state after the last step, backward after step 0.
+            last = torch.cat([hn[0], hn[1]], dim=1) if bi else hn[0]
+            return self.out(last).squeeze(1)
+
+    m = Study()
+    params = sum(p.numel() for p in m.parameters())
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7)
+    lossf = nn.BCEWithLogitsLoss()
+    rss_before = anchor.rss_mb()
+    load_before = os.getloadavg()
+    epochs = []
+    _, c0 = anchor.clock()
+    for _ in range(a.epochs):
+        t0 = time.perf_counter()
+        m.train()
+        perm = torch.randperm(len(x))
+        total = 0.0
+        for i in range(0, len(x), anchor.BATCH):
+            idx = perm[i:i + anchor.BATCH]
+            opt.zero_grad()
+            loss = lossf(m(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        t_train = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        m.eval()
+        vl, correct = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(xv), anchor.BATCH):
+                z = m(xv[i:i + anchor.BATCH])
+                vl += float(lossf(z, yv[i:i + anchor.BATCH])) * len(z)
+                correct += int(((z > 0).float() == yv[i:i + anchor.BATCH]).sum())
+        t_val = time.perf_counter() - t0
+        epochs.append({"train": t_train, "val": t_val, "loss": total / len(x),
+                       "val_loss": vl / len(xv), "val_accuracy": correct / len(xv)})
+    _, c1 = anchor.clock()
+    anchor.report("pytorch", a, params, epochs, rss_before, load_before,
+                  {"torch": torch.__version__, "numpy": np.__version__,
+                   "python": sys.version.split()[0],
+                   "mkldnn": torch.backends.mkldnn.is_available()}, c1 - c0)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--train", type=int, default=17500)
-    ap.add_argument("--val", type=int, default=7500)
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--seq", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
-
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    x = torch.randint(0, 4000, (a.train, a.seq))
-    y = torch.randint(0, 2, (a.train,)).float()
-    xv = torch.randint(0, 4000, (a.val, a.seq))
-    yv = torch.randint(0, 2, (a.val,)).float()
-
-    m = DeepBiLSTM()
-    opt = torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7)
-    lossf = nn.BCEWithLogitsLoss()
-
-    c0 = time.process_time()
-    t0 = time.perf_counter()
-    m.train()
-    perm = torch.randperm(a.train)
-    for i in range(0, a.train, a.batch):
-        idx = perm[i:i + a.batch]
-        opt.zero_grad()
-        loss = lossf(m(x[idx]), y[idx])
-        loss.backward()
-        opt.step()
-    t_train = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    m.eval()
-    with torch.no_grad():
-        for i in range(0, a.val, a.batch):
-            lossf(m(xv[i:i + a.batch]), yv[i:i + a.batch])
-    t_val = time.perf_counter() - t0
-    cpu = time.process_time() - c0
-
-    print(json.dumps({
-        "torch": torch.__version__,
-        "threads": a.threads,
-        "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
-        "machine": platform.processor() or platform.machine(),
-        "train_rows": a.train, "val_rows": a.val, "batch": a.batch, "seq": a.seq,
-        "train_seconds": round(t_train, 2),
-        "val_seconds": round(t_val, 2),
-        "epoch_seconds": round(t_train + t_val, 2),
-        "epoch_cpu_seconds": round(cpu, 2),
-        "load_average": [round(v, 1) for v in os.getloadavg()],
-        "train_reviews_per_s": round(a.train / t_train, 1),
-    }))
+    a = anchor.parser("PyTorch").parse_args()
+    if a.child:
+        child(a)
+        return 0
+    return anchor.run(os.path.abspath(__file__), a,
+                      lambda t: {"OMP_NUM_THREADS": str(t), "MKL_NUM_THREADS": str(t)})
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,2 @@
+B
+Identity:0J ‘√N?™"J?t±G?gØN?gØN?ˇng?l ø>s„M?

@@ -1,0 +1,2 @@
+B
+Identity:0J ÷√N?≠"J?u±G?iØN?iØN?og?Z ø>u„M?

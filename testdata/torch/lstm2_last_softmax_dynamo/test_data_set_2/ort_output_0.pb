@@ -1,0 +1,1 @@
+BprobsJNoo> G?4r+>
