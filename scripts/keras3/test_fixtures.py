@@ -103,6 +103,7 @@ def x_test():
 def test_inputs_are_imdb_rows(name, x_test):
     assert fixturecheck.imdb_input_problems(ROOT / name, x_test) == []
 
+
 def test_check_catches_damage(tmp_path):
     """fixturecheck.problems is able to fail: a changed producer output, a missing ORT output
     and a stray file are each reported."""
