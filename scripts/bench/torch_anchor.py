@@ -8,6 +8,12 @@ binary cross-entropy on the logit, Adam lr 1e-3, eps 1e-7 (Keras's defaults); va
 scored under torch.no_grad() in batches of 128. Each (config, threads) runs in its own process
 (torch.set_num_threads, OMP_NUM_THREADS) and prints one JSON line.
 
+OMP_WAIT_POLICY is PASSIVE unless the environment sets it: with OpenMP's default, idle worker
+threads spin, and on a shared 2-core machine two spinning threads that lose their core make a
+step 10-50x slower (measured here, one BiLSTM(64) training step at batch 128 on 2 threads,
+load average 9: 0.45-0.58 s passive, 7.9-47 s active). Set OMP_WAIT_POLICY=ACTIVE to measure
+OpenMP's default on a machine of one's own; each line records the policy used.
+
     PY="$(scripts/torch/setup.sh)"
     "$PY" scripts/bench/torch_anchor.py                        # all configs, 1 and 2 threads
     "$PY" scripts/bench/torch_anchor.py --config deep_bilstm --threads 2 --epochs 2
@@ -85,7 +91,8 @@ def child(a):
     anchor.report("pytorch", a, params, epochs, rss_before, load_before,
                   {"torch": torch.__version__, "numpy": np.__version__,
                    "python": sys.version.split()[0],
-                   "mkldnn": torch.backends.mkldnn.is_available()}, c1 - c0)
+                   "mkldnn": torch.backends.mkldnn.is_available(),
+                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}, c1 - c0)
 
 
 def main():
@@ -93,8 +100,9 @@ def main():
     if a.child:
         child(a)
         return 0
-    return anchor.run(os.path.abspath(__file__), a,
-                      lambda t: {"OMP_NUM_THREADS": str(t), "MKL_NUM_THREADS": str(t)})
+    return anchor.run(os.path.abspath(__file__), a, lambda t: {
+        "OMP_NUM_THREADS": str(t), "MKL_NUM_THREADS": str(t),
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")})
 
 
 if __name__ == "__main__":

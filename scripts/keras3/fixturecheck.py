@@ -158,3 +158,31 @@ def ort_problems(folder: Path) -> list[str]:
                 if diff > fx.TOLERANCE:
                     out.append(f"{name}: output {j}: ONNX Runtime here vs {what}: {diff:g}")
     return out
+
+
+def imdb_test_split():
+    """The unpadded test split of imdb_data.load_data(4000), for comparing inputs with it; a
+    pytest skip without the data folder, a failure when CI=true."""
+    import os
+    import pytest
+    try:
+        _, (x, _) = fx.imdb_data.load_data(4000)
+    except fx.imdb_data.DataError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(e))
+        pytest.skip(str(e))
+    return x
+
+
+def imdb_input_problems(folder: Path, x_test) -> list[str]:
+    """test_data_set_0 and _2 hold test rows 0-63 and 64 of load_data, padded as info.json says."""
+    info = fx.load_info(folder)
+    d = info["data"]
+    out = []
+    for set_name, first in (("test_data_set_0", 0), ("test_data_set_2", 64)):
+        _, x = fx.read_tensor(Path(folder) / set_name / "input_0.pb")
+        want = fx.imdb_data.pad_sequences(list(x_test[first:first + len(x)]), d["maxlen"],
+                                          d["padding"], d["truncating"])
+        if not np.array_equal(x, want):
+            out.append(f"{set_name}: input differs from load_data's test rows {first}..")
+    return out

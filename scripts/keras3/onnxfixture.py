@@ -320,6 +320,17 @@ def parse_args(description: str, default_out: str, names, argv=None):
     return a
 
 
+def run(main) -> None:
+    """Run a generator's main() -> failed folder names; exit 1 when any failed."""
+    import time
+    t0 = time.time()
+    failed = main()
+    if failed:
+        print("generate: failed:", ", ".join(failed), file=sys.stderr)
+    print(f"generate: done in {time.time() - t0:.0f} s", file=sys.stderr)
+    sys.exit(1 if failed else 0)
+
+
 def load_info(folder: Path) -> dict:
     with open(Path(folder) / INFO) as f:
         return json.load(f)

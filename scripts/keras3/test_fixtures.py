@@ -7,11 +7,9 @@ With onnxruntime importable, ONNX Runtime is rerun on every data set too. With t
 it those tests skip, and fail when CI=true.
 """
 
-import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -98,24 +96,12 @@ def test_onnxruntime_reruns(name):
 
 @pytest.fixture(scope="module")
 def x_test():
-    try:
-        _, (x, _) = imdb_data.load_data(4000)
-    except imdb_data.DataError as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(e))
-        pytest.skip(str(e))
-    return x
+    return fixturecheck.imdb_test_split()
 
 
 @pytest.mark.parametrize("name", FOLDERS)
 def test_inputs_are_imdb_rows(name, x_test):
-    info = fx.load_info(ROOT / name)
-    d = info["data"]
-    for set_name, first in (("test_data_set_0", 0), ("test_data_set_2", 64)):
-        _, x = fx.read_tensor(ROOT / name / set_name / "input_0.pb")
-        want = imdb_data.pad_sequences(list(x_test[first:first + len(x)]), d["maxlen"],
-                                       d["padding"], d["truncating"])
-        np.testing.assert_array_equal(x, want)
+    assert fixturecheck.imdb_input_problems(ROOT / name, x_test) == []
 
 
 def test_check_catches_damage(tmp_path):

@@ -212,7 +212,8 @@ def versions() -> dict:
     return v
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> list[str]:
+    """Train, export and record the chosen models; returns the names that failed."""
     a = fx.parse_args("Train and export the PyTorch fixtures (each as <name>_legacy and "
                       "<name>_dynamo).", "testdata/torch", GRID, argv)
     import torch
@@ -222,7 +223,7 @@ def main(argv=None) -> int:
         str_tr, str_te = star_classes(ytr, yte)
     except imdb_data.DataError as e:
         print("generate:", e, file=sys.stderr)
-        return 1
+        return ["data"]
     xtr = imdb_data.pad_sequences(xtr_all[:a.train_rows], MAXLEN, "post")
     xte = imdb_data.pad_sequences(xte_all, MAXLEN, "post")
     sets = fx.data_sets(xte_all, NUM_WORDS, MAXLEN, "post", "pre", np.int64)
@@ -272,14 +273,8 @@ def main(argv=None) -> int:
             if not fx.produce(out, full, lambda path, export=export: export(model, path), sets,
                               predict, info, lambda tmp, kind=kind: check_form(tmp, kind)):
                 failed.append(full)
-    if failed:
-        print("generate: failed:", ", ".join(failed), file=sys.stderr)
-        return 1
-    return 0
+    return failed
 
 
 if __name__ == "__main__":
-    t0 = time.time()
-    rc = main()
-    print(f"generate: done in {time.time() - t0:.0f} s", file=sys.stderr)
-    sys.exit(rc)
+    fx.run(main)

@@ -4,7 +4,9 @@
 
 Every model of the grid is there twice, `<name>_legacy` (opset 17, weights inline) and
 `<name>_dynamo` (opset 18+, weights in model.onnx.data), with the same PyTorch outputs. With
-onnxruntime importable, ONNX Runtime is rerun on every data set too.
+onnxruntime importable, ONNX Runtime is rerun on every data set too. With the IMDB data
+(`$BIRNN_DATA` or ../shared/data) the inputs are compared with birnn's load_data recipe;
+without it those tests skip, and fail when CI=true.
 """
 
 import sys
@@ -91,6 +93,16 @@ def test_trained(name):
 def test_onnxruntime_reruns(name):
     pytest.importorskip("onnxruntime")
     assert fixturecheck.ort_problems(ROOT / name) == []
+
+
+@pytest.fixture(scope="module")
+def x_test():
+    return fixturecheck.imdb_test_split()
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_inputs_are_imdb_rows(name, x_test):
+    assert fixturecheck.imdb_input_problems(ROOT / name, x_test) == []
 
 
 def test_check_catches_external_damage(tmp_path):
