@@ -60,3 +60,7 @@ go test -count=1 -race -timeout 30m -run 'Serve' ./cmd/birnn
 step "Keras side (Python 3.11 venv: TensorFlow 2.15, tf2onnx; data recipe and fixtures)"
 scripts/keras/setup.sh >/dev/null
 scripts/keras/.venv/bin/python -m pytest -q scripts/keras
+
+step "Keras 3 and PyTorch fixtures (small venv: onnx, onnxruntime; no TensorFlow or PyTorch)"
+FIXTURECHECK_PY="$(scripts/keras3/setup_check.sh)"
+"$FIXTURECHECK_PY" -m pytest -q --import-mode=importlib scripts/keras3/test_fixtures.py scripts/torch/test_fixtures.py
