@@ -51,6 +51,10 @@ type rnnOp struct {
 	// packed blocks from mats.
 	constW, constR *Tensor
 	mats           matCache
+
+	// fused holds W, R and B packed for the fused float32 kernels when
+	// they are session constants (see prepareFused).
+	fused *fusedCache
 }
 
 // prepare notes W and R when they are session constants (initializers no
@@ -59,6 +63,7 @@ func (op *rnnOp) prepare(consts []*Tensor) {
 	if len(consts) > 2 {
 		op.constW, op.constR = consts[1], consts[2]
 	}
+	op.prepareFused(consts)
 }
 
 func buildLSTM(n *onnx.NodeProto, opset int64) (Kernel, error) { return buildRNNOp(n, opset, kindLSTM) }
@@ -181,11 +186,12 @@ func (op *rnnOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 	if len(in) < 3 || in[0] == nil || in[1] == nil || in[2] == nil {
 		return nil, fmt.Errorf("%s needs inputs X, W and R", op.kind)
 	}
+	threads := threadsFrom(ctx)
 	switch in[0].Data.(type) {
 	case []float32:
-		return runRNNOp[float32](op, in)
+		return runRNNOp[float32](op, in, threads)
 	case []float64:
-		return runRNNOp[float64](op, in)
+		return runRNNOp[float64](op, in, threads)
 	}
 	return nil, fmt.Errorf("%s: X must be float32 or float64, got %v", op.kind, in[0].DType)
 }
@@ -248,7 +254,7 @@ func rnnCheckedProd(dims ...int) (int, bool) {
 	return n, true
 }
 
-func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
+func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, error) {
 	k := op.kind
 	X := in[0]
 	if len(X.Shape) != 3 {
@@ -368,6 +374,61 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 		prob.yc = make([]T, dirs*batch*H)
 	}
 
+	if p32, ok := any(prob).(*rnnProblem[float32]); ok && op.fusable() && p == nil && seq > 0 && batch > 0 {
+		w32, r32, b32 := any(w).([]float32), any(r).([]float32), any(b).([]float32)
+		fw := op.fusedWeightsFor(W, R, rnnInput(in, 3), p32, w32, r32, b32)
+		runFused(p32, k, op.linearBeforeReset, fw, threads)
+	} else {
+		runCells(op, prob, w, r, b, p, W, R, threads)
+	}
+
+	out := make([]*Tensor, 0, 3)
+	if op.outputs[0] {
+		if op.layout == 1 {
+			// [seq, dirs, batch, H] → [batch, seq, dirs, H]
+			y := make([]T, len(prob.y))
+			for t := range seq {
+				for d := range dirs {
+					for bb := range batch {
+						copy(y[((bb*seq+t)*dirs+d)*H:][:H], prob.y[((t*dirs+d)*batch+bb)*H:][:H])
+					}
+				}
+			}
+			out = append(out, New([]int{batch, seq, dirs, H}, y))
+		} else {
+			out = append(out, New([]int{seq, dirs, batch, H}, prob.y))
+		}
+	} else {
+		out = append(out, nil)
+	}
+	for _, s := range [][]T{prob.yh, prob.yc} {
+		switch {
+		case s == nil:
+			out = append(out, nil)
+		case op.layout == 1:
+			out = append(out, New([]int{batch, dirs, H}, rnnSwap01(s, dirs, batch, H)))
+		default:
+			out = append(out, New([]int{dirs, batch, H}, s))
+		}
+	}
+	return out[:op.nOut], nil
+}
+
+// rnnSwap01 transposes [a, b, n] into [b, a, n].
+func rnnSwap01[T any](s []T, a, b, n int) []T {
+	out := make([]T, len(s))
+	for i := range a {
+		for j := range b {
+			copy(out[(j*a+i)*n:][:n], s[(i*b+j)*n:][:n])
+		}
+	}
+	return out
+}
+
+// runCells computes prob on the general cells (rnn_cells.go): any
+// activations, clip, peepholes, input_forget, float64.
+func runCells[T rnnFloat](op *rnnOp, prob *rnnProblem[T], w, r, b, p []T, W, R *Tensor, threads int) {
+	k, G, H, dirs, batch, inSize := op.kind, prob.gates, prob.hidden, prob.dirs, prob.batch, prob.in
 	mat, wMat := newRecurrentMat[T], newRecurrentMat[T]
 	if R == op.constR {
 		mat = cachedMats[T](&op.mats)
@@ -427,47 +488,5 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 		}
 		cells[d] = cell
 	}
-	prob.run(cells)
-
-	out := make([]*Tensor, 0, 3)
-	if op.outputs[0] {
-		if op.layout == 1 {
-			// [seq, dirs, batch, H] → [batch, seq, dirs, H]
-			y := make([]T, len(prob.y))
-			for t := range seq {
-				for d := range dirs {
-					for bb := range batch {
-						copy(y[((bb*seq+t)*dirs+d)*H:][:H], prob.y[((t*dirs+d)*batch+bb)*H:][:H])
-					}
-				}
-			}
-			out = append(out, New([]int{batch, seq, dirs, H}, y))
-		} else {
-			out = append(out, New([]int{seq, dirs, batch, H}, prob.y))
-		}
-	} else {
-		out = append(out, nil)
-	}
-	for _, s := range [][]T{prob.yh, prob.yc} {
-		switch {
-		case s == nil:
-			out = append(out, nil)
-		case op.layout == 1:
-			out = append(out, New([]int{batch, dirs, H}, rnnSwap01(s, dirs, batch, H)))
-		default:
-			out = append(out, New([]int{dirs, batch, H}, s))
-		}
-	}
-	return out[:op.nOut], nil
-}
-
-// rnnSwap01 transposes [a, b, n] into [b, a, n].
-func rnnSwap01[T any](s []T, a, b, n int) []T {
-	out := make([]T, len(s))
-	for i := range a {
-		for j := range b {
-			copy(out[(j*a+i)*n:][:n], s[(i*b+j)*n:][:n])
-		}
-	}
-	return out
+	prob.run(cells, threads)
 }
