@@ -24,7 +24,25 @@ import (
 //	go test ./infer -run '^$' -bench StudyDeepBiLSTM -count 5
 func BenchmarkStudyDeepBiLSTM(b *testing.B) {
 	spec := studyDeepBiLSTM()
-	m := spec.build(b)
+	benchEngineVsORT(b, spec.build(b), "input_ids", spec.seq, spec.vocab)
+}
+
+// BenchmarkStudyDeepBiGRU is BenchmarkStudyDeepBiLSTM with GRU(64) layers
+// (linear_before_reset 1, as PyTorch exports them) in place of the LSTMs.
+//
+//	go test ./infer -run '^$' -bench StudyDeepBiGRU -count 5
+func BenchmarkStudyDeepBiGRU(b *testing.B) {
+	spec := studyDeepBiLSTM()
+	for i := range spec.layers {
+		spec.layers[i].op = "GRU"
+	}
+	benchEngineVsORT(b, spec.build(b), "input_ids", spec.seq, spec.vocab)
+}
+
+// benchEngineVsORT runs the engine and ONNX Runtime on m, whose one input
+// (named input) takes [batch, seq] float token ids below vocab, alternating
+// per batch size: engine/batch=N/procs=P, then ort/batch=N/threads=T.
+func benchEngineVsORT(b *testing.B, m *onnx.ModelProto, input string, seq, vocab int) {
 	sess, err := LoadModel(m)
 	if err != nil {
 		b.Fatal(err)
@@ -33,11 +51,11 @@ func BenchmarkStudyDeepBiLSTM(b *testing.B) {
 		kernel.Float32Impl(), ortLibPath(b), os.Getenv("OPENBLAS_CORETYPE"), runtime.GOARCH)
 	for _, batch := range []int{1, 32, 128} {
 		rng := rand.New(rand.NewPCG(uint64(batch), 1))
-		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, spec.seq}, randomIDs(rng, batch, spec.seq, spec.vocab))
+		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, seq}, randomIDs(rng, batch, seq, vocab))
 		for _, procs := range []int{1, 2} {
 			b.Run(fmt.Sprintf("engine/batch=%d/procs=%d", batch, procs), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-				feeds := map[string]*Tensor{"input_ids": in}
+				feeds := map[string]*Tensor{input: in}
 				b.ReportAllocs()
 				start := time.Now()
 				for b.Loop() {
@@ -66,8 +84,8 @@ func BenchmarkStudyDeepBiLSTM(b *testing.B) {
 
 // BenchmarkKerasDeepBiLSTM scores the study's deep_bilstm as Keras and
 // tf2onnx exported it (testdata/keras/deep_bilstm: with its Slice, Squeeze
-// and Concat around the LSTMs), in the engine and in ONNX Runtime, both
-// on 2 processors, at batch 1 and 64. The metric is reviews/s.
+// and Concat around the LSTMs), in the engine and in ONNX Runtime, as
+// BenchmarkStudyDeepBiLSTM does. The metric is reviews/s.
 //
 //	go test ./infer -run '^$' -bench KerasDeepBiLSTM -count 5
 func BenchmarkKerasDeepBiLSTM(b *testing.B) {
@@ -76,32 +94,5 @@ func BenchmarkKerasDeepBiLSTM(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sess, err := LoadModel(m)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, batch := range []int{1, 64} {
-		rng := rand.New(rand.NewPCG(uint64(batch), 2))
-		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, 100}, randomIDs(rng, batch, 100, 4000))
-		b.Run(fmt.Sprintf("engine/batch=%d", batch), func(b *testing.B) {
-			feeds := map[string]*Tensor{"embedding_input": in}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := sess.Run(context.Background(), feeds); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "reviews/s")
-		})
-		b.Run(fmt.Sprintf("ort/batch=%d", batch), func(b *testing.B) {
-			o := newORTSession(b, m, 2)
-			feeds := []*Tensor{in}
-			for b.Loop() {
-				if _, err := o.run(feeds); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "reviews/s")
-		})
-	}
+	benchEngineVsORT(b, m, "embedding_input", 100, 4000)
 }
