@@ -51,6 +51,11 @@ func randomRNNCases() []randomRNN {
 		randomRNN{op: "GRU", lbr: true, dir: "bidirectional", seq: 3, batch: 131, in: 64, H: 129, bias: true, h0: true},
 		randomRNN{op: "GRU", dir: "forward", seq: 2, batch: 9, in: 20, H: 300, bias: true, h0: true, lens: true},
 		randomRNN{op: "RNN", dir: "bidirectional", seq: 4, batch: 200, in: 11, H: 255, bias: true},
+		// Batches that 2–4 threads split by rows as well as directions.
+		randomRNN{op: "LSTM", dir: "reverse", seq: 5, batch: 50, in: 9, H: 21, bias: true, h0: true, c0: true},
+		randomRNN{op: "GRU", dir: "forward", seq: 4, batch: 37, in: 13, H: 18, bias: true, h0: true},
+		randomRNN{op: "RNN", dir: "forward", seq: 3, batch: 100, in: 7, H: 30},
+		randomRNN{op: "GRU", lbr: true, dir: "bidirectional", seq: 3, batch: 61, in: 5, H: 9, bias: true},
 	)
 	return cs
 }
@@ -181,8 +186,8 @@ func sessionRun(t testing.TB, ctx context.Context, s *Session, m *onnx.ModelProt
 // TestRecurrentRandomShapes runs random LSTM, GRU (linear_before_reset 0
 // and 1) and RNN nodes under every kernel implementation and checks each
 // output against ONNX Runtime and against the engine's float64 path (the
-// general cells with float64 math) to 1e-5; and that 1, 2 and 3 threads
-// give bit-identical results.
+// general cells with float64 math) to 1e-5; and that 1 to 4 threads
+// (directions and rows split among them) give bit-identical results.
 func TestRecurrentRandomShapes(t *testing.T) {
 	ortInit(t)
 	ctx := context.Background()
@@ -214,7 +219,7 @@ func TestRecurrentRandomShapes(t *testing.T) {
 					rnnAllClose(t, name+" vs ONNX Runtime", got[i], want[i], 1e-5, 0)
 					rnnAllClose(t, name+" vs float64", got[i], ref[i], 1e-5, 0)
 				}
-				for _, threads := range []int{2, 3} {
+				for _, threads := range []int{2, 3, 4} {
 					again := sessionRun(t, WithThreads(ctx, threads), s32, m32, feeds32)
 					for i := range got {
 						if err := sameBits(again[i], got[i]); err != nil {

@@ -83,32 +83,61 @@ func (m *GateMatrix) MulAdd(rows int, a []float32, lda int, c []float32, ldc int
 	if rows <= 0 || m.K == 0 {
 		return
 	}
-	mulAddGates(m, rows, a, lda, c, ldc)
+	mulAddGates(m, rows, a, lda, nil, c, ldc)
 }
 
-// Project writes bias + a·Wᵀ to c (bias [LD] interleaved, or nil for 0).
+// Project writes bias + a·Wᵀ to c (bias [LD] interleaved, or nil for 0),
+// reading nothing of c.
 func (m *GateMatrix) Project(rows int, a []float32, lda int, bias []float32, c []float32, ldc int) {
-	for r := range rows {
-		row := c[r*ldc : r*ldc+m.L.LD]
-		if bias != nil {
-			copy(row, bias)
-		} else {
-			clear(row)
-		}
+	if rows <= 0 {
+		return
 	}
-	m.MulAdd(rows, a, lda, c, ldc)
+	if m.K == 0 || bias == nil {
+		for r := range rows {
+			row := c[r*ldc : r*ldc+m.L.LD]
+			if bias != nil {
+				copy(row, bias)
+			} else {
+				clear(row)
+			}
+		}
+		m.MulAdd(rows, a, lda, c, ldc)
+		return
+	}
+	mulAddGates(m, rows, a, lda, bias, c, ldc)
 }
 
 // mulAddGatesGo is MulAdd on gonum's BLAS (the pure-Go path of Gemm):
 // each element of c gains its terms in order of p whatever the number of
 // rows, so splitting rows does not change a result.
-func mulAddGatesGo(m *GateMatrix, rows int, a []float32, lda int, c []float32, ldc int) {
+func mulAddGatesGo(m *GateMatrix, rows int, a []float32, lda int, bias, c []float32, ldc int) {
+	if bias != nil {
+		for r := range rows {
+			copy(c[r*ldc:r*ldc+m.L.LD], bias)
+		}
+	}
 	impl.Sgemm(blas.NoTrans, blas.NoTrans, rows, m.L.LD, m.K, 1, a, lda, m.data, m.L.LD, 1, c, ldc)
 }
 
-// stepRows is the row block of a fused step: the pre-activations of 6 rows
-// (6·LD floats, a few KB) stay in L1 between the product and the cells.
+// stepRows is the largest row block of a fused step: the pre-activations
+// of 6 rows (6·LD floats, a few KB) stay in L1 between the product and the
+// cells.
 const stepRows = 6
+
+// rowBlock returns the rows of the next block when left rows remain: the
+// product kernels take 6, 5, 4, 2 or 1 rows, and a remainder of 7, 8 or 9
+// is cut into two middling blocks rather than a full one and a sliver.
+func rowBlock(left int) int {
+	switch left {
+	case 7:
+		return 5
+	case 8, 9:
+		return 4
+	case 3:
+		return 2
+	}
+	return min(left, stepRows)
+}
 
 // LSTMStep advances rows [0, rows) of one LSTM direction by one time step
 // with the default activations (sigmoid, tanh, tanh).
@@ -117,26 +146,28 @@ const stepRows = 6
 //
 //	r     the recurrent weights R [4H, H] of the direction (layout G 4).
 //	z     [rows, LD] the step's input projection x·Wᵀ + Wb + Rb, gates
-//	      i o f c interleaved; overwritten.
+//	      i o f c interleaved; overwritten with the activated gates.
 //	h, c  [rows, Hp] hidden and cell state, read and updated in place.
 func LSTMStep(r *GateMatrix, rows int, z, h, c []float32) {
 	l := r.L
-	for b := 0; b < rows; b += stepRows {
-		n := min(stepRows, rows-b)
+	for b, n := 0, 0; b < rows; b += n {
+		n = rowBlock(rows - b)
 		hb := h[b*l.Hp:]
 		r.MulAdd(n, hb, l.Hp, z[b*l.LD:], l.LD)
 		lstmCells(l, n, z[b*l.LD:], c[b*l.Hp:], hb)
 	}
 }
 
-// lstmCellsGo is the LSTM cell update in portable Go.
+// lstmCellsGo is the LSTM cell update in portable Go; like the assembly,
+// it leaves the activated gates in z.
 func lstmCellsGo(l Gates, rows int, z, c, h []float32) {
 	for b := range rows {
 		zr, cr, hr := z[b*l.LD:], c[b*l.Hp:(b+1)*l.Hp], h[b*l.Hp:(b+1)*l.Hp]
 		for j := range cr {
 			g := (j>>3)*32 + j&7
-			ig, og, fg := Sigmoid32(zr[g]), Sigmoid32(zr[g+8]), Sigmoid32(zr[g+16])
-			cn := fg*cr[j] + ig*Tanh32(zr[g+24])
+			ig, og, fg, gg := Sigmoid32(zr[g]), Sigmoid32(zr[g+8]), Sigmoid32(zr[g+16]), Tanh32(zr[g+24])
+			zr[g], zr[g+8], zr[g+16], zr[g+24] = ig, og, fg, gg
+			cn := fg*cr[j] + ig*gg
 			cr[j] = cn
 			hr[j] = og * Tanh32(cn)
 		}
@@ -159,8 +190,8 @@ func lstmCellsGo(l Gates, rows int, z, c, h []float32) {
 //	h     [rows, Hp] hidden state, updated in place.
 func GRUStep(r *GateMatrix, rbias []float32, rows int, x, acc, h []float32) {
 	l := r.L
-	for b := 0; b < rows; b += stepRows {
-		n := min(stepRows, rows-b)
+	for b, n := 0, 0; b < rows; b += n {
+		n = rowBlock(rows - b)
 		hb := h[b*l.Hp:]
 		for i := range n {
 			row := acc[i*l.LD : (i+1)*l.LD]
@@ -210,8 +241,8 @@ func GRUStep0(rzr, rh *GateMatrix, hbias []float32, rows int, x, acc, zr, h []fl
 	ld3 := NewGates(3, l2.H).LD
 	acc1, acc2 := acc[:stepRows*l2.LD], acc[stepRows*l2.LD:]
 	zs, rs := zr[:stepRows*l2.Hp], zr[stepRows*l2.Hp:]
-	for b := 0; b < rows; b += stepRows {
-		n := min(stepRows, rows-b)
+	for b, n := 0, 0; b < rows; b += n {
+		n = rowBlock(rows - b)
 		hb, xb := h[b*l2.Hp:], x[b*ld3:]
 		clear(acc1[:n*l2.LD])
 		rzr.MulAdd(n, hb, l2.Hp, acc1, l2.LD)
@@ -260,8 +291,8 @@ func gruCandidate0Go(l Gates, rows int, x []float32, ldx int, acc []float32, lda
 // projection with both biases (overwritten), h [rows, Hp] in place.
 func RNNStep(r *GateMatrix, rows int, z, h []float32) {
 	l := r.L
-	for b := 0; b < rows; b += stepRows {
-		n := min(stepRows, rows-b)
+	for b, n := 0, 0; b < rows; b += n {
+		n = rowBlock(rows - b)
 		hb := h[b*l.Hp:]
 		r.MulAdd(n, hb, l.Hp, z[b*l.LD:], l.LD)
 		for i := range n {

@@ -2,11 +2,22 @@
 
 package kernel
 
-//go:noescape
-func gemm6xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+//go:generate go run ./asmgen -out recurrent_amd64.s
 
 //go:noescape
-func gemm1xN(k, n16 int, a *float32, b *float32, ldb int, c *float32)
+func gemm6xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemm5xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemm4xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemm2xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemm1xN(k, n16 int, a *float32, b *float32, ldb int, c *float32, bias *float32)
 
 //go:noescape
 func lstmCellsAVX2(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
@@ -29,20 +40,37 @@ func checkRows(s []float32, rows, ld, need int) {
 	}
 }
 
-func mulAddGates(m *GateMatrix, rows int, a []float32, lda int, c []float32, ldc int) {
+// mulAddGates computes c += a·Wᵀ, or c = bias + a·Wᵀ when bias is not
+// nil, for rows of a; m.K > 0.
+func mulAddGates(m *GateMatrix, rows int, a []float32, lda int, bias, c []float32, ldc int) {
 	if !useAsm {
-		mulAddGatesGo(m, rows, a, lda, c, ldc)
+		mulAddGatesGo(m, rows, a, lda, bias, c, ldc)
 		return
 	}
 	ld := m.L.LD
 	checkRows(a, rows, lda, m.K)
 	checkRows(c, rows, ldc, ld)
-	i := 0
-	for ; i+6 <= rows; i += 6 {
-		gemm6xN(m.K, ld/16, &a[i*lda], lda, &m.data[0], ld, &c[i*ldc], ldc)
+	var bp *float32
+	if bias != nil {
+		checkRows(bias, 1, ld, ld)
+		bp = &bias[0]
 	}
-	for ; i < rows; i++ {
-		gemm1xN(m.K, ld/16, &a[i*lda], &m.data[0], ld, &c[i*ldc])
+	for i := 0; i < rows; {
+		n := rowBlock(rows - i)
+		ai, ci := &a[i*lda], &c[i*ldc]
+		switch n {
+		case 6:
+			gemm6xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
+		case 5:
+			gemm5xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
+		case 4:
+			gemm4xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
+		case 2:
+			gemm2xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
+		default:
+			gemm1xN(m.K, ld/16, ai, &m.data[0], ld, ci, bp)
+		}
+		i += n
 	}
 }
 

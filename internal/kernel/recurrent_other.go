@@ -2,8 +2,8 @@
 
 package kernel
 
-func mulAddGates(m *GateMatrix, rows int, a []float32, lda int, c []float32, ldc int) {
-	mulAddGatesGo(m, rows, a, lda, c, ldc)
+func mulAddGates(m *GateMatrix, rows int, a []float32, lda int, bias, c []float32, ldc int) {
+	mulAddGatesGo(m, rows, a, lda, bias, c, ldc)
 }
 
 func lstmCells(l Gates, rows int, z, c, h []float32) { lstmCellsGo(l, rows, z, c, h) }

@@ -302,3 +302,83 @@ func TestGateMatrixProject(t *testing.T) {
 		}
 	})
 }
+
+// TestCellActivations checks the gate functions inside the LSTM cell
+// kernel, which leaves the activated gates in z: sigmoid for i, o, f and
+// tanh for the candidate, against float64 over the whole useful range and
+// beyond, to 3e-7; NaN stays NaN.
+func TestCellActivations(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(31, 32))
+		const H = 64
+		l := NewGates(4, H)
+		xs := []float32{0, 1e-8, -1e-8, 0.5, -0.5, 20, -20, 87, -87, 88.5, -88.5, 1e30, -1e30,
+			float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+		for len(xs) < 40000 {
+			xs = append(xs, float32((rng.Float64()*2-1)*30))
+		}
+		rows := (len(xs) + 4*H - 1) / (4 * H)
+		z := make([]float32, rows*l.LD)
+		pre := make([]float32, len(z))
+		for i := range z {
+			z[i] = xs[i%len(xs)]
+		}
+		copy(pre, z)
+		c, h := make([]float32, rows*l.Hp), make([]float32, rows*l.Hp)
+		lstmCells(l, rows, z, c, h)
+		for i, x := range pre {
+			var want float64
+			if (i%32)/8 == 3 {
+				want = math.Tanh(float64(x))
+			} else {
+				want = 1 / (1 + math.Exp(-float64(x)))
+			}
+			got := float64(z[i])
+			if math.IsNaN(float64(x)) {
+				if !math.IsNaN(got) {
+					t.Fatalf("gate %d of NaN = %v, want NaN", i, got)
+				}
+				continue
+			}
+			if math.Abs(got-want) > 3e-7 {
+				t.Fatalf("gate %d at x = %v: %v, want %v", i, x, got, want)
+			}
+		}
+	})
+}
+
+// TestProjectRowsIndependent checks that Project gives bit-identical rows
+// whatever the row ranges of its calls (every product kernel: 6, 5, 4, 2
+// and 1 rows, 64-, 32- and 16-column passes).
+func TestProjectRowsIndependent(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(33, 34))
+		for _, sh := range [][3]int{{4, 64, 64}, {3, 37, 21}, {1, 13, 128}} {
+			G, H, K := sh[0], sh[1], sh[2]
+			l := NewGates(G, H)
+			const rows = 31
+			w, a, bias := make([]float32, G*H*K), make([]float32, rows*K), make([]float32, l.LD)
+			for _, v := range [][]float32{w, a, bias} {
+				for i := range v {
+					v[i] = float32(rng.Float64()*2 - 1)
+				}
+			}
+			m := NewGateMatrix(l, w, K)
+			whole := make([]float32, rows*l.LD)
+			m.Project(rows, a, K, bias, whole, l.LD)
+			for _, cuts := range [][]int{{1, 2, 3, 4, 5, 6, 7, 8}, {5, 9, 11, 20}, {2, 4, 6, 30}} {
+				got := make([]float32, rows*l.LD)
+				lo := 0
+				for _, hi := range append(cuts, rows) {
+					m.Project(hi-lo, a[lo*K:], K, bias, got[lo*l.LD:], l.LD)
+					lo = hi
+				}
+				for i := range whole {
+					if math.Float32bits(got[i]) != math.Float32bits(whole[i]) {
+						t.Fatalf("G %d H %d K %d cuts %v: element %d = %v, want %v", G, H, K, cuts, i, got[i], whole[i])
+					}
+				}
+			}
+		}
+	})
+}
