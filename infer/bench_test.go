@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,26 +58,26 @@ func benchEngineVsORT(b *testing.B, m *onnx.ModelProto, input string, seq, vocab
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 				feeds := map[string]*Tensor{input: in}
 				b.ReportAllocs()
-				start := time.Now()
+				start, cpu := time.Now(), processCPU()
 				for b.Loop() {
 					if _, err := sess.Run(context.Background(), feeds); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+				reportRates(b, batch, start, cpu)
 			})
 		}
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("ort/batch=%d/threads=%d", batch, threads), func(b *testing.B) {
 				o := newORTSession(b, m, threads)
 				feeds := []*Tensor{in}
-				start := time.Now()
+				start, cpu := time.Now(), processCPU()
 				for b.Loop() {
 					if _, err := o.run(feeds); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+				reportRates(b, batch, start, cpu)
 			})
 		}
 	}
@@ -95,4 +96,22 @@ func BenchmarkKerasDeepBiLSTM(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchEngineVsORT(b, m, "embedding_input", 100, 4000)
+}
+
+// reportRates reports reviews/s (wall clock since start) and cpu-ns/op,
+// the CPU time the whole process spent per run since cpu. On a shared
+// machine wall time swings with the other load while CPU time barely
+// moves; with one thread it is the run's latency on an idle machine.
+func reportRates(b *testing.B, batch int, start time.Time, cpu time.Duration) {
+	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU returns the user and system CPU time of the process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -338,11 +338,20 @@ func (f *fusedRun) reversed(d int) bool { return d == 1 || f.p.reverse }
 
 // runChunks runs a task without sequence_lens: every row reads the same
 // time step, so a chunk of steps is projected with one product per
-// direction (per step when the task holds only some rows).
+// direction (per step when the task holds only some rows). When Y is
+// wanted and H is a multiple of 8, each step writes its new hidden state
+// straight into Y (the task's rows of Y[t, d] are contiguous with stride
+// H) and the next step reads it from there.
 func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 	p := f.p
 	rows := t.b1 - t.b0
-	ld := f.fw.dirs[0].w.L.LD
+	l := f.fw.dirs[0].w.L
+	ld := l.LD
+	direct := p.y != nil && l.Hp == p.hidden
+	yRows := func(d, tt int) []float32 {
+		off := ((tt*p.dirs+d)*p.batch + t.b0) * p.hidden
+		return p.y[off : off+rows*p.hidden]
+	}
 	for s0 := 0; s0 < p.seq; s0 += f.chunk {
 		n := min(f.chunk, p.seq-s0)
 		for j := range t.nd {
@@ -364,14 +373,31 @@ func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 		for s := s0; s < s0+n; s++ {
 			for j := range t.nd {
 				d := t.dirs[j]
-				tt, lo := s, s0
+				tt, lo, prev := s, s0, s-1
 				if f.reversed(d) {
-					tt, lo = p.seq-1-s, p.seq-s0-n
+					tt, lo, prev = p.seq-1-s, p.seq-s0-n, p.seq-s
 				}
 				z := tb.xp[j][(tt-lo)*rows*ld:]
-				f.step(d, rows, z, tb.h[j], tb.c[j], tb)
-				f.writeY(d, tt, t.b0, rows, tb.h[j])
+				if !direct {
+					f.step(d, rows, z, tb.h[j], tb.h[j], tb.c[j], tb)
+					f.writeY(d, tt, t.b0, rows, tb.h[j])
+					continue
+				}
+				hPrev := tb.h[j]
+				if s > 0 {
+					hPrev = yRows(d, prev)
+				}
+				f.step(d, rows, z, hPrev, yRows(d, tt), tb.c[j], tb)
 			}
+		}
+	}
+	if direct {
+		for j := range t.nd {
+			d, last := t.dirs[j], p.seq-1
+			if f.reversed(d) {
+				last = 0
+			}
+			copy(tb.h[j], yRows(d, last))
 		}
 	}
 }
@@ -404,7 +430,7 @@ func (f *fusedRun) runLens(t fusedTask, tb taskBuffers) {
 				}
 				copy(tb.z[k*ld:(k+1)*ld], tb.xp[j][(tt*p.batch+b)*ld:])
 			}
-			f.step(d, active, tb.z, tb.h[j], tb.c[j], tb)
+			f.step(d, active, tb.z, tb.h[j], tb.h[j], tb.c[j], tb)
 			if p.y == nil {
 				continue
 			}
@@ -421,18 +447,19 @@ func (f *fusedRun) runLens(t fusedTask, tb taskBuffers) {
 	}
 }
 
-// step advances rows of direction d by one step on the pre-activations z.
-func (f *fusedRun) step(d, rows int, z, h, c []float32, tb taskBuffers) {
+// step advances rows of direction d by one step on the pre-activations z
+// from hidden state hPrev to h (which may be hPrev); c is updated in place.
+func (f *fusedRun) step(d, rows int, z, hPrev, h, c []float32, tb taskBuffers) {
 	fd := &f.fw.dirs[d]
 	switch {
 	case f.kind == kindLSTM:
-		kernel.LSTMStep(fd.r, rows, z, h, c)
+		kernel.LSTMStep(fd.r, rows, z, hPrev, h, c)
 	case f.kind == kindRNN:
-		kernel.RNNStep(fd.r, rows, z, h)
+		kernel.RNNStep(fd.r, rows, z, hPrev, h)
 	case f.lbr:
-		kernel.GRUStep(fd.r, fd.rbias, rows, z, tb.acc, h)
+		kernel.GRUStep(fd.r, fd.rbias, rows, z, tb.acc, hPrev, h)
 	default:
-		kernel.GRUStep0(fd.r, fd.rh, fd.rbias, rows, z, tb.acc, tb.zr, h)
+		kernel.GRUStep0(fd.r, fd.rh, fd.rbias, rows, z, tb.acc, tb.zr, hPrev, h)
 	}
 }
 

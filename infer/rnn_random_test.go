@@ -56,6 +56,12 @@ func randomRNNCases() []randomRNN {
 		randomRNN{op: "GRU", dir: "forward", seq: 4, batch: 37, in: 13, H: 18, bias: true, h0: true},
 		randomRNN{op: "RNN", dir: "forward", seq: 3, batch: 100, in: 7, H: 30},
 		randomRNN{op: "GRU", lbr: true, dir: "bidirectional", seq: 3, batch: 61, in: 5, H: 9, bias: true},
+		// Hidden sizes that are multiples of 8: new states go straight
+		// into Y.
+		randomRNN{op: "LSTM", dir: "bidirectional", seq: 6, batch: 13, in: 10, H: 16, bias: true, h0: true, c0: true},
+		randomRNN{op: "GRU", dir: "reverse", seq: 5, batch: 30, in: 12, H: 24, bias: true, h0: true},
+		randomRNN{op: "GRU", lbr: true, dir: "bidirectional", seq: 4, batch: 29, in: 64, H: 64, bias: true},
+		randomRNN{op: "RNN", dir: "forward", seq: 7, batch: 3, in: 4, H: 8, h0: true},
 	)
 	return cs
 }

@@ -147,14 +147,18 @@ func rowBlock(left int) int {
 //	r     the recurrent weights R [4H, H] of the direction (layout G 4).
 //	z     [rows, LD] the step's input projection x·Wᵀ + Wb + Rb, gates
 //	      i o f c interleaved; overwritten with the activated gates.
-//	h, c  [rows, Hp] hidden and cell state, read and updated in place.
-func LSTMStep(r *GateMatrix, rows int, z, h, c []float32) {
+//	hPrev [rows, Hp] the previous hidden state.
+//	h     [rows, Hp] the new hidden state; it may be hPrev.
+//	c     [rows, Hp] the cell state, updated in place.
+//
+// Rows are done in blocks of up to 6, each block's product before its
+// cells, so a row's new state never overwrites an input still needed.
+func LSTMStep(r *GateMatrix, rows int, z, hPrev, h, c []float32) {
 	l := r.L
 	for b, n := 0, 0; b < rows; b += n {
 		n = rowBlock(rows - b)
-		hb := h[b*l.Hp:]
-		r.MulAdd(n, hb, l.Hp, z[b*l.LD:], l.LD)
-		lstmCells(l, n, z[b*l.LD:], c[b*l.Hp:], hb)
+		r.MulAdd(n, hPrev[b*l.Hp:], l.Hp, z[b*l.LD:], l.LD)
+		lstmCells(l, n, z[b*l.LD:], c[b*l.Hp:], h[b*l.Hp:])
 	}
 }
 
@@ -187,12 +191,13 @@ func lstmCellsGo(l Gates, rows int, z, c, h []float32) {
 //	x     [rows, LD] the step's input projection x·Wᵀ + Wb (+ Rbz, Rbr
 //	      may be folded in here instead of rbias), gates z r h interleaved.
 //	acc   [stepRows, LD] scratch.
-//	h     [rows, Hp] hidden state, updated in place.
-func GRUStep(r *GateMatrix, rbias []float32, rows int, x, acc, h []float32) {
+//	hPrev [rows, Hp] the previous hidden state.
+//	h     [rows, Hp] the new hidden state; it may be hPrev.
+func GRUStep(r *GateMatrix, rbias []float32, rows int, x, acc, hPrev, h []float32) {
 	l := r.L
 	for b, n := 0, 0; b < rows; b += n {
 		n = rowBlock(rows - b)
-		hb := h[b*l.Hp:]
+		hb := hPrev[b*l.Hp:]
 		for i := range n {
 			row := acc[i*l.LD : (i+1)*l.LD]
 			if rbias != nil {
@@ -202,20 +207,22 @@ func GRUStep(r *GateMatrix, rbias []float32, rows int, x, acc, h []float32) {
 			}
 		}
 		r.MulAdd(n, hb, l.Hp, acc, l.LD)
-		gruCells(l, n, x[b*l.LD:], acc, hb)
+		gruCells(l, n, x[b*l.LD:], acc, hb, h[b*l.Hp:])
 	}
 }
 
-// gruCellsGo is the linear_before_reset GRU update in portable Go.
-func gruCellsGo(l Gates, rows int, x, acc, h []float32) {
+// gruCellsGo is the linear_before_reset GRU update in portable Go; hout
+// may be h.
+func gruCellsGo(l Gates, rows int, x, acc, h, hout []float32) {
 	for b := range rows {
-		xr, ar, hr := x[b*l.LD:], acc[b*l.LD:], h[b*l.Hp:(b+1)*l.Hp]
+		xr, ar := x[b*l.LD:], acc[b*l.LD:]
+		hr, ho := h[b*l.Hp:(b+1)*l.Hp], hout[b*l.Hp:(b+1)*l.Hp]
 		for j := range hr {
 			g := (j>>3)*24 + j&7
 			zg := Sigmoid32(xr[g] + ar[g])
 			rg := Sigmoid32(xr[g+8] + ar[g+8])
 			n := Tanh32(xr[g+16] + rg*ar[g+16])
-			hr[j] = n + zg*(hr[j]-n)
+			ho[j] = n + zg*(hr[j]-n)
 		}
 	}
 }
@@ -235,15 +242,16 @@ func gruCellsGo(l Gates, rows int, x, acc, h []float32) {
 //	      the G 3 layout (Wb, Rbz and Rbr included).
 //	acc   [stepRows, rzr.L.LD + rh.L.LD] scratch.
 //	zr    [stepRows, 2·Hp] scratch.
-//	h     [rows, Hp] hidden state, updated in place.
-func GRUStep0(rzr, rh *GateMatrix, hbias []float32, rows int, x, acc, zr, h []float32) {
+//	hPrev [rows, Hp] the previous hidden state.
+//	h     [rows, Hp] the new hidden state; it may be hPrev.
+func GRUStep0(rzr, rh *GateMatrix, hbias []float32, rows int, x, acc, zr, hPrev, h []float32) {
 	l2, l1 := rzr.L, rh.L
 	ld3 := NewGates(3, l2.H).LD
 	acc1, acc2 := acc[:stepRows*l2.LD], acc[stepRows*l2.LD:]
 	zs, rs := zr[:stepRows*l2.Hp], zr[stepRows*l2.Hp:]
 	for b, n := 0, 0; b < rows; b += n {
 		n = rowBlock(rows - b)
-		hb, xb := h[b*l2.Hp:], x[b*ld3:]
+		hb, xb := hPrev[b*l2.Hp:], x[b*ld3:]
 		clear(acc1[:n*l2.LD])
 		rzr.MulAdd(n, hb, l2.Hp, acc1, l2.LD)
 		gruGates0(l2, n, xb, ld3, acc1, hb, zs, rs)
@@ -256,7 +264,7 @@ func GRUStep0(rzr, rh *GateMatrix, hbias []float32, rows int, x, acc, zr, h []fl
 			}
 		}
 		rh.MulAdd(n, rs, l2.Hp, acc2, l1.LD)
-		gruCandidate0(l2, n, xb, ld3, acc2, l1.LD, zs, hb)
+		gruCandidate0(l2, n, xb, ld3, acc2, l1.LD, zs, hb, h[b*l2.Hp:])
 	}
 }
 
@@ -275,30 +283,31 @@ func gruGates0Go(l Gates, rows int, x []float32, ldx int, acc, h, zs, rs []float
 }
 
 // gruCandidate0Go finishes GRUStep0 in portable Go: acc [rows, lda] holds
-// (r ⊙ h)·Rhᵀ + Rbh in the G 1 layout.
-func gruCandidate0Go(l Gates, rows int, x []float32, ldx int, acc []float32, lda int, zs, h []float32) {
+// (r ⊙ h)·Rhᵀ + Rbh in the G 1 layout; hout may be h.
+func gruCandidate0Go(l Gates, rows int, x []float32, ldx int, acc []float32, lda int, zs, h, hout []float32) {
 	for b := range rows {
-		xr, ar, hr, zr := x[b*ldx:], acc[b*lda:], h[b*l.Hp:(b+1)*l.Hp], zs[b*l.Hp:]
+		xr, ar, zr := x[b*ldx:], acc[b*lda:], zs[b*l.Hp:]
+		hr, ho := h[b*l.Hp:(b+1)*l.Hp], hout[b*l.Hp:(b+1)*l.Hp]
 		for j := range hr {
 			n := Tanh32(xr[(j>>3)*24+16+j&7] + ar[j])
-			hr[j] = n + zr[j]*(hr[j]-n)
+			ho[j] = n + zr[j]*(hr[j]-n)
 		}
 	}
 }
 
 // RNNStep advances rows [0, rows) of one simple-RNN direction with the
-// default activation: h = tanh(z + h·Rᵀ), z [rows, LD] the step's input
-// projection with both biases (overwritten), h [rows, Hp] in place.
-func RNNStep(r *GateMatrix, rows int, z, h []float32) {
+// default activation: h = tanh(z + hPrev·Rᵀ), z [rows, LD] the step's
+// input projection with both biases (overwritten), hPrev and h [rows, Hp]
+// (h may be hPrev).
+func RNNStep(r *GateMatrix, rows int, z, hPrev, h []float32) {
 	l := r.L
 	for b, n := 0, 0; b < rows; b += n {
 		n = rowBlock(rows - b)
-		hb := h[b*l.Hp:]
-		r.MulAdd(n, hb, l.Hp, z[b*l.LD:], l.LD)
+		r.MulAdd(n, hPrev[b*l.Hp:], l.Hp, z[b*l.LD:], l.LD)
 		for i := range n {
 			zr := z[(b+i)*l.LD : (b+i)*l.LD+l.Hp]
 			TanhSlice32(zr)
-			copy(hb[i*l.Hp:(i+1)*l.Hp], zr)
+			copy(h[(b+i)*l.Hp:(b+i+1)*l.Hp], zr)
 		}
 	}
 }

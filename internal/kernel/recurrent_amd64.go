@@ -23,13 +23,13 @@ func gemm1xN(k, n16 int, a *float32, b *float32, ldb int, c *float32, bias *floa
 func lstmCellsAVX2(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
 
 //go:noescape
-func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, ldh int)
+func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, hout *float32, ldh int)
 
 //go:noescape
 func gruGates0AVX2(rows, groups int, x *float32, ldx int, acc *float32, lda int, h *float32, zs *float32, rs *float32, ldh int)
 
 //go:noescape
-func gruCand0AVX2(rows, groups int, x *float32, ldx int, acc *float32, lda int, zs *float32, h *float32, ldh int)
+func gruCand0AVX2(rows, groups int, x *float32, ldx int, acc *float32, lda int, zs *float32, h *float32, hout *float32, ldh int)
 
 // checkRows panics unless s holds rows rows of stride ld whose last row
 // has need elements: the assembly kernels read and write without bounds
@@ -87,16 +87,17 @@ func lstmCells(l Gates, rows int, z, c, h []float32) {
 	}
 }
 
-func gruCells(l Gates, rows int, x, acc, h []float32) {
+func gruCells(l Gates, rows int, x, acc, h, hout []float32) {
 	if !useAsm {
-		gruCellsGo(l, rows, x, acc, h)
+		gruCellsGo(l, rows, x, acc, h, hout)
 		return
 	}
 	checkRows(x, rows, l.LD, 3*l.Hp)
 	checkRows(acc, rows, l.LD, 3*l.Hp)
 	checkRows(h, rows, l.Hp, l.Hp)
+	checkRows(hout, rows, l.Hp, l.Hp)
 	if rows > 0 {
-		gruCellsAVX2(rows, l.Groups(), &x[0], &acc[0], l.LD, &h[0], l.Hp)
+		gruCellsAVX2(rows, l.Groups(), &x[0], &acc[0], l.LD, &h[0], &hout[0], l.Hp)
 	}
 }
 
@@ -115,16 +116,17 @@ func gruGates0(l Gates, rows int, x []float32, ldx int, acc, h, zs, rs []float32
 	}
 }
 
-func gruCandidate0(l Gates, rows int, x []float32, ldx int, acc []float32, lda int, zs, h []float32) {
+func gruCandidate0(l Gates, rows int, x []float32, ldx int, acc []float32, lda int, zs, h, hout []float32) {
 	if !useAsm {
-		gruCandidate0Go(l, rows, x, ldx, acc, lda, zs, h)
+		gruCandidate0Go(l, rows, x, ldx, acc, lda, zs, h, hout)
 		return
 	}
 	checkRows(x, rows, ldx, 3*l.Hp)
 	checkRows(acc, rows, lda, l.Hp)
 	checkRows(zs, rows, l.Hp, l.Hp)
 	checkRows(h, rows, l.Hp, l.Hp)
+	checkRows(hout, rows, l.Hp, l.Hp)
 	if rows > 0 {
-		gruCand0AVX2(rows, l.Groups(), &x[0], ldx, &acc[0], lda, &zs[0], &h[0], l.Hp)
+		gruCand0AVX2(rows, l.Groups(), &x[0], ldx, &acc[0], lda, &zs[0], &h[0], &hout[0], l.Hp)
 	}
 }

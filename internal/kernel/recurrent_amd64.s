@@ -956,12 +956,12 @@ done:
 	VZEROUPPER
 	RET
 
-// func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, ldh int)
+// func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, hout *float32, ldh int)
 //
 // The linear_before_reset GRU update of GRUStep: per group of 8 units, x
 // and acc hold z r h (96 bytes); z = σ(xz+az), r = σ(xr+ar),
-// n = tanh(xh + r·ah), h = n + z·(h − n).
-TEXT ·gruCellsAVX2(SB), NOSPLIT, $0-56
+// n = tanh(xh + r·ah), hout = n + z·(h − n); hout may be h.
+TEXT ·gruCellsAVX2(SB), NOSPLIT, $0-64
 	MOVQ rows+0(FP), R8
 	MOVQ groups+8(FP), R9
 	SHLQ $5, R9
@@ -970,7 +970,8 @@ TEXT ·gruCellsAVX2(SB), NOSPLIT, $0-56
 	MOVQ ld+32(FP), R10
 	SHLQ $2, R10
 	MOVQ h+40(FP), DX
-	MOVQ ldh+48(FP), R11
+	MOVQ hout+48(FP), CX
+	MOVQ ldh+56(FP), R11
 	SHLQ $2, R11
 	TESTQ R8, R8
 	JEQ done
@@ -994,7 +995,7 @@ group:
 	VMOVUPS (DX)(R12*1), Y9
 	VSUBPS Y6, Y9, Y9
 	VFMADD231PS Y9, Y0, Y6
-	VMOVUPS Y6, (DX)(R12*1)
+	VMOVUPS Y6, (CX)(R12*1)
 	ADDQ $96, AX
 	ADDQ $96, BX
 	ADDQ $32, R12
@@ -1003,6 +1004,7 @@ group:
 	ADDQ R10, SI
 	ADDQ R10, DI
 	ADDQ R11, DX
+	ADDQ R11, CX
 	DECQ R8
 	JNZ row
 done:
@@ -1061,11 +1063,12 @@ done:
 	VZEROUPPER
 	RET
 
-// func gruCand0AVX2(rows, groups int, x *float32, ldx int, acc *float32, lda int, zs *float32, h *float32, ldh int)
+// func gruCand0AVX2(rows, groups int, x *float32, ldx int, acc *float32, lda int, zs *float32, h *float32, hout *float32, ldh int)
 //
-// The candidate of GRUStep0: n = tanh(xh + acc), h = n + zs·(h − n), x per
-// group z r h (96 bytes), acc [rows, lda] one gate, zs and h [rows, ldh].
-TEXT ·gruCand0AVX2(SB), NOSPLIT, $0-72
+// The candidate of GRUStep0: n = tanh(xh + acc), hout = n + zs·(h − n), x
+// per group z r h (96 bytes), acc [rows, lda] one gate, zs, h and hout
+// [rows, ldh]; hout may be h.
+TEXT ·gruCand0AVX2(SB), NOSPLIT, $0-80
 	MOVQ rows+0(FP), R8
 	MOVQ groups+8(FP), R9
 	SHLQ $5, R9
@@ -1077,7 +1080,8 @@ TEXT ·gruCand0AVX2(SB), NOSPLIT, $0-72
 	SHLQ $2, R11
 	MOVQ zs+48(FP), BX
 	MOVQ h+56(FP), DX
-	MOVQ ldh+64(FP), R13
+	MOVQ hout+64(FP), CX
+	MOVQ ldh+72(FP), R13
 	SHLQ $2, R13
 	TESTQ R8, R8
 	JEQ done
@@ -1094,7 +1098,7 @@ group:
 	VMOVUPS (DX)(R12*1), Y3
 	VSUBPS Y0, Y3, Y3
 	VFMADD231PS (BX)(R12*1), Y3, Y0
-	VMOVUPS Y0, (DX)(R12*1)
+	VMOVUPS Y0, (CX)(R12*1)
 	ADDQ $96, AX
 	ADDQ $32, R12
 	CMPQ R12, R9
@@ -1103,6 +1107,7 @@ group:
 	ADDQ R11, DI
 	ADDQ R13, BX
 	ADDQ R13, DX
+	ADDQ R13, CX
 	DECQ R8
 	JNZ row
 done:

@@ -25,7 +25,7 @@ func BenchmarkLSTMStep(b *testing.B) {
 		b.Run(fmt.Sprintf("fused/rows=%d", rows), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				LSTMStep(R, rows, z, h, c)
+				LSTMStep(R, rows, z, h, h, c)
 			}
 			flops(b)
 		})

@@ -8,12 +8,12 @@ func mulAddGates(m *GateMatrix, rows int, a []float32, lda int, bias, c []float3
 
 func lstmCells(l Gates, rows int, z, c, h []float32) { lstmCellsGo(l, rows, z, c, h) }
 
-func gruCells(l Gates, rows int, x, acc, h []float32) { gruCellsGo(l, rows, x, acc, h) }
+func gruCells(l Gates, rows int, x, acc, h, hout []float32) { gruCellsGo(l, rows, x, acc, h, hout) }
 
 func gruGates0(l Gates, rows int, x []float32, ldx int, acc, h, zs, rs []float32) {
 	gruGates0Go(l, rows, x, ldx, acc, h, zs, rs)
 }
 
-func gruCandidate0(l Gates, rows int, x []float32, ldx int, acc []float32, lda int, zs, h []float32) {
-	gruCandidate0Go(l, rows, x, ldx, acc, lda, zs, h)
+func gruCandidate0(l Gates, rows int, x []float32, ldx int, acc []float32, lda int, zs, h, hout []float32) {
+	gruCandidate0Go(l, rows, x, ldx, acc, lda, zs, h, hout)
 }

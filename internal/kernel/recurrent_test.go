@@ -120,8 +120,10 @@ func TestLSTMStep(t *testing.T) {
 			l := NewGates(4, H)
 			R := NewGateMatrix(l, f32s(s.r), H)
 			z := interleaveRows(l, s.x, rows)
-			h, c := pad(s.h, rows, H, l.Hp), pad(s.c, rows, H, l.Hp)
-			LSTMStep(R, rows, z, h, c)
+			hPrev, c := pad(s.h, rows, H, l.Hp), pad(s.c, rows, H, l.Hp)
+			h := make([]float32, len(hPrev))
+			LSTMStep(R, rows, z, hPrev, h, c)
+			checkState(t, "LSTM hPrev", hPrev, s.h, rows, H, l.Hp)
 			wantH, wantC := make([]float64, rows*H), make([]float64, rows*H)
 			for b := range rows {
 				for j := range H {
@@ -163,8 +165,10 @@ func TestGRUStep(t *testing.T) {
 			for j := range H {
 				rbias[l.Col(2, j)] = float32(s.rb[2*H+j])
 			}
-			h := pad(s.h, rows, H, l.Hp)
-			GRUStep(R, rbias, rows, x, make([]float32, stepRows*l.LD), h)
+			hPrev := pad(s.h, rows, H, l.Hp)
+			h := make([]float32, len(hPrev))
+			GRUStep(R, rbias, rows, x, make([]float32, stepRows*l.LD), hPrev, h)
+			checkState(t, name+" lbr=1 hPrev", hPrev, s.h, rows, H, l.Hp)
 			want := make([]float64, rows*H)
 			for b := range rows {
 				for j := range H {
@@ -176,14 +180,14 @@ func TestGRUStep(t *testing.T) {
 			}
 			checkState(t, name+" lbr=1", h, want, rows, H, l.Hp)
 
-			// linear_before_reset = 0
+			// linear_before_reset = 0, in place
 			l2, l1 := NewGates(2, H), NewGates(1, H)
 			r32 := f32s(s.r)
 			Rzr, Rh := NewGateMatrix(l2, r32[:2*H*H], H), NewGateMatrix(l1, r32[2*H*H:], H)
 			hbias := make([]float32, l1.LD)
 			l1.Interleave(hbias, f32s(s.rb[2*H:]))
 			h = pad(s.h, rows, H, l.Hp)
-			GRUStep0(Rzr, Rh, hbias, rows, x, make([]float32, stepRows*(l2.LD+l1.LD)), make([]float32, 2*stepRows*l.Hp), h)
+			GRUStep0(Rzr, Rh, hbias, rows, x, make([]float32, stepRows*(l2.LD+l1.LD)), make([]float32, 2*stepRows*l.Hp), h, h)
 			for b := range rows {
 				rh := make([]float64, H)
 				z := make([]float64, H)
@@ -215,8 +219,10 @@ func TestRNNStep(t *testing.T) {
 			l := NewGates(1, H)
 			R := NewGateMatrix(l, f32s(s.r), H)
 			z := interleaveRows(l, s.x, rows)
-			h := pad(s.h, rows, H, l.Hp)
-			RNNStep(R, rows, z, h)
+			hPrev := pad(s.h, rows, H, l.Hp)
+			h := make([]float32, len(hPrev))
+			RNNStep(R, rows, z, hPrev, h)
+			checkState(t, "RNN hPrev", hPrev, s.h, rows, H, l.Hp)
 			want := make([]float64, rows*H)
 			for b := range rows {
 				for j := range H {
@@ -245,7 +251,7 @@ func TestStepRowsIndependent(t *testing.T) {
 				z, h, c := append([]float32{}, z0...), append([]float32{}, h0...), append([]float32{}, c0...)
 				lo := 0
 				for _, hi := range append(cuts, rows) {
-					LSTMStep(R, hi-lo, z[lo*l.LD:], h[lo*l.Hp:], c[lo*l.Hp:])
+					LSTMStep(R, hi-lo, z[lo*l.LD:], h[lo*l.Hp:], h[lo*l.Hp:], c[lo*l.Hp:])
 					lo = hi
 				}
 				return h, c

@@ -148,7 +148,7 @@ func repoRoot() (string, error) {
 
 // sample is what one sub-benchmark measured in every round.
 type sample struct {
-	nsPerOp, reviews, bytes, allocs []float64
+	nsPerOp, cpuPerOp, reviews, bytes, allocs []float64
 }
 
 // results maps "Model/engine/batch=N/procs=P" (GOMAXPROCS suffix dropped)
@@ -191,6 +191,8 @@ func parse(r io.Reader) (results, error) {
 			switch f[i+1] {
 			case "ns/op":
 				s.nsPerOp = append(s.nsPerOp, v)
+			case "cpu-ns/op":
+				s.cpuPerOp = append(s.cpuPerOp, v)
 			case "reviews/s":
 				s.reviews = append(s.reviews, v)
 			case "B/op":
@@ -238,8 +240,13 @@ func writeTable(w io.Writer, res results, h header) {
 	fmt.Fprintf(w, "- OPENBLAS_CORETYPE=%q (birnn does not use OpenBLAS); %s=%q\n", os.Getenv("OPENBLAS_CORETYPE"), kernel.EnvKernel, os.Getenv(kernel.EnvKernel))
 	fmt.Fprintf(w, "- birnn kernels: %s (%s): fused LSTM/GRU steps and GEMM; %s\n", kernel.Current(), kernel.Float32Impl(), runtime.Version())
 	fmt.Fprintf(w, "- load average before/after: %s / %s\n\n", h.loadBefore, h.loadAfter)
-	fmt.Fprintln(w, "| model | batch | threads | birnn | ONNX Runtime | birnn vs ORT | target | birnn B/op | allocs/op |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "Wall-clock figures decide the targets. The CPU column compares the CPU time")
+	fmt.Fprintln(w, "each engine's process spent per run (birnn/ORT for latency, ORT/birnn for")
+	fmt.Fprintln(w, "throughput): it hardly moves with other load on the machine, and with one")
+	fmt.Fprintln(w, "thread it is what the wall-clock ratio would be on an idle machine.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| model | batch | threads | birnn | ONNX Runtime | birnn vs ORT | target | by CPU time | birnn B/op | allocs/op |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, m := range models {
 		for _, batch := range []int{1, 32, 128} {
 			for _, threads := range []int{1, 2} {
@@ -248,7 +255,8 @@ func writeTable(w io.Writer, res results, h header) {
 				if e == nil || o == nil {
 					continue
 				}
-				var be, bo, ratio, target, mark string
+				var be, bo, ratio, target, mark, cpu string
+				ce, co := median(e.cpuPerOp), median(o.cpuPerOp)
 				if batch == 1 {
 					te, to := median(e.nsPerOp), median(o.nsPerOp)
 					be, bo = fmt.Sprintf("%.0f µs", te/1e3), fmt.Sprintf("%.0f µs", to/1e3)
@@ -256,6 +264,9 @@ func writeTable(w io.Writer, res results, h header) {
 					ratio, target = fmt.Sprintf("%.2f× the latency", r), "≤ 0.6×"
 					if r <= 0.6 {
 						mark = " ✓"
+					}
+					if ce > 0 && co > 0 {
+						cpu = fmt.Sprintf("%.2f×", ce/co)
 					}
 				} else {
 					re, ro := median(e.reviews), median(o.reviews)
@@ -265,9 +276,12 @@ func writeTable(w io.Writer, res results, h header) {
 					if r >= 1.5 {
 						mark = " ✓"
 					}
+					if ce > 0 && co > 0 {
+						cpu = fmt.Sprintf("%.2f×", co/ce)
+					}
 				}
-				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s%s | %s | %s | %.0f |\n", m.label, batch, threads, be, bo,
-					ratio, mark, target, humanBytes(median(e.bytes)), median(e.allocs))
+				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s%s | %s | %s | %s | %.0f |\n", m.label, batch, threads, be, bo,
+					ratio, mark, target, cpu, humanBytes(median(e.bytes)), median(e.allocs))
 			}
 		}
 	}
