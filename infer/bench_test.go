@@ -14,6 +14,7 @@ import (
 	"github.com/birnn/birnn/internal/kernel"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/quantize"
 )
 
 // BenchmarkStudyDeepBiLSTM scores the study's deep BiLSTM (vocab 4000, emb
@@ -114,4 +115,23 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkQuantizedDeepBiLSTM is BenchmarkKerasDeepBiLSTM on the same
+// export quantized by quantize.Dynamic (int8 LSTM weights, full range),
+// in the engine and in ONNX Runtime. Against BenchmarkKerasDeepBiLSTM's
+// engine rows it gives the int8 speed-up.
+//
+//	go test ./infer -run '^$' -bench 'KerasDeepBiLSTM|QuantizedDeepBiLSTM' -count 5
+func BenchmarkQuantizedDeepBiLSTM(b *testing.B) {
+	path := filepath.Join(testutil.RepoRoot(b), "testdata", "keras", "deep_bilstm", "model.onnx")
+	m, err := onnx.ReadModel(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, _, err := quantize.Dynamic(m, quantize.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchEngineVsORT(b, q, "embedding_input", 100, 4000)
 }

@@ -22,18 +22,31 @@ import (
 // Every output element is computed by one task with the same arithmetic
 // whatever the split, so results are bit-identical for any thread count.
 
-// fusedDir holds one direction's weights packed for the fused kernels.
+// fusedDir holds one direction's weights packed for the fused kernels:
+// float32 (w, r, rh) or, for DynamicQuantizeLSTM, int8 (qw, qr).
 type fusedDir struct {
-	w     *kernel.GateMatrix // W [G·H, in]
-	r     *kernel.GateMatrix // R (GRU lbr 0: its z and r rows)
-	rh    *kernel.GateMatrix // GRU lbr 0: the h rows of R
-	xbias []float32          // [w.L.LD] bias of the input projection
-	rbias []float32          // GRU: bias of the recurrent product (lbr 1 in r's layout, lbr 0 in rh's)
+	w     *kernel.GateMatrix  // W [G·H, in]
+	r     *kernel.GateMatrix  // R (GRU lbr 0: its z and r rows)
+	rh    *kernel.GateMatrix  // GRU lbr 0: the h rows of R
+	qw    *kernel.QGateMatrix // int8 W
+	qr    *kernel.QGateMatrix // int8 R
+	xbias []float32           // [l.LD] bias of the input projection
+	rbias []float32           // GRU: bias of the recurrent product (lbr 1 in r's layout, lbr 0 in rh's)
 }
 
 // fusedWeights is the packed form of an operator's W, R and B.
 type fusedWeights struct {
+	l    kernel.Gates // layout of the input projections
 	dirs []fusedDir
+}
+
+// project writes bias + x·Wᵀ for rows of x (row stride in) into c.
+func (fd *fusedDir) project(rows int, x []float32, in int, c []float32, ld int, qs *kernel.QScratch) {
+	if fd.qw != nil {
+		fd.qw.MulAddQ(rows, x, in, fd.xbias, c, ld, qs)
+		return
+	}
+	fd.w.Project(rows, x, in, fd.xbias, c, ld)
 }
 
 // fusable reports whether the op can run on the fused kernels (given
@@ -46,28 +59,14 @@ func (op *rnnOp) fusable() bool {
 // (or nil) for the fused kernels.
 func packFused(k rnnKind, lbr bool, dirs, H, in int, w, r, b []float32) *fusedWeights {
 	G := k.gates()
-	fw := &fusedWeights{dirs: make([]fusedDir, dirs)}
 	lx := kernel.NewGates(G, H)
+	fw := &fusedWeights{l: lx, dirs: make([]fusedDir, dirs)}
 	for d := range dirs {
 		wd, rd := w[d*G*H*in:(d+1)*G*H*in], r[d*G*H*H:(d+1)*G*H*H]
 		fd := &fw.dirs[d]
 		fd.w = kernel.NewGateMatrix(lx, wd, in)
-		xb := make([]float32, G*H)
 		var rb []float32
-		if b != nil {
-			wb := b[d*2*G*H : d*2*G*H+G*H]
-			rb = b[d*2*G*H+G*H : (d+1)*2*G*H]
-			for j := range xb {
-				xb[j] = wb[j]
-				// GRU keeps Rbh apart: inside the reset product with
-				// linear_before_reset, after (r ⊙ h)·Rhᵀ without.
-				if k != kindGRU || j < 2*H {
-					xb[j] += rb[j]
-				}
-			}
-		}
-		fd.xbias = make([]float32, lx.LD)
-		lx.Interleave(fd.xbias, xb)
+		fd.xbias, rb = fusedXBias(k, lx, b, d)
 		switch {
 		case k == kindGRU && !lbr:
 			l2, l1 := kernel.NewGates(2, H), kernel.NewGates(1, H)
@@ -90,6 +89,28 @@ func packFused(k rnnKind, lbr bool, dirs, H, in int, w, r, b []float32) *fusedWe
 		}
 	}
 	return fw
+}
+
+// fusedXBias returns direction d's bias of the input projection in lx's
+// layout (b [dirs, 2·G·H] = [Wb, Rb] per direction, or nil) and its Rb
+// (nil without b): Wb + Rb, except that a GRU keeps Rbh apart, inside the
+// reset product with linear_before_reset and after (r ⊙ h)·Rhᵀ without.
+func fusedXBias(k rnnKind, lx kernel.Gates, b []float32, d int) (xbias, rb []float32) {
+	G, H := lx.G, lx.H
+	xb := make([]float32, G*H)
+	if b != nil {
+		wb := b[d*2*G*H : d*2*G*H+G*H]
+		rb = b[d*2*G*H+G*H : (d+1)*2*G*H]
+		for j := range xb {
+			xb[j] = wb[j]
+			if k != kindGRU || j < 2*H {
+				xb[j] += rb[j]
+			}
+		}
+	}
+	xbias = make([]float32, lx.LD)
+	lx.Interleave(xbias, xb)
+	return xbias, rb
 }
 
 // fusedCache keeps the packed weights of an op whose W, R and B are
@@ -163,7 +184,8 @@ type fusedRun struct {
 	tasks []fusedTask
 	chunk int // steps per projection chunk
 	bufs  [][]float32
-	order []int // lens: rows by decreasing length
+	qs    []kernel.QScratch // per task, for int8 weights
+	order []int             // lens: rows by decreasing length
 }
 
 var fusedRuns = sync.Pool{New: func() any { return new(fusedRun) }}
@@ -176,6 +198,9 @@ func runFused(p *rnnProblem[float32], kind rnnKind, lbr bool, fw *fusedWeights, 
 	f.plan(threads)
 	for len(f.bufs) < len(f.tasks) {
 		f.bufs = append(f.bufs, nil)
+	}
+	for len(f.qs) < len(f.tasks) {
+		f.qs = append(f.qs, kernel.QScratch{})
 	}
 	if p.lens != nil {
 		f.order = f.order[:0]
@@ -225,7 +250,7 @@ func (f *fusedRun) plan(threads int) {
 	}
 	f.chunk = p.seq
 	if p.lens == nil {
-		f.chunk = max(1, min(p.seq, chunkFloats/(size*f.fw.dirs[0].w.L.LD)))
+		f.chunk = max(1, min(p.seq, chunkFloats/(size*f.fw.l.LD)))
 	}
 }
 
@@ -235,13 +260,14 @@ type taskBuffers struct {
 	xp, h, c [2][]float32
 	acc, zr  []float32
 	z        []float32 // lens: the gathered pre-activations of a step
+	qs       *kernel.QScratch
 }
 
 func (f *fusedRun) buffers(i int) taskBuffers {
 	t := f.tasks[i]
 	p := f.p
 	rows := t.b1 - t.b0
-	lx := f.fw.dirs[0].w.L
+	lx := f.fw.l
 	xpRows := f.chunk * rows
 	if p.lens != nil {
 		xpRows = p.seq * p.batch
@@ -276,6 +302,7 @@ func (f *fusedRun) buffers(i int) taskBuffers {
 		tb.c[j] = take(rows * lx.Hp)
 	}
 	tb.acc, tb.zr, tb.z = take(accN), take(zrN), take(zN)
+	tb.qs = &f.qs[i]
 	return tb
 }
 
@@ -285,7 +312,7 @@ func (f *fusedRun) Task(i int) {
 	p := f.p
 	tb := f.buffers(i)
 	H := p.hidden
-	hp := f.fw.dirs[0].w.L.Hp
+	hp := f.fw.l.Hp
 	rows := t.b1 - t.b0
 	for j := range t.nd {
 		d := t.dirs[j]
@@ -345,7 +372,7 @@ func (f *fusedRun) reversed(d int) bool { return d == 1 || f.p.reverse }
 func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 	p := f.p
 	rows := t.b1 - t.b0
-	l := f.fw.dirs[0].w.L
+	l := f.fw.l
 	ld := l.LD
 	direct := p.y != nil && l.Hp == p.hidden
 	yRows := func(d, tt int) []float32 {
@@ -363,10 +390,10 @@ func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 				lo = p.seq - s0 - n
 			}
 			if rows == p.batch {
-				fd.w.Project(n*rows, p.x[lo*p.batch*p.in:], p.in, fd.xbias, tb.xp[j], ld)
+				fd.project(n*rows, p.x[lo*p.batch*p.in:], p.in, tb.xp[j], ld, tb.qs)
 			} else {
 				for k := range n {
-					fd.w.Project(rows, p.x[((lo+k)*p.batch+t.b0)*p.in:], p.in, fd.xbias, tb.xp[j][k*rows*ld:], ld)
+					fd.project(rows, p.x[((lo+k)*p.batch+t.b0)*p.in:], p.in, tb.xp[j][k*rows*ld:], ld, tb.qs)
 				}
 			}
 		}
@@ -408,11 +435,11 @@ func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 // projections (reverse rows read time len−1−s).
 func (f *fusedRun) runLens(t fusedTask, tb taskBuffers) {
 	p := f.p
-	ld := f.fw.dirs[0].w.L.LD
-	hp := f.fw.dirs[0].w.L.Hp
+	ld := f.fw.l.LD
+	hp := f.fw.l.Hp
 	for j := range t.nd {
 		fd := &f.fw.dirs[t.dirs[j]]
-		fd.w.Project(p.seq*p.batch, p.x, p.in, fd.xbias, tb.xp[j], ld)
+		fd.project(p.seq*p.batch, p.x, p.in, tb.xp[j], ld, tb.qs)
 	}
 	maxLen := int(p.lens[f.order[0]])
 	for s := range maxLen {
@@ -452,6 +479,8 @@ func (f *fusedRun) runLens(t fusedTask, tb taskBuffers) {
 func (f *fusedRun) step(d, rows int, z, hPrev, h, c []float32, tb taskBuffers) {
 	fd := &f.fw.dirs[d]
 	switch {
+	case fd.qr != nil:
+		kernel.QLSTMStep(fd.qr, rows, z, hPrev, h, c, tb.qs)
 	case f.kind == kindLSTM:
 		kernel.LSTMStep(fd.r, rows, z, hPrev, h, c)
 	case f.kind == kindRNN:
@@ -471,7 +500,7 @@ func (f *fusedRun) writeY(d, t, b0, rows int, h []float32) {
 		return
 	}
 	H := p.hidden
-	hp := f.fw.dirs[0].w.L.Hp
+	hp := f.fw.l.Hp
 	off := ((t*p.dirs+d)*p.batch + b0) * H
 	for b := range rows {
 		copy(p.y[off+b*H:off+(b+1)*H], h[b*hp:])

@@ -130,3 +130,80 @@ func gruCandidate0(l Gates, rows int, x []float32, ldx int, acc []float32, lda i
 		gruCand0AVX2(rows, l.Groups(), &x[0], ldx, &acc[0], lda, &zs[0], &h[0], &hout[0], l.Hp)
 	}
 }
+
+//go:noescape
+func qgemm4xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+
+//go:noescape
+func qgemm2xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+
+//go:noescape
+func qgemm1xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+
+// qgemm computes acc [rows, LD] = q · Wᵀ in int32 for rows ≤ 6.
+func qgemm(m *QGateMatrix, rows int, q []uint8, ldq int, acc []int32, lda int, s *QScratch) {
+	if !useAsm {
+		qgemmGo(m, rows, q, ldq, acc, lda, s)
+		return
+	}
+	ld := m.L.LD
+	if rows <= 0 || m.K4 == 0 {
+		for r := range rows {
+			clear(acc[r*lda : r*lda+ld])
+		}
+		return
+	}
+	if len(q) < (rows-1)*ldq+4*m.K4 || len(acc) < (rows-1)*lda+ld {
+		panic("kernel: int8 product buffer too short")
+	}
+	for i := 0; i < rows; {
+		n := 1
+		switch {
+		case rows-i >= 4:
+			n = 4
+			qgemm4xN(m.K4, ld/16, &q[i*ldq], ldq, &m.data[0], ld, &acc[i*lda], lda)
+		case rows-i >= 2:
+			n = 2
+			qgemm2xN(m.K4, ld/16, &q[i*ldq], ldq, &m.data[0], ld, &acc[i*lda], lda)
+		default:
+			qgemm1xN(m.K4, ld/16, &q[i*ldq], ldq, &m.data[0], ld, &acc[i*lda], lda)
+		}
+		i += n
+	}
+}
+
+//go:noescape
+func quantRowsAVX2(rows, k8 int, x *float32, ldx int, q *uint8, ldq int, scale *float32, zp *int32)
+
+//go:noescape
+func qdequantAVX2(rows, n8 int, acc *int32, lda int, colSum *int32, wscale *float32, sa *float32, za *int32, bias *float32, c *float32, ldc int)
+
+// quantizeRows is QuantizeRows on AVX2 when rows hold a multiple of 8
+// values and the codes fill their rows.
+func quantizeRows(rows, k int, x []float32, ldx int, q []uint8, ldq int, scale []float32, zp []int32) {
+	if !useAsm || k%8 != 0 || ldq != k || rows <= 0 || k == 0 {
+		quantizeRowsGo(rows, k, x, ldx, q, ldq, scale, zp)
+		return
+	}
+	if len(x) < (rows-1)*ldx+k || len(q) < rows*ldq || len(scale) < rows || len(zp) < rows {
+		panic("kernel: quantization buffer too short")
+	}
+	quantRowsAVX2(rows, k/8, &x[0], ldx, &q[0], ldq, &scale[0], &zp[0])
+}
+
+func (m *QGateMatrix) dequant(rows int, acc []int32, lda int, sa []float32, za []int32, bias, c []float32, ldc int) {
+	ld := m.L.LD
+	if !useAsm || rows <= 0 {
+		m.dequantGo(rows, acc, lda, sa, za, bias, c, ldc)
+		return
+	}
+	checkRows(c, rows, ldc, ld)
+	if len(acc) < (rows-1)*lda+ld || len(sa) < rows || len(za) < rows || (bias != nil && len(bias) < ld) {
+		panic("kernel: dequantization buffer too short")
+	}
+	var bp *float32
+	if bias != nil {
+		bp = &bias[0]
+	}
+	qdequantAVX2(rows, ld/8, &acc[0], lda, &m.colSum[0], &m.scale[0], &sa[0], &za[0], bp, &c[0], ldc)
+}

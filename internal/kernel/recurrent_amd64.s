@@ -1113,3 +1113,371 @@ group:
 done:
 	VZEROUPPER
 	RET
+// func qgemm4xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+//
+// C[0:4, 0:16·n16] = A[0:4, 0:4·k4] · B for unsigned 7-bit A (row
+// stride lda bytes) and signed 8-bit B packed as quads ([k4][ldb][4] bytes,
+// ldb columns); int32 results, exact.
+TEXT ·qgemm4xN(SB), NOSPLIT, $0-64
+	MOVQ k4+0(FP), AX
+	MOVQ n16+8(FP), BX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
+	SHLQ $2, R9
+	VPCMPEQW Y10, Y10, Y10
+	VPSRLW $15, Y10, Y10
+	TESTQ BX, BX
+	JEQ done
+tile:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ DI, R10
+	MOVQ SI, R13
+	MOVQ AX, CX
+	TESTQ CX, CX
+	JEQ store
+loop:
+	VMOVDQU (R10), Y8
+	VMOVDQU 32(R10), Y9
+	VPBROADCASTD (R13), Y11
+	VPMADDUBSW Y8, Y11, Y12
+	VPMADDUBSW Y9, Y11, Y13
+	VPMADDWD Y10, Y12, Y12
+	VPMADDWD Y10, Y13, Y13
+	VPADDD Y12, Y0, Y0
+	VPADDD Y13, Y1, Y1
+	VPBROADCASTD (R13)(R11*1), Y11
+	VPMADDUBSW Y8, Y11, Y12
+	VPMADDUBSW Y9, Y11, Y13
+	VPMADDWD Y10, Y12, Y12
+	VPMADDWD Y10, Y13, Y13
+	VPADDD Y12, Y2, Y2
+	VPADDD Y13, Y3, Y3
+	VPBROADCASTD (R13)(R11*2), Y11
+	VPMADDUBSW Y8, Y11, Y12
+	VPMADDUBSW Y9, Y11, Y13
+	VPMADDWD Y10, Y12, Y12
+	VPMADDWD Y10, Y13, Y13
+	VPADDD Y12, Y4, Y4
+	VPADDD Y13, Y5, Y5
+	VPBROADCASTD (R13)(R12*1), Y11
+	VPMADDUBSW Y8, Y11, Y12
+	VPMADDUBSW Y9, Y11, Y13
+	VPMADDWD Y10, Y12, Y12
+	VPMADDWD Y10, Y13, Y13
+	VPADDD Y12, Y6, Y6
+	VPADDD Y13, Y7, Y7
+	ADDQ $4, R13
+	ADDQ R8, R10
+	DECQ CX
+	JNZ loop
+store:
+	MOVQ DX, R10
+	VMOVDQU Y0, (R10)
+	VMOVDQU Y1, 32(R10)
+	ADDQ R9, R10
+	VMOVDQU Y2, (R10)
+	VMOVDQU Y3, 32(R10)
+	ADDQ R9, R10
+	VMOVDQU Y4, (R10)
+	VMOVDQU Y5, 32(R10)
+	ADDQ R9, R10
+	VMOVDQU Y6, (R10)
+	VMOVDQU Y7, 32(R10)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ BX
+	JNZ tile
+done:
+	VZEROUPPER
+	RET
+
+// func qgemm2xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+//
+// C[0:2, 0:16·n16] = A[0:2, 0:4·k4] · B for unsigned 7-bit A (row
+// stride lda bytes) and signed 8-bit B packed as quads ([k4][ldb][4] bytes,
+// ldb columns); int32 results, exact.
+TEXT ·qgemm2xN(SB), NOSPLIT, $0-64
+	MOVQ k4+0(FP), AX
+	MOVQ n16+8(FP), BX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
+	SHLQ $2, R9
+	VPCMPEQW Y10, Y10, Y10
+	VPSRLW $15, Y10, Y10
+	TESTQ BX, BX
+	JEQ done
+tile:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ DI, R10
+	MOVQ SI, R13
+	MOVQ AX, CX
+	TESTQ CX, CX
+	JEQ store
+loop:
+	VMOVDQU (R10), Y8
+	VMOVDQU 32(R10), Y9
+	VPBROADCASTD (R13), Y11
+	VPMADDUBSW Y8, Y11, Y12
+	VPMADDUBSW Y9, Y11, Y13
+	VPMADDWD Y10, Y12, Y12
+	VPMADDWD Y10, Y13, Y13
+	VPADDD Y12, Y0, Y0
+	VPADDD Y13, Y1, Y1
+	VPBROADCASTD (R13)(R11*1), Y11
+	VPMADDUBSW Y8, Y11, Y12
+	VPMADDUBSW Y9, Y11, Y13
+	VPMADDWD Y10, Y12, Y12
+	VPMADDWD Y10, Y13, Y13
+	VPADDD Y12, Y2, Y2
+	VPADDD Y13, Y3, Y3
+	ADDQ $4, R13
+	ADDQ R8, R10
+	DECQ CX
+	JNZ loop
+store:
+	MOVQ DX, R10
+	VMOVDQU Y0, (R10)
+	VMOVDQU Y1, 32(R10)
+	ADDQ R9, R10
+	VMOVDQU Y2, (R10)
+	VMOVDQU Y3, 32(R10)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ BX
+	JNZ tile
+done:
+	VZEROUPPER
+	RET
+
+// func qgemm1xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+//
+// C[0:1, 0:16·n16] = A[0:1, 0:4·k4] · B for unsigned 7-bit A (row
+// stride lda bytes) and signed 8-bit B packed as quads ([k4][ldb][4] bytes,
+// ldb columns); int32 results, exact.
+TEXT ·qgemm1xN(SB), NOSPLIT, $0-64
+	MOVQ k4+0(FP), AX
+	MOVQ n16+8(FP), BX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
+	SHLQ $2, R9
+	VPCMPEQW Y10, Y10, Y10
+	VPSRLW $15, Y10, Y10
+	TESTQ BX, BX
+	JEQ done
+tile:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ DI, R10
+	MOVQ SI, R13
+	MOVQ AX, CX
+	TESTQ CX, CX
+	JEQ store
+loop:
+	VMOVDQU (R10), Y8
+	VMOVDQU 32(R10), Y9
+	VPBROADCASTD (R13), Y11
+	VPMADDUBSW Y8, Y11, Y12
+	VPMADDUBSW Y9, Y11, Y13
+	VPMADDWD Y10, Y12, Y12
+	VPMADDWD Y10, Y13, Y13
+	VPADDD Y12, Y0, Y0
+	VPADDD Y13, Y1, Y1
+	ADDQ $4, R13
+	ADDQ R8, R10
+	DECQ CX
+	JNZ loop
+store:
+	MOVQ DX, R10
+	VMOVDQU Y0, (R10)
+	VMOVDQU Y1, 32(R10)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ BX
+	JNZ tile
+done:
+	VZEROUPPER
+	RET
+
+// func quantRowsAVX2(rows, k8 int, x *float32, ldx int, q *uint8, ldq int, scale *float32, zp *int32)
+//
+// QuantizeRows for rows of 8·k8 values: the range [min(x, 0), max(x, 0)]
+// onto [0, 127] with a scale and zero point per row; codes round to nearest
+// even (VCVTPS2DQ under the default rounding mode).
+TEXT ·quantRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), R8
+	MOVQ k8+8(FP), R9
+	MOVQ x+16(FP), SI
+	MOVQ ldx+24(FP), R10
+	SHLQ $2, R10
+	MOVQ q+32(FP), DI
+	MOVQ ldq+40(FP), R11
+	MOVQ scale+48(FP), BX
+	MOVQ zp+56(FP), DX
+	TESTQ R8, R8
+	JEQ done
+	TESTQ R9, R9
+	JEQ done
+	MOVL $0x42fe0000, AX
+	VMOVD AX, X15
+	VPXOR Y14, Y14, Y14
+	MOVL $127, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ SI, AX
+	MOVQ R9, CX
+minmax:
+	VMOVUPS (AX), Y2
+	VMINPS Y2, Y0, Y0
+	VMAXPS Y2, Y1, Y1
+	ADDQ $32, AX
+	DECQ CX
+	JNZ minmax
+	VEXTRACTF128 $1, Y0, X2
+	VMINPS X2, X0, X0
+	VEXTRACTF128 $1, Y1, X3
+	VMAXPS X3, X1, X1
+	VPERMILPS $0x4e, X0, X2
+	VMINPS X2, X0, X0
+	VPERMILPS $0x4e, X1, X3
+	VMAXPS X3, X1, X1
+	VPERMILPS $0xb1, X0, X2
+	VMINSS X2, X0, X0
+	VPERMILPS $0xb1, X1, X3
+	VMAXSS X3, X1, X1
+	// X0 = lo, X1 = hi. Defaults for a zero row: scale 1, inv 1, zp 0.
+	VSUBSS X0, X1, X4
+	VXORPS X5, X5, X5
+	VUCOMISS X5, X4
+	JA ranged
+	MOVL $0x3f800000, AX
+	VMOVD AX, X6
+	VMOVD AX, X7
+	XORL AX, AX
+	JMP store
+ranged:
+	VDIVSS X15, X4, X6
+	VDIVSS X4, X15, X7
+	VMULSS X7, X0, X8
+	VXORPS X9, X9, X9
+	VSUBSS X8, X9, X8
+	VROUNDSS $0, X8, X8, X8
+	VCVTTSS2SI X8, AX
+store:
+	VMOVSS X6, (BX)
+	MOVL AX, (DX)
+	VBROADCASTSS X7, Y7
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVQ SI, AX
+	MOVQ DI, R12
+	MOVQ R9, CX
+code:
+	VMULPS (AX), Y7, Y2
+	VCVTPS2DQ Y2, Y2
+	VPADDD Y8, Y2, Y2
+	VPMAXSD Y14, Y2, Y2
+	VPMINSD Y13, Y2, Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPACKUSDW X3, X2, X2
+	VPACKUSWB X2, X2, X2
+	VMOVQ X2, (R12)
+	ADDQ $32, AX
+	ADDQ $8, R12
+	DECQ CX
+	JNZ code
+	ADDQ R10, SI
+	ADDQ R11, DI
+	ADDQ $4, BX
+	ADDQ $4, DX
+	DECQ R8
+	JNZ row
+done:
+	VZEROUPPER
+	RET
+
+// func qdequantAVX2(rows, n8 int, acc *int32, lda int, colSum *int32, wscale *float32, sa *float32, za *int32, bias *float32, c *float32, ldc int)
+//
+// c[r, j] = (bias[j] or c[r, j]) + float32(acc[r, j] − za[r]·colSum[j]) ·
+// float32(sa[r]·wscale[j]) for 8·n8 columns.
+TEXT ·qdequantAVX2(SB), NOSPLIT, $0-88
+	MOVQ rows+0(FP), R8
+	MOVQ n8+8(FP), R9
+	SHLQ $5, R9
+	MOVQ acc+16(FP), SI
+	MOVQ lda+24(FP), R10
+	SHLQ $2, R10
+	MOVQ colSum+32(FP), R13
+	MOVQ wscale+40(FP), BX
+	MOVQ sa+48(FP), R11
+	MOVQ za+56(FP), R12
+	MOVQ bias+64(FP), CX
+	MOVQ c+72(FP), DI
+	MOVQ ldc+80(FP), DX
+	SHLQ $2, DX
+	TESTQ R8, R8
+	JEQ done
+	TESTQ R9, R9
+	JEQ done
+row:
+	VPBROADCASTD (R12), Y14
+	VBROADCASTSS (R11), Y15
+	XORQ AX, AX
+col:
+	VPMULLD (R13)(AX*1), Y14, Y0
+	VMOVDQU (SI)(AX*1), Y1
+	VPSUBD Y0, Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS (BX)(AX*1), Y15, Y2
+	VMULPS Y2, Y1, Y1
+	TESTQ CX, CX
+	JEQ addc
+	VADDPS (CX)(AX*1), Y1, Y1
+	JMP put
+addc:
+	VADDPS (DI)(AX*1), Y1, Y1
+put:
+	VMOVUPS Y1, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, R9
+	JLT col
+	ADDQ R10, SI
+	ADDQ DX, DI
+	ADDQ $4, R11
+	ADDQ $4, R12
+	DECQ R8
+	JNZ row
+done:
+	VZEROUPPER
+	RET
+

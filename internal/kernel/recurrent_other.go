@@ -17,3 +17,15 @@ func gruGates0(l Gates, rows int, x []float32, ldx int, acc, h, zs, rs []float32
 func gruCandidate0(l Gates, rows int, x []float32, ldx int, acc []float32, lda int, zs, h, hout []float32) {
 	gruCandidate0Go(l, rows, x, ldx, acc, lda, zs, h, hout)
 }
+
+func qgemm(m *QGateMatrix, rows int, q []uint8, ldq int, acc []int32, lda int, s *QScratch) {
+	qgemmGo(m, rows, q, ldq, acc, lda, s)
+}
+
+func quantizeRows(rows, k int, x []float32, ldx int, q []uint8, ldq int, scale []float32, zp []int32) {
+	quantizeRowsGo(rows, k, x, ldx, q, ldq, scale, zp)
+}
+
+func (m *QGateMatrix) dequant(rows int, acc []int32, lda int, sa []float32, za []int32, bias, c []float32, ldc int) {
+	m.dequantGo(rows, acc, lda, sa, za, bias, c, ldc)
+}

@@ -142,6 +142,10 @@ func (g *gen) file() {
 	g.gemm2()
 	g.gemm1()
 	g.cells()
+	for _, m := range []int{4, 2, 1} {
+		g.qgemmRows(m)
+	}
+	g.quant()
 }
 
 func (g *gen) macros() {
@@ -590,3 +594,217 @@ done:
 	VZEROUPPER
 	RET
 `
+
+// qgemmRows writes qgemm<m>xN: int8 products for m ≤ 4 rows, 16 columns
+// at a time. A holds unsigned 7-bit activations, B signed 8-bit weights in
+// groups of four k per column ([K/4][LD][4] bytes); VPMADDUBSW multiplies
+// a broadcast quad of a row with 16 columns' quads and sums pairs into
+// int16 (exact: 2·127·127 < 2¹⁵), VPMADDWD by ones finishes the quad in
+// int32, VPADDD accumulates. C gets the int32 sums (stored, not added).
+func (g *gen) qgemmRows(m int) {
+	name := fmt.Sprintf("qgemm%dxN", m)
+	g.p(`// func %[1]s(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+//
+// C[0:%[2]d, 0:16·n16] = A[0:%[2]d, 0:4·k4] · B for unsigned 7-bit A (row
+// stride lda bytes) and signed 8-bit B packed as quads ([k4][ldb][4] bytes,
+// ldb columns); int32 results, exact.
+TEXT ·%[1]s(SB), NOSPLIT, $0-64
+	MOVQ k4+0(FP), AX
+	MOVQ n16+8(FP), BX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
+	SHLQ $2, R9
+	VPCMPEQW Y10, Y10, Y10
+	VPSRLW $15, Y10, Y10
+	TESTQ BX, BX
+	JEQ done
+tile:`, name, m)
+	for i := range 2 * m {
+		g.p("\tVPXOR Y%d, Y%d, Y%d", i, i, i)
+	}
+	g.p("\tMOVQ DI, R10\n\tMOVQ SI, R13\n\tMOVQ AX, CX\n\tTESTQ CX, CX\n\tJEQ store")
+	g.p("loop:\n\tVMOVDQU (R10), Y8\n\tVMOVDQU 32(R10), Y9")
+	addr := []string{"(R13)", "(R13)(R11*1)", "(R13)(R11*2)", "(R13)(R12*1)"}
+	for r := range m {
+		g.p("\tVPBROADCASTD %s, Y11", addr[r])
+		g.p("\tVPMADDUBSW Y8, Y11, Y12\n\tVPMADDUBSW Y9, Y11, Y13")
+		g.p("\tVPMADDWD Y10, Y12, Y12\n\tVPMADDWD Y10, Y13, Y13")
+		g.p("\tVPADDD Y12, Y%[1]d, Y%[1]d\n\tVPADDD Y13, Y%[2]d, Y%[2]d", 2*r, 2*r+1)
+	}
+	g.p("\tADDQ $4, R13\n\tADDQ R8, R10\n\tDECQ CX\n\tJNZ loop")
+	g.p("store:\n\tMOVQ DX, R10")
+	for r := range m {
+		if r > 0 {
+			g.p("\tADDQ R9, R10")
+		}
+		g.p("\tVMOVDQU Y%d, (R10)\n\tVMOVDQU Y%d, 32(R10)", 2*r, 2*r+1)
+	}
+	g.p("\tADDQ $64, DI\n\tADDQ $64, DX\n\tDECQ BX\n\tJNZ tile\ndone:\n\tVZEROUPPER\n\tRET\n")
+}
+
+// quant writes quantRowsAVX2 and qdequantAVX2, the activation
+// quantization and the dequantization of int8 products (qrecurrent.go),
+// bit for bit the arithmetic of their Go versions.
+func (g *gen) quant() {
+	g.p(`// func quantRowsAVX2(rows, k8 int, x *float32, ldx int, q *uint8, ldq int, scale *float32, zp *int32)
+//
+// QuantizeRows for rows of 8·k8 values: the range [min(x, 0), max(x, 0)]
+// onto [0, 127] with a scale and zero point per row; codes round to nearest
+// even (VCVTPS2DQ under the default rounding mode).
+TEXT ·quantRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), R8
+	MOVQ k8+8(FP), R9
+	MOVQ x+16(FP), SI
+	MOVQ ldx+24(FP), R10
+	SHLQ $2, R10
+	MOVQ q+32(FP), DI
+	MOVQ ldq+40(FP), R11
+	MOVQ scale+48(FP), BX
+	MOVQ zp+56(FP), DX
+	TESTQ R8, R8
+	JEQ done
+	TESTQ R9, R9
+	JEQ done
+	MOVL $0x42fe0000, AX
+	VMOVD AX, X15
+	VPXOR Y14, Y14, Y14
+	MOVL $127, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ SI, AX
+	MOVQ R9, CX
+minmax:
+	VMOVUPS (AX), Y2
+	VMINPS Y2, Y0, Y0
+	VMAXPS Y2, Y1, Y1
+	ADDQ $32, AX
+	DECQ CX
+	JNZ minmax
+	VEXTRACTF128 $1, Y0, X2
+	VMINPS X2, X0, X0
+	VEXTRACTF128 $1, Y1, X3
+	VMAXPS X3, X1, X1
+	VPERMILPS $0x4e, X0, X2
+	VMINPS X2, X0, X0
+	VPERMILPS $0x4e, X1, X3
+	VMAXPS X3, X1, X1
+	VPERMILPS $0xb1, X0, X2
+	VMINSS X2, X0, X0
+	VPERMILPS $0xb1, X1, X3
+	VMAXSS X3, X1, X1
+	// X0 = lo, X1 = hi. Defaults for a zero row: scale 1, inv 1, zp 0.
+	VSUBSS X0, X1, X4
+	VXORPS X5, X5, X5
+	VUCOMISS X5, X4
+	JA ranged
+	MOVL $0x3f800000, AX
+	VMOVD AX, X6
+	VMOVD AX, X7
+	XORL AX, AX
+	JMP store
+ranged:
+	VDIVSS X15, X4, X6
+	VDIVSS X4, X15, X7
+	VMULSS X7, X0, X8
+	VXORPS X9, X9, X9
+	VSUBSS X8, X9, X8
+	VROUNDSS $0, X8, X8, X8
+	VCVTTSS2SI X8, AX
+store:
+	VMOVSS X6, (BX)
+	MOVL AX, (DX)
+	VBROADCASTSS X7, Y7
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVQ SI, AX
+	MOVQ DI, R12
+	MOVQ R9, CX
+code:
+	VMULPS (AX), Y7, Y2
+	VCVTPS2DQ Y2, Y2
+	VPADDD Y8, Y2, Y2
+	VPMAXSD Y14, Y2, Y2
+	VPMINSD Y13, Y2, Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPACKUSDW X3, X2, X2
+	VPACKUSWB X2, X2, X2
+	VMOVQ X2, (R12)
+	ADDQ $32, AX
+	ADDQ $8, R12
+	DECQ CX
+	JNZ code
+	ADDQ R10, SI
+	ADDQ R11, DI
+	ADDQ $4, BX
+	ADDQ $4, DX
+	DECQ R8
+	JNZ row
+done:
+	VZEROUPPER
+	RET
+
+// func qdequantAVX2(rows, n8 int, acc *int32, lda int, colSum *int32, wscale *float32, sa *float32, za *int32, bias *float32, c *float32, ldc int)
+//
+// c[r, j] = (bias[j] or c[r, j]) + float32(acc[r, j] − za[r]·colSum[j]) ·
+// float32(sa[r]·wscale[j]) for 8·n8 columns.
+TEXT ·qdequantAVX2(SB), NOSPLIT, $0-88
+	MOVQ rows+0(FP), R8
+	MOVQ n8+8(FP), R9
+	SHLQ $5, R9
+	MOVQ acc+16(FP), SI
+	MOVQ lda+24(FP), R10
+	SHLQ $2, R10
+	MOVQ colSum+32(FP), R13
+	MOVQ wscale+40(FP), BX
+	MOVQ sa+48(FP), R11
+	MOVQ za+56(FP), R12
+	MOVQ bias+64(FP), CX
+	MOVQ c+72(FP), DI
+	MOVQ ldc+80(FP), DX
+	SHLQ $2, DX
+	TESTQ R8, R8
+	JEQ done
+	TESTQ R9, R9
+	JEQ done
+row:
+	VPBROADCASTD (R12), Y14
+	VBROADCASTSS (R11), Y15
+	XORQ AX, AX
+col:
+	VPMULLD (R13)(AX*1), Y14, Y0
+	VMOVDQU (SI)(AX*1), Y1
+	VPSUBD Y0, Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS (BX)(AX*1), Y15, Y2
+	VMULPS Y2, Y1, Y1
+	TESTQ CX, CX
+	JEQ addc
+	VADDPS (CX)(AX*1), Y1, Y1
+	JMP put
+addc:
+	VADDPS (DI)(AX*1), Y1, Y1
+put:
+	VMOVUPS Y1, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, R9
+	JLT col
+	ADDQ R10, SI
+	ADDQ DX, DI
+	ADDQ $4, R11
+	ADDQ $4, R12
+	DECQ R8
+	JNZ row
+done:
+	VZEROUPPER
+	RET
+`)
+}

@@ -50,6 +50,7 @@ var models = []struct{ bench, label string }{
 	{"StudyDeepBiLSTM", "deep BiLSTM (study shapes, tf2onnx graph)"},
 	{"StudyDeepBiGRU", "deep BiGRU (same shapes, linear_before_reset 1)"},
 	{"KerasDeepBiLSTM", "deep BiLSTM (Keras + tf2onnx export)"},
+	{"QuantizedDeepBiLSTM", "deep BiLSTM int8 (that export, birnn quantize)"},
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -57,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	rounds := fs.Int("rounds", 5, "runs of every sub-benchmark; the table shows medians")
 	benchtime := fs.String("benchtime", "2s", "go test -benchtime of each run")
-	bench := fs.String("bench", "^Benchmark(StudyDeepBiLSTM|StudyDeepBiGRU|KerasDeepBiLSTM)$", "go test -bench pattern")
+	bench := fs.String("bench", "^Benchmark(StudyDeepBiLSTM|StudyDeepBiGRU|KerasDeepBiLSTM|QuantizedDeepBiLSTM)$", "go test -bench pattern")
 	raw := fs.String("raw", "", "also write the raw benchmark output to this file")
 	in := fs.String("in", "", "read benchmark output from this file instead of running (for re-tabulating)")
 	if err := fs.Parse(args); err != nil {
@@ -96,6 +97,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		h.loadBefore, h.loadAfter = "not measured (results read from "+*in+")", "-"
 	}
 	writeTable(stdout, res, h)
+	writeInt8(stdout, res)
 	return nil
 }
 
@@ -283,6 +285,36 @@ func writeTable(w io.Writer, res results, h header) {
 				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s%s | %s | %s | %s | %.0f |\n", m.label, batch, threads, be, bo,
 					ratio, mark, target, cpu, humanBytes(median(e.bytes)), median(e.allocs))
 			}
+		}
+	}
+}
+
+// writeInt8 prints the engine's int8 speed-up over float32 on the Keras
+// export (same run, medians).
+func writeInt8(w io.Writer, res results) {
+	header := false
+	for _, batch := range []int{1, 32, 128} {
+		for _, threads := range []int{1, 2} {
+			f := res[fmt.Sprintf("KerasDeepBiLSTM/engine/batch=%d/procs=%d", batch, threads)]
+			q := res[fmt.Sprintf("QuantizedDeepBiLSTM/engine/batch=%d/procs=%d", batch, threads)]
+			if f == nil || q == nil {
+				continue
+			}
+			if !header {
+				fmt.Fprintln(w)
+				fmt.Fprintln(w, "birnn int8 against birnn float32 (deep BiLSTM, Keras export; target ≥ 2×):")
+				fmt.Fprintln(w)
+				fmt.Fprintln(w, "| batch | threads | float32 | int8 | speed-up | by CPU time |")
+				fmt.Fprintln(w, "|---|---|---|---|---|---|")
+				header = true
+			}
+			tf, tq := median(f.nsPerOp), median(q.nsPerOp)
+			cf, cq := median(f.cpuPerOp), median(q.cpuPerOp)
+			cpu := ""
+			if cf > 0 && cq > 0 {
+				cpu = fmt.Sprintf("%.2f×", cf/cq)
+			}
+			fmt.Fprintf(w, "| %d | %d | %.0f µs | %.0f µs | %.2f× | %s |\n", batch, threads, tf/1e3, tq/1e3, tf/tq, cpu)
 		}
 	}
 }
