@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,7 +127,7 @@ func TestDynamicLSTM(t *testing.T) {
 			if perTensor {
 				wantS = []int{dirs}
 			}
-			if !equalInts(cdims, []int{dirs, k, 4 * H}) || !equalInts(sdims, wantS) || !equalInts(zdims, wantS) {
+			if !slices.Equal(cdims, []int{dirs, k, 4 * H}) || !slices.Equal(sdims, wantS) || !slices.Equal(zdims, wantS) {
 				t.Fatalf("shapes: codes %v, scales %v, zero points %v", cdims, sdims, zdims)
 			}
 			for _, v := range z {
@@ -165,18 +166,6 @@ func TestDynamicLSTM(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestSymmetric checks the rounding on a hand-computed row: scale

@@ -93,18 +93,24 @@ func (m *GateMatrix) Project(rows int, a []float32, lda int, bias []float32, c [
 		return
 	}
 	if m.K == 0 || bias == nil {
-		for r := range rows {
-			row := c[r*ldc : r*ldc+m.L.LD]
-			if bias != nil {
-				copy(row, bias)
-			} else {
-				clear(row)
-			}
-		}
+		fillRows(c, rows, m.L.LD, ldc, bias)
 		m.MulAdd(rows, a, lda, c, ldc)
 		return
 	}
 	mulAddGates(m, rows, a, lda, bias, c, ldc)
+}
+
+// fillRows sets rows of n elements of c (row stride ldc) to bias, or to 0
+// when bias is nil.
+func fillRows(c []float32, rows, n, ldc int, bias []float32) {
+	for r := range rows {
+		row := c[r*ldc : r*ldc+n]
+		if bias != nil {
+			copy(row, bias)
+		} else {
+			clear(row)
+		}
+	}
 }
 
 // mulAddGatesGo is MulAdd on gonum's BLAS (the pure-Go path of Gemm):
@@ -112,9 +118,7 @@ func (m *GateMatrix) Project(rows int, a []float32, lda int, bias []float32, c [
 // rows, so splitting rows does not change a result.
 func mulAddGatesGo(m *GateMatrix, rows int, a []float32, lda int, bias, c []float32, ldc int) {
 	if bias != nil {
-		for r := range rows {
-			copy(c[r*ldc:r*ldc+m.L.LD], bias)
-		}
+		fillRows(c, rows, m.L.LD, ldc, bias)
 	}
 	impl.Sgemm(blas.NoTrans, blas.NoTrans, rows, m.L.LD, m.K, 1, a, lda, m.data, m.L.LD, 1, c, ldc)
 }
@@ -198,14 +202,7 @@ func GRUStep(r *GateMatrix, rbias []float32, rows int, x, acc, hPrev, h []float3
 	for b, n := 0, 0; b < rows; b += n {
 		n = rowBlock(rows - b)
 		hb := hPrev[b*l.Hp:]
-		for i := range n {
-			row := acc[i*l.LD : (i+1)*l.LD]
-			if rbias != nil {
-				copy(row, rbias)
-			} else {
-				clear(row)
-			}
-		}
+		fillRows(acc, n, l.LD, l.LD, rbias)
 		r.MulAdd(n, hb, l.Hp, acc, l.LD)
 		gruCells(l, n, x[b*l.LD:], acc, hb, h[b*l.Hp:])
 	}
@@ -255,14 +252,7 @@ func GRUStep0(rzr, rh *GateMatrix, hbias []float32, rows int, x, acc, zr, hPrev,
 		clear(acc1[:n*l2.LD])
 		rzr.MulAdd(n, hb, l2.Hp, acc1, l2.LD)
 		gruGates0(l2, n, xb, ld3, acc1, hb, zs, rs)
-		for i := range n {
-			row := acc2[i*l1.LD : (i+1)*l1.LD]
-			if hbias != nil {
-				copy(row, hbias)
-			} else {
-				clear(row)
-			}
-		}
+		fillRows(acc2, n, l1.LD, l1.LD, hbias)
 		rh.MulAdd(n, rs, l2.Hp, acc2, l1.LD)
 		gruCandidate0(l2, n, xb, ld3, acc2, l1.LD, zs, hb, h[b*l2.Hp:])
 	}
