@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 
@@ -191,8 +192,9 @@ type fusedRun struct {
 var fusedRuns = sync.Pool{New: func() any { return new(fusedRun) }}
 
 // runFused computes p (float32, layout 0) on the fused kernels with up to
-// threads threads.
+// threads threads (≤ 0: GOMAXPROCS).
 func runFused(p *rnnProblem[float32], kind rnnKind, lbr bool, fw *fusedWeights, threads int) {
+	threads = resolveThreads(threads)
 	f := fusedRuns.Get().(*fusedRun)
 	f.p, f.kind, f.lbr, f.fw = p, kind, lbr, fw
 	f.plan(threads)
@@ -212,6 +214,14 @@ func runFused(p *rnnProblem[float32], kind rnnKind, lbr bool, fw *fusedWeights, 
 	kernel.Parallel(threads, len(f.tasks), f)
 	f.p, f.fw = nil, nil
 	fusedRuns.Put(f)
+}
+
+// resolveThreads is the thread count of a run: n, or GOMAXPROCS when n ≤ 0.
+func resolveThreads(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return n
 }
 
 // plan cuts the run into tasks for threads threads. Two directions go to

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/birnn/birnn/internal/kernel"
@@ -278,5 +280,42 @@ func TestRecurrentMatchesORTEveryKernel(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestFusedPlan checks how runs are cut into tasks: directions first, rows
+// of a long batch in multiples of 6 when threads remain, never rows with
+// sequence_lens; and that an unset thread count means GOMAXPROCS.
+func TestFusedPlan(t *testing.T) {
+	if got := resolveThreads(0); got != runtime.GOMAXPROCS(0) {
+		t.Errorf("resolveThreads(0) = %d, want GOMAXPROCS %d", got, runtime.GOMAXPROCS(0))
+	}
+	if got := resolveThreads(3); got != 3 {
+		t.Errorf("resolveThreads(3) = %d", got)
+	}
+	fw := &fusedWeights{l: kernel.NewGates(4, 64)}
+	cases := []struct {
+		dirs, batch, threads int
+		lens                 bool
+		want                 []fusedTask
+	}{
+		{2, 128, 1, false, []fusedTask{{dirs: [2]int{0, 1}, nd: 2, b0: 0, b1: 128}}},
+		{2, 1, 2, false, []fusedTask{{dirs: [2]int{0, 0}, nd: 1, b0: 0, b1: 1}, {dirs: [2]int{1, 0}, nd: 1, b0: 0, b1: 1}}},
+		{2, 128, 4, false, []fusedTask{{dirs: [2]int{0, 0}, nd: 1, b0: 0, b1: 66}, {dirs: [2]int{0, 0}, nd: 1, b0: 66, b1: 128},
+			{dirs: [2]int{1, 0}, nd: 1, b0: 0, b1: 66}, {dirs: [2]int{1, 0}, nd: 1, b0: 66, b1: 128}}},
+		{1, 32, 2, false, []fusedTask{{dirs: [2]int{0, 0}, nd: 1, b0: 0, b1: 18}, {dirs: [2]int{0, 0}, nd: 1, b0: 18, b1: 32}}},
+		{1, 20, 2, false, []fusedTask{{dirs: [2]int{0, 0}, nd: 1, b0: 0, b1: 20}}},
+		{1, 128, 4, true, []fusedTask{{dirs: [2]int{0, 0}, nd: 1, b0: 0, b1: 128}}},
+	}
+	for _, c := range cases {
+		p := &rnnProblem[float32]{seq: 100, batch: c.batch, dirs: c.dirs}
+		if c.lens {
+			p.lens = make([]int32, c.batch)
+		}
+		f := &fusedRun{p: p, fw: fw}
+		f.plan(c.threads)
+		if !slices.Equal(f.tasks, c.want) {
+			t.Errorf("dirs %d batch %d threads %d lens %v: tasks %+v, want %+v", c.dirs, c.batch, c.threads, c.lens, f.tasks, c.want)
+		}
 	}
 }
