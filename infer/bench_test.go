@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/birnn/birnn/internal/kernel"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/quantize"
 )
 
 // BenchmarkStudyDeepBiLSTM scores the study's deep BiLSTM (vocab 4000, emb
@@ -24,7 +26,25 @@ import (
 //	go test ./infer -run '^$' -bench StudyDeepBiLSTM -count 5
 func BenchmarkStudyDeepBiLSTM(b *testing.B) {
 	spec := studyDeepBiLSTM()
-	m := spec.build(b)
+	benchEngineVsORT(b, spec.build(b), "input_ids", spec.seq, spec.vocab)
+}
+
+// BenchmarkStudyDeepBiGRU is BenchmarkStudyDeepBiLSTM with GRU(64) layers
+// (linear_before_reset 1, as PyTorch exports them) in place of the LSTMs.
+//
+//	go test ./infer -run '^$' -bench StudyDeepBiGRU -count 5
+func BenchmarkStudyDeepBiGRU(b *testing.B) {
+	spec := studyDeepBiLSTM()
+	for i := range spec.layers {
+		spec.layers[i].op = "GRU"
+	}
+	benchEngineVsORT(b, spec.build(b), "input_ids", spec.seq, spec.vocab)
+}
+
+// benchEngineVsORT runs the engine and ONNX Runtime on m, whose one input
+// (named input) takes [batch, seq] float token ids below vocab, alternating
+// per batch size: engine/batch=N/procs=P, then ort/batch=N/threads=T.
+func benchEngineVsORT(b *testing.B, m *onnx.ModelProto, input string, seq, vocab int) {
 	sess, err := LoadModel(m)
 	if err != nil {
 		b.Fatal(err)
@@ -33,32 +53,32 @@ func BenchmarkStudyDeepBiLSTM(b *testing.B) {
 		kernel.Float32Impl(), ortLibPath(b), os.Getenv("OPENBLAS_CORETYPE"), runtime.GOARCH)
 	for _, batch := range []int{1, 32, 128} {
 		rng := rand.New(rand.NewPCG(uint64(batch), 1))
-		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, spec.seq}, randomIDs(rng, batch, spec.seq, spec.vocab))
+		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, seq}, randomIDs(rng, batch, seq, vocab))
 		for _, procs := range []int{1, 2} {
 			b.Run(fmt.Sprintf("engine/batch=%d/procs=%d", batch, procs), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-				feeds := map[string]*Tensor{"input_ids": in}
+				feeds := map[string]*Tensor{input: in}
 				b.ReportAllocs()
-				start := time.Now()
+				start, cpu := time.Now(), processCPU()
 				for b.Loop() {
 					if _, err := sess.Run(context.Background(), feeds); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+				reportRates(b, batch, start, cpu)
 			})
 		}
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("ort/batch=%d/threads=%d", batch, threads), func(b *testing.B) {
 				o := newORTSession(b, m, threads)
 				feeds := []*Tensor{in}
-				start := time.Now()
+				start, cpu := time.Now(), processCPU()
 				for b.Loop() {
 					if _, err := o.run(feeds); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+				reportRates(b, batch, start, cpu)
 			})
 		}
 	}
@@ -66,8 +86,8 @@ func BenchmarkStudyDeepBiLSTM(b *testing.B) {
 
 // BenchmarkKerasDeepBiLSTM scores the study's deep_bilstm as Keras and
 // tf2onnx exported it (testdata/keras/deep_bilstm: with its Slice, Squeeze
-// and Concat around the LSTMs), in the engine and in ONNX Runtime, both
-// on 2 processors, at batch 1 and 64. The metric is reviews/s.
+// and Concat around the LSTMs), in the engine and in ONNX Runtime, as
+// BenchmarkStudyDeepBiLSTM does. The metric is reviews/s.
 //
 //	go test ./infer -run '^$' -bench KerasDeepBiLSTM -count 5
 func BenchmarkKerasDeepBiLSTM(b *testing.B) {
@@ -76,32 +96,42 @@ func BenchmarkKerasDeepBiLSTM(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sess, err := LoadModel(m)
+	benchEngineVsORT(b, m, "embedding_input", 100, 4000)
+}
+
+// reportRates reports reviews/s (wall clock since start) and cpu-ns/op,
+// the CPU time the whole process spent per run since cpu. On a shared
+// machine wall time swings with the other load while CPU time barely
+// moves; with one thread it is the run's latency on an idle machine.
+func reportRates(b *testing.B, batch int, start time.Time, cpu time.Duration) {
+	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "reviews/s")
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU returns the user and system CPU time of the process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkQuantizedDeepBiLSTM is BenchmarkKerasDeepBiLSTM on the same
+// export quantized by quantize.Dynamic (int8 LSTM weights, full range),
+// in the engine and in ONNX Runtime. Against BenchmarkKerasDeepBiLSTM's
+// engine rows it gives the int8 speed-up.
+//
+//	go test ./infer -run '^$' -bench 'KerasDeepBiLSTM|QuantizedDeepBiLSTM' -count 5
+func BenchmarkQuantizedDeepBiLSTM(b *testing.B) {
+	path := filepath.Join(testutil.RepoRoot(b), "testdata", "keras", "deep_bilstm", "model.onnx")
+	m, err := onnx.ReadModel(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, batch := range []int{1, 64} {
-		rng := rand.New(rand.NewPCG(uint64(batch), 2))
-		in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, 100}, randomIDs(rng, batch, 100, 4000))
-		b.Run(fmt.Sprintf("engine/batch=%d", batch), func(b *testing.B) {
-			feeds := map[string]*Tensor{"embedding_input": in}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := sess.Run(context.Background(), feeds); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "reviews/s")
-		})
-		b.Run(fmt.Sprintf("ort/batch=%d", batch), func(b *testing.B) {
-			o := newORTSession(b, m, 2)
-			feeds := []*Tensor{in}
-			for b.Loop() {
-				if _, err := o.run(feeds); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "reviews/s")
-		})
+	q, _, err := quantize.Dynamic(m, quantize.Options{})
+	if err != nil {
+		b.Fatal(err)
 	}
+	benchEngineVsORT(b, q, "embedding_input", 100, 4000)
 }

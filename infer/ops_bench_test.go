@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/birnn/birnn/onnx"
 )
 
 func randF32(n int) []float32 {
@@ -96,6 +98,34 @@ func BenchmarkSessionOverhead(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.Run(context.Background(), in); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRecurrentOp runs one bidirectional recurrent node of the study's
+// shape (seq 100, input 64, hidden 64, constant weights) on a batch, so
+// that B/op and allocs/op show what the operator itself allocates: its
+// outputs (Y [100, 2, batch, 64], Y_h and Y_c [2, batch, 64]), nothing per
+// step. The metric is sequences/s.
+func BenchmarkRecurrentOp(b *testing.B) {
+	for _, op := range []string{"LSTM", "GRU"} {
+		for _, batch := range []int{1, 128} {
+			c := randomRNN{op: op, lbr: true, dir: "bidirectional", seq: 100, batch: batch, in: 64, H: 64, bias: true}
+			m, feeds := c.model(b, onnx.TensorProto_FLOAT)
+			s, err := LoadModel(m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := map[string]*Tensor{"X": feeds[0]}
+			b.Run(fmt.Sprintf("%s/batch=%d", op, batch), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := s.Run(context.Background(), in); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "sequences/s")
+			})
 		}
 	}
 }

@@ -21,11 +21,15 @@ func rnnOps(s *Session) []*rnnOp {
 	return ops
 }
 
-// packedBlocks counts the blocks cached across s's recurrent kernels.
+// packedBlocks counts the blocks cached across s's recurrent kernels: the
+// general cells' packed R blocks and the fused kernels' packed directions.
 func packedBlocks(s *Session) int {
 	n := 0
 	for _, op := range rnnOps(s) {
 		op.mats.m.Range(func(any, any) bool { n++; return true })
+		if op.fused != nil {
+			n += len(op.fused.fw.dirs)
+		}
 	}
 	return n
 }

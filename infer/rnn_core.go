@@ -1,9 +1,6 @@
 package infer
 
-import (
-	"runtime"
-	"sync"
-)
+import "github.com/birnn/birnn/internal/kernel"
 
 // rnnProblem is one recurrent operator invocation on plain slices, in
 // layout 0: x [seq, batch, in], y [seq, dirs, batch, H], states
@@ -41,24 +38,19 @@ type rnnDirection[T rnnFloat] struct {
 	step  func() rnnStep[T]
 }
 
-// run computes every direction, in parallel when there are two and more
-// than one processor is available.
-func (p *rnnProblem[T]) run(dirs []rnnDirection[T]) {
-	if len(dirs) == 2 && runtime.GOMAXPROCS(0) > 1 && p.seq*p.batch > 1 {
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.runDirection(1, true, dirs[1])
-		}()
-		p.runDirection(0, false, dirs[0])
-		wg.Wait()
-		return
-	}
-	for d := range dirs {
-		p.runDirection(d, d == 1 || p.reverse, dirs[d])
-	}
+// run computes every direction, one task each on kernel.Parallel's pool
+// (up to threads threads; ≤ 0 means GOMAXPROCS).
+func (p *rnnProblem[T]) run(dirs []rnnDirection[T], threads int) {
+	kernel.Parallel(threads, len(dirs), &cellTasks[T]{p: p, dirs: dirs})
 }
+
+// cellTasks runs one direction of the general cells per task.
+type cellTasks[T rnnFloat] struct {
+	p    *rnnProblem[T]
+	dirs []rnnDirection[T]
+}
+
+func (c *cellTasks[T]) Task(d int) { c.p.runDirection(d, d == 1 || c.p.reverse, c.dirs[d]) }
 
 func (p *rnnProblem[T]) runDirection(dir int, reverse bool, cell rnnDirection[T]) {
 	seq, batch, H, G := p.seq, p.batch, p.hidden, p.gates*p.hidden

@@ -51,6 +51,10 @@ type rnnOp struct {
 	// packed blocks from mats.
 	constW, constR *Tensor
 	mats           matCache
+
+	// fused holds W, R and B packed for the fused float32 kernels when
+	// they are session constants (see prepareFused).
+	fused *fusedCache
 }
 
 // prepare notes W and R when they are session constants (initializers no
@@ -59,6 +63,7 @@ func (op *rnnOp) prepare(consts []*Tensor) {
 	if len(consts) > 2 {
 		op.constW, op.constR = consts[1], consts[2]
 	}
+	op.prepareFused(consts)
 }
 
 func buildLSTM(n *onnx.NodeProto, opset int64) (opKernel, error) {
@@ -183,11 +188,12 @@ func (op *rnnOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 	if len(in) < 3 || in[0] == nil || in[1] == nil || in[2] == nil {
 		return nil, fmt.Errorf("%s needs inputs X, W and R", op.kind)
 	}
+	threads := threadsFrom(ctx)
 	switch in[0].Data.(type) {
 	case []float32:
-		return runRNNOp[float32](op, in)
+		return runRNNOp[float32](op, in, threads)
 	case []float64:
-		return runRNNOp[float64](op, in)
+		return runRNNOp[float64](op, in, threads)
 	}
 	return nil, fmt.Errorf("%s: X must be float32 or float64, got %v", op.kind, in[0].DType)
 }
@@ -250,16 +256,8 @@ func rnnCheckedProd(dims ...int) (int, bool) {
 	return n, true
 }
 
-func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
+func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, error) {
 	k := op.kind
-	X := in[0]
-	if len(X.Shape) != 3 {
-		return nil, fmt.Errorf("%s: X must be 3-D, got shape %v", k, X.Shape)
-	}
-	seq, batch, inSize := X.Shape[0], X.Shape[1], X.Shape[2]
-	if op.layout == 1 {
-		seq, batch = batch, seq
-	}
 	W, R := in[1], in[2]
 	if len(R.Shape) != 3 {
 		return nil, fmt.Errorf("%s: R must be 3-D, got shape %v", k, R.Shape)
@@ -268,21 +266,11 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 	if H == 0 {
 		H = R.Shape[2]
 	}
-	G := k.gates()
-	dirs := op.dirs
-	if _, ok := rnnCheckedProd(dirs, G, H, max(H, inSize, 2)); !ok {
-		return nil, fmt.Errorf("%s: hidden size %d and input size %d are too large", k, H, inSize)
-	}
-	if _, ok := rnnCheckedProd(seq, batch, dirs, G, max(H, inSize)); !ok {
-		return nil, fmt.Errorf("%s: X shape %v is too large", k, X.Shape)
-	}
-	if H == 0 {
-		return nil, fmt.Errorf("%s: hidden size is 0", k)
-	}
-	x, err := rnnFloats[T](X, "X", X.Shape...)
+	prob, err := newRNNProblem[T](op, in, H)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k, err)
+		return nil, err
 	}
+	G, dirs, inSize := prob.gates, prob.dirs, prob.in
 	w, err := rnnFloats[T](W, "W", dirs, G*H, inSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k, err)
@@ -296,6 +284,52 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 		if b, err = rnnFloats[T](t, "B", dirs, 2*G*H); err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
+	}
+	var p []T
+	if k == kindLSTM {
+		if t := rnnInput(in, 7); t != nil {
+			if p, err = rnnFloats[T](t, "P", dirs, 3*H); err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+		}
+	}
+	if p32, ok := any(prob).(*rnnProblem[float32]); ok && op.fusable() && p == nil && prob.seq > 0 && prob.batch > 0 {
+		w32, r32, b32 := any(w).([]float32), any(r).([]float32), any(b).([]float32)
+		fw := op.fusedWeightsFor(W, R, rnnInput(in, 3), p32, w32, r32, b32)
+		runFused(p32, k, op.linearBeforeReset, fw, threads)
+	} else {
+		runCells(op, prob, w, r, b, p, W, R, threads)
+	}
+	return rnnOutputs(op, prob), nil
+}
+
+// newRNNProblem validates X (in[0]), sequence_lens (in[4]) and the initial
+// states (in[5], and in[6] for an LSTM) of a recurrent node with hidden size
+// H, brings them to layout 0 and allocates the outputs the node names.
+func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], error) {
+	k := op.kind
+	X := in[0]
+	if len(X.Shape) != 3 {
+		return nil, fmt.Errorf("%s: X must be 3-D, got shape %v", k, X.Shape)
+	}
+	seq, batch, inSize := X.Shape[0], X.Shape[1], X.Shape[2]
+	if op.layout == 1 {
+		seq, batch = batch, seq
+	}
+	G := k.gates()
+	dirs := op.dirs
+	if _, ok := rnnCheckedProd(dirs, G, H, max(H, inSize, 2)); !ok {
+		return nil, fmt.Errorf("%s: hidden size %d and input size %d are too large", k, H, inSize)
+	}
+	if _, ok := rnnCheckedProd(seq, batch, dirs, G, max(H, inSize)); !ok {
+		return nil, fmt.Errorf("%s: X shape %v is too large", k, X.Shape)
+	}
+	if H <= 0 {
+		return nil, fmt.Errorf("%s: hidden size is %d", k, H)
+	}
+	x, err := rnnFloats[T](X, "X", X.Shape...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k, err)
 	}
 	var lens []int32
 	if t := rnnInput(in, 4); t != nil {
@@ -332,20 +366,13 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	var p []T
 	if k == kindLSTM {
 		if t := rnnInput(in, 6); t != nil {
 			if c0, err = rnnFloats[T](t, "initial_c", stateShape...); err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
 		}
-		if t := rnnInput(in, 7); t != nil {
-			if p, err = rnnFloats[T](t, "P", dirs, 3*H); err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-		}
 	}
-
 	if op.layout == 1 {
 		x = rnnSwap01(x, batch, seq, inSize)
 		if h0 != nil {
@@ -355,7 +382,6 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 			c0 = rnnSwap01(c0, batch, dirs, H)
 		}
 	}
-
 	prob := &rnnProblem[T]{
 		seq: seq, batch: batch, in: inSize, hidden: H, dirs: dirs, reverse: op.reverse,
 		gates: G, x: x, lens: lens, h0: h0, c0: c0,
@@ -369,12 +395,65 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 	if op.outputs[2] && k == kindLSTM {
 		prob.yc = make([]T, dirs*batch*H)
 	}
+	return prob, nil
+}
 
+// rnnOutputs wraps the results of prob as the node's outputs (Y, Y_h,
+// Y_c, nil where the node names none), in the op's layout.
+func rnnOutputs[T rnnFloat](op *rnnOp, prob *rnnProblem[T]) []*Tensor {
+	seq, dirs, batch, H := prob.seq, prob.dirs, prob.batch, prob.hidden
+	out := make([]*Tensor, 0, 3)
+	if op.outputs[0] {
+		if op.layout == 1 {
+			// [seq, dirs, batch, H] → [batch, seq, dirs, H]
+			y := make([]T, len(prob.y))
+			for t := range seq {
+				for d := range dirs {
+					for bb := range batch {
+						copy(y[((bb*seq+t)*dirs+d)*H:][:H], prob.y[((t*dirs+d)*batch+bb)*H:][:H])
+					}
+				}
+			}
+			out = append(out, New([]int{batch, seq, dirs, H}, y))
+		} else {
+			out = append(out, New([]int{seq, dirs, batch, H}, prob.y))
+		}
+	} else {
+		out = append(out, nil)
+	}
+	for _, s := range [][]T{prob.yh, prob.yc} {
+		switch {
+		case s == nil:
+			out = append(out, nil)
+		case op.layout == 1:
+			out = append(out, New([]int{batch, dirs, H}, rnnSwap01(s, dirs, batch, H)))
+		default:
+			out = append(out, New([]int{dirs, batch, H}, s))
+		}
+	}
+	return out[:op.nOut]
+}
+
+// rnnSwap01 transposes [a, b, n] into [b, a, n].
+func rnnSwap01[T any](s []T, a, b, n int) []T {
+	out := make([]T, len(s))
+	for i := range a {
+		for j := range b {
+			copy(out[(j*a+i)*n:][:n], s[(i*b+j)*n:][:n])
+		}
+	}
+	return out
+}
+
+// runCells computes prob on the general cells (rnn_cells.go): any
+// activations, clip, peepholes, input_forget, float64.
+func runCells[T rnnFloat](op *rnnOp, prob *rnnProblem[T], w, r, b, p []T, W, R *Tensor, threads int) {
+	k, G, H, dirs, batch, inSize := op.kind, prob.gates, prob.hidden, prob.dirs, prob.batch, prob.in
 	mat, wMat := newRecurrentMat[T], newRecurrentMat[T]
-	if R == op.constR {
+	if R != nil && R == op.constR {
 		mat = cachedMats[T](&op.mats)
 	}
-	if W == op.constW {
+	if W != nil && W == op.constW {
 		wMat = cachedMats[T](&op.mats)
 	}
 	cells := make([]rnnDirection[T], dirs)
@@ -429,47 +508,5 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor) ([]*Tensor, error) {
 		}
 		cells[d] = cell
 	}
-	prob.run(cells)
-
-	out := make([]*Tensor, 0, 3)
-	if op.outputs[0] {
-		if op.layout == 1 {
-			// [seq, dirs, batch, H] → [batch, seq, dirs, H]
-			y := make([]T, len(prob.y))
-			for t := range seq {
-				for d := range dirs {
-					for bb := range batch {
-						copy(y[((bb*seq+t)*dirs+d)*H:][:H], prob.y[((t*dirs+d)*batch+bb)*H:][:H])
-					}
-				}
-			}
-			out = append(out, New([]int{batch, seq, dirs, H}, y))
-		} else {
-			out = append(out, New([]int{seq, dirs, batch, H}, prob.y))
-		}
-	} else {
-		out = append(out, nil)
-	}
-	for _, s := range [][]T{prob.yh, prob.yc} {
-		switch {
-		case s == nil:
-			out = append(out, nil)
-		case op.layout == 1:
-			out = append(out, New([]int{batch, dirs, H}, rnnSwap01(s, dirs, batch, H)))
-		default:
-			out = append(out, New([]int{dirs, batch, H}, s))
-		}
-	}
-	return out[:op.nOut], nil
-}
-
-// rnnSwap01 transposes [a, b, n] into [b, a, n].
-func rnnSwap01[T any](s []T, a, b, n int) []T {
-	out := make([]T, len(s))
-	for i := range a {
-		for j := range b {
-			copy(out[(j*a+i)*n:][:n], s[(i*b+j)*n:][:n])
-		}
-	}
-	return out
+	prob.run(cells, threads)
 }

@@ -57,6 +57,9 @@ step "go test -race (concurrent packages; the served process built with -race)"
 go test -count=1 -race -timeout 30m ./infer/... ./score/... ./serve/...
 go test -count=1 -race -timeout 30m -run 'Serve' ./cmd/birnn
 
+step "go test -tags purego (the portable kernels, without the assembly)"
+go test -count=1 -timeout 10m -tags purego ./internal/kernel ./infer
+
 step "Keras side (Python 3.11 venv: TensorFlow 2.15, tf2onnx; data recipe and fixtures)"
 scripts/keras/setup.sh >/dev/null
 scripts/keras/.venv/bin/python -m pytest -q scripts/keras

@@ -4,8 +4,13 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
-// useAsm selects the AVX2/FMA SGEMM micro-kernel (sgemm_amd64.s).
-var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// useAsm selects the AVX2/FMA assembly kernels (sgemm_amd64.s,
+// activation_amd64.s, recurrent_amd64.s); SetImpl and BIRNN_KERNEL set it.
+var useAsm bool
+
+func applyImpl(i Impl) { useAsm = i >= ImplAVX2 }
+
+func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 //go:noescape
 func sgemmKernel6x16(k int, a *float32, sa int, b *float32, ldb int, c *float32, ldc int)

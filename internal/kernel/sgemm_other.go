@@ -4,6 +4,10 @@ package kernel
 
 const useAsm = false
 
+func applyImpl(Impl) {}
+
+func hasAVX2FMA() bool { return false }
+
 func sgemmMicro(k int, a []float32, sa int, b []float32, ldb int, c []float32, ldc int) {
 	panic("kernel: no SGEMM micro-kernel on this platform")
 }
