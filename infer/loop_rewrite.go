@@ -43,11 +43,11 @@ import (
 // and runs the Loop as written otherwise.
 
 // rewriteRecurrentLoops turns the rewrite on; tests turn it off to compare
-// with the Loop as written. fusedRuns counts runs of a Loop on the fused
+// with the Loop as written. fusedLoopRuns counts runs of a Loop on the fused
 // kernel, so tests can tell it from a fallback to the Loop.
 var (
 	rewriteRecurrentLoops = true
-	fusedRuns             atomic.Int64
+	fusedLoopRuns         atomic.Int64
 )
 
 // fusedLoop runs a recognised recurrent Loop on a fused kernel.
@@ -657,7 +657,7 @@ func (f *fusedLoop) run(ctx context.Context, l *loopOp, in []*Tensor) (outs []*T
 		outs[f.roleOut] = NewFloat32([]int{batch, f.hidden}, append([]float32{}, y[(n-1)*hb:n*hb]...))
 	}
 	outs[l.carried] = NewFloat32([]int{n, batch, f.hidden}, y)
-	fusedRuns.Add(1)
+	fusedLoopRuns.Add(1)
 	return outs, true, nil
 }
 

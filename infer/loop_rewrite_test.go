@@ -73,12 +73,12 @@ func TestRecurrentLoopRewrite(t *testing.T) {
 			for _, set := range fx.sets {
 				ins := readSet(t, set, "input")
 				feed := map[string]*Tensor{s.Inputs()[0].Name: ins[0]}
-				before := fusedRuns.Load()
+				before := fusedLoopRuns.Load()
 				got, err := s.Run(context.Background(), feed)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := fusedRuns.Load() - before; n != int64(len(fusedLoops(s))) {
+				if n := fusedLoopRuns.Load() - before; n != int64(len(fusedLoops(s))) {
 					t.Errorf("%s: %d Loops ran fused, want %d", filepath.Base(set), n, len(fusedLoops(s)))
 				}
 				ref, err := plain.Run(context.Background(), feed)
@@ -119,12 +119,12 @@ func TestRecurrentLoopRewriteFallsBack(t *testing.T) {
 		fused bool
 	}{{"prefix masks", x, true}, {"a masked step inside a review", holes, false}} {
 		feed := map[string]*Tensor{s.Inputs()[0].Name: c.x}
-		before := fusedRuns.Load()
+		before := fusedLoopRuns.Load()
 		got, err := s.Run(context.Background(), feed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ran := fusedRuns.Load() > before; ran != c.fused {
+		if ran := fusedLoopRuns.Load() > before; ran != c.fused {
 			t.Errorf("%s: ran fused %v, want %v", c.name, ran, c.fused)
 		}
 		ref, err := plain.Run(context.Background(), feed)

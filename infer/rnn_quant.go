@@ -44,7 +44,7 @@ type qLSTMPacked struct {
 	w, r, b []float32 // dequantized, ONNX LSTM layout, for the general cells
 }
 
-func buildDynamicQuantizeLSTM(n *onnx.NodeProto, opset int64) (Kernel, error) {
+func buildDynamicQuantizeLSTM(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if len(n.GetInput()) < 3 || len(n.GetInput()) > 12 {
 		return nil, fmt.Errorf("DynamicQuantizeLSTM takes 3 to 12 inputs, node lists %d", len(n.GetInput()))
 	}

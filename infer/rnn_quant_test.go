@@ -16,19 +16,6 @@ import (
 	"github.com/birnn/birnn/quantize"
 )
 
-// maxAbsDiff returns the largest |a−b| over two float32 tensors.
-func maxAbsDiff(t testing.TB, a, b *Tensor) float64 {
-	t.Helper()
-	if !rnnSameShape(a.Shape, b.Shape) {
-		t.Fatalf("shapes %v and %v", a.Shape, b.Shape)
-	}
-	worst := 0.0
-	for i, v := range a.Float32s() {
-		worst = math.Max(worst, math.Abs(float64(v)-float64(b.Float32s()[i])))
-	}
-	return worst
-}
-
 // TestDynamicQuantizeLSTMMatchesORT quantizes random LSTM nodes with
 // quantize.Dynamic (full-range and 7-bit weights) and checks the engine's
 // int8 outputs, under every kernel implementation, against ONNX Runtime's
@@ -65,7 +52,7 @@ func TestDynamicQuantizeLSTMMatchesORT(t *testing.T) {
 					t.Fatalf("ONNX Runtime runs the quantized model: %v", err)
 				}
 				for i, vi := range mq.GetGraph().GetOutput() {
-					d := maxAbsDiff(t, ortQ[i], float[i])
+					d := maxAbsDiff(ortQ[i], float[i])
 					t.Logf("%s: |ONNX Runtime int8 − float32| up to %.3g", vi.GetName(), d)
 					if reduce && d > 0.03 {
 						t.Errorf("%s: ONNX Runtime with 7-bit weights is %.3g from float32", vi.GetName(), d)
@@ -101,7 +88,7 @@ func TestDynamicQuantizeLSTMMatchesORT(t *testing.T) {
 					}
 					got := sessionRun(t, WithThreads(ctx, 1), sq, mq, feeds)
 					for i, vi := range mq.GetGraph().GetOutput() {
-						d := maxAbsDiff(t, got[i], float[i])
+						d := maxAbsDiff(got[i], float[i])
 						if d > 0.03 {
 							t.Errorf("%v %s: |engine int8 − ONNX Runtime float32| up to %.3g", im, vi.GetName(), d)
 						}
