@@ -23,7 +23,6 @@ func newExportCmd() *cobra.Command {
 			"the test metrics (--metrics, else those carried by an imported checkpoint, else\n" +
 			"metrics.json beside the checkpoint) and the SHA-256 of the word index (--word-index,\n" +
 			"else the one recorded in the checkpoint, else imdb_word_index.json in the data folder).",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ckPath, _ := cmd.Flags().GetString("checkpoint")
 			out, _ := cmd.Flags().GetString("out")
@@ -32,10 +31,6 @@ func newExportCmd() *cobra.Command {
 			metricsPath, _ := cmd.Flags().GetString("metrics")
 			wordIndex, _ := cmd.Flags().GetString("word-index")
 			switch {
-			case ckPath == "":
-				return usagef("export needs --checkpoint FILE")
-			case out == "":
-				return usagef("export needs --out MODEL.onnx")
 			case opset < export.MinOpset || opset > export.MaxOpset:
 				return usagef("--opset %d: want %d to %d", opset, export.MinOpset, export.MaxOpset)
 			case dtype != "int32" && dtype != "float32":
@@ -56,6 +51,8 @@ func newExportCmd() *cobra.Command {
 	}
 	cmd.Flags().String("checkpoint", "", "checkpoint file (from birnn train or birnn import)")
 	cmd.Flags().String("out", "", "ONNX file to write")
+	require(cmd, "checkpoint", "FILE")
+	require(cmd, "out", "MODEL.onnx")
 	cmd.Flags().Int("opset", export.DefaultOpset, fmt.Sprintf("ai.onnx opset, %d to %d", export.MinOpset, export.MaxOpset))
 	cmd.Flags().String("input-dtype", "int32", "input_ids element type: int32, or float32 as Keras exports take")
 	cmd.Flags().String("metrics", "", "test metrics JSON to record (default: the checkpoint's, or metrics.json beside it)")

@@ -25,16 +25,9 @@ func newImportCmd() *cobra.Command {
 			"(a GRU, a Loop, peepholes, …) is refused with an error naming the node.\n\n" +
 			"The checkpoint starts at epoch 0 with fresh optimizer state and keeps the model's test\n" +
 			"metrics and word-index hash, so birnn export writes them back.",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, _ := cmd.Flags().GetString("model")
 			out, _ := cmd.Flags().GetString("out")
-			if in == "" {
-				return usagef("import needs --model MODEL.onnx")
-			}
-			if out == "" {
-				return usagef("import needs --out FILE.ckpt")
-			}
 			mp, err := onnx.ReadModel(in)
 			if err != nil {
 				return err
@@ -73,6 +66,8 @@ func newImportCmd() *cobra.Command {
 	}
 	cmd.Flags().String("model", "", "ONNX file to read")
 	cmd.Flags().String("out", "", "checkpoint file to write")
+	require(cmd, "model", "MODEL.onnx")
+	require(cmd, "out", "FILE.ckpt")
 	cmd.Flags().String("name", "", "run name for the imported config (default: the model's own, else \"imported\")")
 	return cmd
 }

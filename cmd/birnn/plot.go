@@ -24,7 +24,6 @@ func newPlotCmd() *cobra.Command {
 			"  birnn plot --compare a/history.json,b/history.json --labels \"Adam simple,RMSProp dropout 0.2\" --out cmp.png\n" +
 			"      one line per run: validation accuracy and loss (--metric train for the training ones);\n" +
 			"      labels default to the runs' folder names.",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hist, _ := cmd.Flags().GetString("history")
 			cmpList, _ := cmd.Flags().GetStringSlice("compare")

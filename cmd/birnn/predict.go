@@ -48,7 +48,6 @@ func newPredictCmd() *cobra.Command {
 			"negative: Keras's binary_accuracy rule). With the study's post-padding, a review of one\n" +
 			"or two words (\"good\", \"Great film\") is read with ~98 padding steps after it, which the\n" +
 			"study's models were not trained to ignore, so such reviews score near 0 whatever they say.",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.wordIndex == "" && !f.ids {
 				f.wordIndex = defaultWordIndex(dataDir(cmd))

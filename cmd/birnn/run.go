@@ -22,17 +22,10 @@ func newRunCmd() *cobra.Command {
 			"onnx.TensorProto for the graph input NAME (or just FILE.pb: inputs without a name\n" +
 			"fill the model's inputs in order). Each output is written to DIR/<output name>.pb,\n" +
 			"with '/', '\\' and ':' in the name replaced by '_'.",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			model, _ := cmd.Flags().GetString("model")
 			specs, _ := cmd.Flags().GetStringArray("input")
 			out, _ := cmd.Flags().GetString("out")
-			if model == "" {
-				return usagef("run needs --model MODEL.onnx")
-			}
-			if out == "" {
-				return usagef("run needs --out DIR")
-			}
 			s, err := infer.Load(model)
 			if err != nil {
 				return err
@@ -65,6 +58,8 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().String("model", "", "ONNX model file")
 	cmd.Flags().StringArray("input", nil, "NAME=FILE.pb (repeatable)")
 	cmd.Flags().String("out", "", "folder for the outputs (created if missing)")
+	require(cmd, "model", "MODEL.onnx")
+	require(cmd, "out", "DIR")
 	return cmd
 }
 

@@ -22,12 +22,8 @@ func newTrainCmd() *cobra.Command {
 			"continues from the checkpoint and ends with the same weights as an uninterrupted run.\n" +
 			"Ctrl-C stops at the next batch and saves the position inside the epoch.\n" +
 			"At the end the test split is evaluated into OUT/metrics.json.",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, _ := cmd.Flags().GetString("config")
-			if name == "" {
-				return usagef("train needs --config NAME|FILE (one of %v or a YAML file)", configs.Runs())
-			}
 			cfg, err := loadRunConfig(cmd, name)
 			if err != nil {
 				return err
@@ -50,6 +46,7 @@ func newTrainCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("config", "", "run name ("+fmt.Sprint(configs.Runs())+") or YAML file")
+	require(cmd, "config", "NAME|FILE (one of "+fmt.Sprint(configs.Runs())+" or a YAML file)")
 	cmd.Flags().String("out", "", "run folder (default runs/NAME)")
 	cmd.Flags().Bool("resume", false, "continue from the run folder's checkpoint")
 	addRunFlags(cmd)
