@@ -16,13 +16,15 @@ func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --checkpoint FILE --out MODEL.onnx [--opset 15] [--input-dtype int32|float32]",
 		Short: "Write a checkpoint's model as an ONNX file",
-		Long: "Export a checkpoint as ONNX with the structure tf2onnx gives the same Keras model:\n" +
-			"input_ids [batch, sequence] (int32, or float32 like Keras exports) → Gather → LSTM\n" +
-			"nodes → MatMul + Add → activation → probability [batch, units].\n\n" +
-			"The metadata records the data settings (num_words, maxlen, padding, …), the config,\n" +
-			"the test metrics (--metrics, else those carried by an imported checkpoint, else\n" +
-			"metrics.json beside the checkpoint) and the SHA-256 of the word index (--word-index,\n" +
-			"else the one recorded in the checkpoint, else imdb_word_index.json in the data folder).",
+		Long: long(`
+			Export a checkpoint as ONNX with the structure tf2onnx gives the same Keras model:
+			input_ids [batch, sequence] (int32, or float32 like Keras exports) → Gather → LSTM
+			nodes → MatMul + Add → activation → probability [batch, units].
+
+			The metadata records the data settings (num_words, maxlen, padding, …), the config,
+			the test metrics (--metrics, else those carried by an imported checkpoint, else
+			metrics.json beside the checkpoint) and the SHA-256 of the word index (--word-index,
+			else the one recorded in the checkpoint, else imdb_word_index.json in the data folder).`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ckPath, _ := cmd.Flags().GetString("checkpoint")
 			out, _ := cmd.Flags().GetString("out")

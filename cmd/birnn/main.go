@@ -143,3 +143,16 @@ func checkRequired(cmd *cobra.Command) error {
 	}
 	return usagef("%s needs %s", cmd.Name(), strings.Join(missing, " and "))
 }
+
+// long is a command's Long help written as an indented raw string: the
+// leading newline and the first line's indentation are removed from every
+// line.
+func long(s string) string {
+	s = strings.TrimPrefix(s, "\n")
+	indent := s[:len(s)-len(strings.TrimLeft(s, "\t"))]
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, indent)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -18,10 +18,11 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --model MODEL.onnx --input NAME=FILE.pb ... --out DIR",
 		Short: "Run an ONNX model on serialized TensorProto inputs",
-		Long: "Run any ONNX model the engine supports. Each --input is NAME=FILE.pb, a serialized\n" +
-			"onnx.TensorProto for the graph input NAME (or just FILE.pb: inputs without a name\n" +
-			"fill the model's inputs in order). Each output is written to DIR/<output name>.pb,\n" +
-			"with '/', '\\' and ':' in the name replaced by '_'.",
+		Long: long(`
+			Run any ONNX model the engine supports. Each --input is NAME=FILE.pb, a serialized
+			onnx.TensorProto for the graph input NAME (or just FILE.pb: inputs without a name
+			fill the model's inputs in order). Each output is written to DIR/<output name>.pb,
+			with '/', '\' and ':' in the name replaced by '_'.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			model, _ := cmd.Flags().GetString("model")
 			specs, _ := cmd.Flags().GetStringArray("input")
