@@ -3,7 +3,7 @@
 // recurrent layer (every direction, every time step), and trained with
 // Keras-compatible optimizers.
 //
-//	ids [batch, seq] ─time-major→ ByIndices → [seq·batch, dim]
+//	ids [batch, seq] ─time-major→ embedding gather → [seq·batch, dim]
 //	  ─recurrent layer (both directions, merge inside)→ … → Dense → logit
 //	  ─sigmoid cross-entropy (softplus form)→ loss
 //

@@ -73,7 +73,7 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T],
 	}
 	emb := param("embedding", embW, vocab, dim)
 	n.ids = G.NewVector(g, tensor.Int, G.WithShape(batch*seq), G.WithName("ids"))
-	x, err := G.ByIndices(emb, n.ids, 0)
+	x, err := applyFused(&embedKernel[T]{vocab: vocab, dim: dim, n: batch * seq}, emb, n.ids)
 	if err != nil {
 		return nil, fmt.Errorf("train: embedding: %w", err)
 	}

@@ -28,7 +28,7 @@ train: {batch_size: 4, epochs: 1, seed: 5}
 }
 
 // TestGraphGradientFiniteDifferences checks the whole graph — embedding
-// (ByIndices), fused LSTMs in both directions with and without
+// (embedKernel), fused LSTMs in both directions with and without
 // return_sequences, every merge mode, Dense and the loss — against central
 // differences in float64.
 func TestGraphGradientFiniteDifferences(t *testing.T) {

@@ -189,3 +189,79 @@ func (k *lossKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) 
 	}
 	return []G.Value{dense(k.dz, k.n, k.u), nil}, nil
 }
+
+// embedKernel is the embedding lookup: rows of emb [vocab, dim] gathered
+// by ids [n] into [n, dim], into a buffer reused across batches; backward
+// scatter-adds ∂L/∂rows into a dense [vocab, dim] gradient, in row order.
+// (gorgonia's ByIndices allocates both, 4 MB per study step.)
+type embedKernel[T float32 | float64] struct {
+	vocab, dim, n int
+	y, dw         []T
+}
+
+func (k *embedKernel[T]) String() string  { return "Embedding" }
+func (k *embedKernel[T]) arity() int      { return 2 }
+func (k *embedKernel[T]) diffWRT() []bool { return []bool{true, false} }
+func (k *embedKernel[T]) types() []hm.Type {
+	dt := dtypeOf[T]()
+	return []hm.Type{tensorType(2, dt), tensorType(1, tensor.Int), tensorType(2, dt)}
+}
+func (k *embedKernel[T]) inputShape(i int) tensor.Shape {
+	return []tensor.Shape{{k.vocab, k.dim}, {k.n}}[i]
+}
+func (k *embedKernel[T]) inferShape(in []tensor.Shape) (tensor.Shape, error) {
+	for i, s := range in {
+		if s != nil && !s.Eq(k.inputShape(i)) {
+			return nil, fmt.Errorf("train: %s: input %d has shape %v, want %v", k, i, s, k.inputShape(i))
+		}
+	}
+	return tensor.Shape{k.n, k.dim}, nil
+}
+func (k *embedKernel[T]) ids(v G.Value) ([]int, error) {
+	ids, ok := v.Data().([]int)
+	if !ok || len(ids) != k.n {
+		return nil, fmt.Errorf("train: %s: want %d int ids, got %v", k, k.n, v.Shape())
+	}
+	for _, id := range ids {
+		if id < 0 || id >= k.vocab {
+			return nil, fmt.Errorf("train: %s: id %d outside [0, %d)", k, id, k.vocab)
+		}
+	}
+	return ids, nil
+}
+func (k *embedKernel[T]) forward(in []G.Value) (G.Value, error) {
+	w, err := data[T](in[0])
+	if err != nil {
+		return nil, err
+	}
+	ids, err := k.ids(in[1])
+	if err != nil {
+		return nil, err
+	}
+	d := k.dim
+	k.y = grow(k.y, k.n*d)
+	for r, id := range ids {
+		copy(k.y[r*d:(r+1)*d], w[id*d:(id+1)*d])
+	}
+	return dense(k.y, k.n, d), nil
+}
+func (k *embedKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {
+	dy, err := data[T](grad)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := k.ids(in[1])
+	if err != nil {
+		return nil, err
+	}
+	d := k.dim
+	k.dw = grow(k.dw, k.vocab*d)
+	clear(k.dw)
+	for r, id := range ids {
+		dst, src := k.dw[id*d:(id+1)*d], dy[r*d:(r+1)*d]
+		for j, v := range src {
+			dst[j] += v
+		}
+	}
+	return []G.Value{dense(k.dw, k.vocab, d), nil}, nil
+}
