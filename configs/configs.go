@@ -19,8 +19,15 @@ var files embed.FS
 // runs are the study's runs in the study's order.
 var runs = []string{"deep_lstm", "bilstm", "deep_bilstm", "deep_bilstm_rmsprop_dropout", "deep_bilstm_adam_dropout"}
 
+// exercises are the embedded runs beyond the study's: its exercises (another
+// dataset, better accuracy).
+var exercises = []string{"sst2_deep_bilstm"}
+
 // Runs returns the names of the study's five runs, in the study's order.
 func Runs() []string { return slices.Clone(runs) }
+
+// Names returns every embedded run: the study's five, then the exercises'.
+func Names() []string { return slices.Concat(runs, exercises) }
 
 // Config is one training run: data, architecture and optimisation.
 type Config struct {
@@ -43,7 +50,30 @@ type Data struct {
 	Seed       int64  `yaml:"seed"`       // load_data shuffle seed (113)
 	IndexFrom  int    `yaml:"index_from"` // word ids start here (3)
 	Limit      int    `yaml:"limit"`      // 0 = all rows; else the first N train and N test rows
+
+	// Source is imdb (the study's data in Dir) or a labelled text dataset
+	// of the user's: tsv, csv, jsonl (a file per split) or folder (a folder
+	// per split, a folder per class inside). Text sources build their
+	// vocabulary from the training split as keras Tokenizer does.
+	Source      string `yaml:"source"`
+	Name        string `yaml:"name"`         // what reports call the data; "" = imdb, or the train path
+	Train       string `yaml:"train"`        // text sources: training split, under Dir unless absolute
+	Validation  string `yaml:"validation"`   // optional split that replaces train.validation_split
+	Test        string `yaml:"test"`         // test split
+	TextColumn  string `yaml:"text_column"`  // column or key of the text; "a|b" = the first present
+	LabelColumn string `yaml:"label_column"` // column or key of the label
+	Labels      string `yaml:"labels"`       // "negative=0,positive=1"; "" = integer labels / sorted class folders
+	OOVToken    string `yaml:"oov_token"`    // Tokenizer oov_token; "" = None (unknown words dropped)
 }
+
+// Data sources (Data.Source).
+const (
+	SourceIMDB   = "imdb"
+	SourceTSV    = "tsv"
+	SourceCSV    = "csv"
+	SourceJSONL  = "jsonl"
+	SourceFolder = "folder"
+)
 
 // Model is the architecture: an embedding followed by layers. The layers'
 // schema (which keys a layer takes, their defaults and their checks) is
@@ -176,14 +206,14 @@ func Parse(data []byte) (*Config, error) {
 // the name to report it by. Errors: an unknown run name that is not a file
 // either (listing the runs), an unreadable file.
 func Source(nameOrFile string) (name string, data []byte, err error) {
-	if slices.Contains(runs, nameOrFile) {
+	if slices.Contains(Names(), nameOrFile) {
 		b, err := files.ReadFile(nameOrFile + ".yaml")
 		return nameOrFile, b, err
 	}
 	b, err := os.ReadFile(nameOrFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && filepath.Ext(nameOrFile) == "" {
-			return "", nil, fmt.Errorf("configs: no run named %q and no such file (runs: %s): %w", nameOrFile, strings.Join(runs, ", "), ErrInvalid)
+			return "", nil, fmt.Errorf("configs: no run named %q and no such file (runs: %s): %w", nameOrFile, strings.Join(Names(), ", "), ErrInvalid)
 		}
 		return "", nil, fmt.Errorf("configs: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -68,6 +69,12 @@ type FitOptions struct {
 	Resume   bool
 	Progress io.Writer // Keras-like progress; nil = silent
 	Live     bool      // redraw the progress bar in place (a terminal)
+	// Validation, when set, is the validation set (Keras validation_data):
+	// every row of d then trains and train.validation_split is not used.
+	Validation *Data
+	// State entries are saved in every checkpoint (a text source's
+	// vocabulary, model.StateVocabulary).
+	State map[string]string
 
 	onStep func(epoch, step int) // test hook, after every training step
 }
@@ -254,6 +261,12 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 		return nil, fmt.Errorf("%w: validation_split %g leaves no training rows of %d", ErrData, split, d.Len())
 	}
 	trainD, valD := d.Slice(0, nTrain), d.Slice(nTrain, d.Len())
+	if o.Validation != nil {
+		if err := o.Validation.check(r.vocab, r.classes); err != nil {
+			return nil, fmt.Errorf("validation: %w", err)
+		}
+		nTrain, trainD, valD = d.Len(), d, *o.Validation
+	}
 
 	hist := &model.History{}
 	start := 0
@@ -319,7 +332,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			if s > 0 && o.Checkpoint != "" {
 				cur := midEpoch{step: s, epochRNG: epochRNG, lossSum: lossSum, correct: correct,
 					seen: seen, seconds: time.Since(began).Seconds()}
-				if serr := save(o.Checkpoint, m, r, opt, epoch, hist, &cur); serr != nil {
+				if serr := save(o.Checkpoint, m, r, opt, epoch, hist, &cur, o.State); serr != nil {
 					return hist, errors.Join(err, serr)
 				}
 			}
@@ -368,7 +381,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			}
 		}
 		if o.Checkpoint != "" {
-			if err := save(o.Checkpoint, m, r, opt, epoch+1, hist, nil); err != nil {
+			if err := save(o.Checkpoint, m, r, opt, epoch+1, hist, nil, o.State); err != nil {
 				return hist, err
 			}
 		}
@@ -414,9 +427,11 @@ func readMidEpoch(st map[string]string) (midEpoch, error) {
 }
 
 // save writes a checkpoint after epoch completed epochs; mid, when not nil,
-// records a position inside the next epoch.
-func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *model.History, mid *midEpoch) error {
+// records a position inside the next epoch; extra entries are added to its
+// State.
+func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *model.History, mid *midEpoch, extra map[string]string) error {
 	st := opt.State()
+	maps.Copy(st, extra)
 	rs, err := r.pcg.MarshalBinary()
 	if err != nil {
 		return err

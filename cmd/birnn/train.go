@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/birnn/birnn/configs"
-	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/train"
 )
 
@@ -17,7 +16,8 @@ func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train --config NAME|FILE [--out runs/NAME] [--resume] [--epochs N] [--limit N]",
 		Short: "Train a model natively in Go",
-		Long: "Train a run on IMDB: the study's validation split, per-epoch shuffles, Keras optimizers.\n" +
+		Long: "Train a run on its data.source (IMDB, or a TSV/CSV/JSONL file or class folders per split):\n" +
+			"the study's validation split (or data.validation), per-epoch shuffles, Keras optimizers.\n" +
 			"After every epoch OUT/history.json and OUT/checkpoint.ckpt are written; --resume\n" +
 			"continues from the checkpoint and ends with the same weights as an uninterrupted run.\n" +
 			"Ctrl-C stops at the next batch and saves the position inside the epoch.\n" +
@@ -38,7 +38,7 @@ func newTrainCmd() *cobra.Command {
 			}
 			resume, _ := cmd.Flags().GetBool("resume")
 			res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
-				Data: dataset.IMDB{Dir: cfg.Data.Dir}, OutDir: out, Resume: resume,
+				OutDir: out, Resume: resume,
 				Epochs: cfg.Train.Epochs, Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd.ErrOrStderr()),
 			})
 			if err != nil {
