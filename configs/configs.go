@@ -112,6 +112,37 @@ type Train struct {
 	ValidationSplit float64   `yaml:"validation_split"`
 	Seed            int64     `yaml:"seed"` // weights, shuffles and dropout masks
 	Shuffle         *bool     `yaml:"shuffle,omitempty"`
+
+	// Callbacks and schedules (package train: callbacks.go).
+	LRSchedule        LRSchedule        `yaml:"lr_schedule"`
+	ReduceLROnPlateau ReduceLROnPlateau `yaml:"reduce_lr_on_plateau"`
+	EarlyStopping     EarlyStopping     `yaml:"early_stopping"`
+}
+
+// LRSchedule is a learning-rate schedule over optimizer steps: "" (none) or
+// cosine (Keras CosineDecay(learning_rate, decay_steps, alpha)).
+type LRSchedule struct {
+	Name       string  `yaml:"name"`
+	DecaySteps int     `yaml:"decay_steps"` // 0 = the whole run (epochs × steps per epoch)
+	Alpha      float64 `yaml:"alpha"`       // final fraction of the learning rate
+}
+
+// ReduceLROnPlateau is Keras's callback of that name; Monitor "" turns it off.
+type ReduceLROnPlateau struct {
+	Monitor  string  `yaml:"monitor"` // val_loss | val_accuracy | loss | accuracy
+	Factor   float64 `yaml:"factor"`
+	Patience int     `yaml:"patience"`
+	MinDelta float64 `yaml:"min_delta"`
+	Cooldown int     `yaml:"cooldown"`
+	MinLR    float64 `yaml:"min_lr"`
+}
+
+// EarlyStopping is Keras's callback of that name; Monitor "" turns it off.
+type EarlyStopping struct {
+	Monitor            string  `yaml:"monitor"`
+	Patience           int     `yaml:"patience"`
+	MinDelta           float64 `yaml:"min_delta"`
+	RestoreBestWeights bool    `yaml:"restore_best_weights"`
 }
 
 // Optimizer names a Keras optimizer and its hyper-parameters. Fields left at
@@ -127,6 +158,15 @@ type Optimizer struct {
 	Momentum           float64 `yaml:"momentum,omitempty"`
 	Nesterov           bool    `yaml:"nesterov,omitempty"`
 	InitialAccumulator float64 `yaml:"initial_accumulator_value,omitempty"`
+	// Decoupled weight decay (Keras 2.15 optimizers' weight_decay: w −=
+	// lr·weight_decay·w before each update); adamw defaults to 0.004.
+	WeightDecay float64 `yaml:"weight_decay,omitempty"`
+	// Gradient clipping, at most one of them: each weight's gradient to
+	// norm clipnorm, all of them to global norm global_clipnorm, or each
+	// value into ±clipvalue.
+	ClipNorm       float64 `yaml:"clipnorm,omitempty"`
+	GlobalClipNorm float64 `yaml:"global_clipnorm,omitempty"`
+	ClipValue      float64 `yaml:"clipvalue,omitempty"`
 }
 
 // ErrInvalid is wrapped by every configuration error.
