@@ -56,6 +56,9 @@ func newImportCmd() *cobra.Command {
 			if opts.WordIndexSHA256 != "" {
 				ck.State[model.StateWordIndexSHA256] = opts.WordIndexSHA256
 			}
+			if opts.Vocabulary != "" {
+				ck.State[model.StateVocabulary] = opts.Vocabulary
+			}
 			if err := model.SaveCheckpoint(out, ck); err != nil {
 				return err
 			}
