@@ -290,7 +290,6 @@ func (l *loader) compile(gp *onnx.GraphProto, parent *scope, where string) (g *g
 	for _, o := range g.outSlot {
 		keep[o] = true
 	}
-	lastUse := map[int]int{} // slot → index in steps
 	for _, i := range order {
 		n := nodes[i]
 		l.hist[opLabel(n)]++
@@ -340,12 +339,18 @@ func (l *loader) compile(gp *onnx.GraphProto, parent *scope, where string) (g *g
 			}
 			continue
 		}
+		g.steps = append(g.steps, st)
+	}
+	if planGraphs {
+		g.plan(l.opsets[""], keep)
+	}
+	lastUse := map[int]int{} // slot → index in steps
+	for i, st := range g.steps {
 		for _, in := range st.in {
 			if in >= 0 {
-				lastUse[in] = len(g.steps)
+				lastUse[in] = i
 			}
 		}
-		g.steps = append(g.steps, st)
 	}
 	g.base = make([]*Tensor, g.nslots)
 	for sl, t := range g.consts {

@@ -18,6 +18,26 @@ type rnnProblem[T rnnFloat] struct {
 
 	y      []T // [seq, dirs, batch, H] or nil; must be zeroed by the caller
 	yh, yc []T // [dirs, batch, H] or nil
+
+	// ycat and yhcat (fused path only) lay y out as [seq, batch, dirs, H]
+	// and yh as [batch, dirs, H].
+	ycat, yhcat bool
+}
+
+// yOff is the offset of row b of direction d at time t in y.
+func (p *rnnProblem[T]) yOff(t, d, b int) int {
+	if p.ycat {
+		return ((t*p.batch+b)*p.dirs + d) * p.hidden
+	}
+	return ((t*p.dirs+d)*p.batch + b) * p.hidden
+}
+
+// yhOff is the offset of row b of direction d in yh.
+func (p *rnnProblem[T]) yhOff(d, b int) int {
+	if p.yhcat {
+		return (b*p.dirs + d) * p.hidden
+	}
+	return (d*p.batch + b) * p.hidden
 }
 
 // rnnStep advances one direction by one time step for all batch rows.

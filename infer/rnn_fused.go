@@ -361,7 +361,8 @@ func (f *fusedRun) Task(i int) {
 				continue
 			}
 			if p.yh != nil {
-				copy(p.yh[dst:dst+H], tb.h[j][b*hp:b*hp+H])
+				o := p.yhOff(d, row)
+				copy(p.yh[o:o+H], tb.h[j][b*hp:b*hp+H])
 			}
 			if p.yc != nil {
 				copy(p.yc[dst:dst+H], tb.c[j][b*hp:b*hp+H])
@@ -384,9 +385,9 @@ func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 	rows := t.b1 - t.b0
 	l := f.fw.l
 	ld := l.LD
-	direct := p.y != nil && l.Hp == p.hidden
+	direct := p.y != nil && l.Hp == p.hidden && !p.ycat
 	yRows := func(d, tt int) []float32 {
-		off := ((tt*p.dirs+d)*p.batch + t.b0) * p.hidden
+		off := p.yOff(tt, d, t.b0)
 		return p.y[off : off+rows*p.hidden]
 	}
 	for s0 := 0; s0 < p.seq; s0 += f.chunk {
@@ -477,7 +478,7 @@ func (f *fusedRun) runLens(t fusedTask, tb taskBuffers) {
 				if f.reversed(d) {
 					tt = int(p.lens[b]) - 1 - s
 				}
-				off := ((tt*p.dirs+d)*p.batch + b) * p.hidden
+				off := p.yOff(tt, d, b)
 				copy(p.y[off:off+p.hidden], tb.h[j][k*hp:])
 			}
 		}
@@ -511,8 +512,8 @@ func (f *fusedRun) writeY(d, t, b0, rows int, h []float32) {
 	}
 	H := p.hidden
 	hp := f.fw.l.Hp
-	off := ((t*p.dirs+d)*p.batch + b0) * H
 	for b := range rows {
-		copy(p.y[off+b*H:off+(b+1)*H], h[b*hp:])
+		off := p.yOff(t, d, b0+b)
+		copy(p.y[off:off+H], h[b*hp:])
 	}
 }

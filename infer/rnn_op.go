@@ -46,6 +46,11 @@ type rnnOp struct {
 	outputs           [3]bool // Y, Y_h, Y_c wanted
 	nOut              int
 
+	// yCat and yhCat (set by plan, layout 0 only) write Y as [seq, batch,
+	// dirs·H] and Y_h as [batch, dirs·H]: the directions side by side, as
+	// the Concat the planner removed would have.
+	yCat, yhCat bool
+
 	// constW and constR are inputs W and R when the session holds them
 	// fixed (see prepare); runs given exactly those tensors reuse their
 	// packed blocks from mats.
@@ -294,6 +299,7 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, erro
 		}
 	}
 	if p32, ok := any(prob).(*rnnProblem[float32]); ok && op.fusable() && p == nil && prob.seq > 0 && prob.batch > 0 {
+		p32.ycat, p32.yhcat = op.yCat, op.yhCat
 		w32, r32, b32 := any(w).([]float32), any(r).([]float32), any(b).([]float32)
 		fw := op.fusedWeightsFor(W, R, rnnInput(in, 3), p32, w32, r32, b32)
 		runFused(p32, k, op.linearBeforeReset, fw, threads)
@@ -404,7 +410,20 @@ func rnnOutputs[T rnnFloat](op *rnnOp, prob *rnnProblem[T]) []*Tensor {
 	seq, dirs, batch, H := prob.seq, prob.dirs, prob.batch, prob.hidden
 	out := make([]*Tensor, 0, 3)
 	if op.outputs[0] {
-		if op.layout == 1 {
+		if op.yCat {
+			y := prob.y
+			if !prob.ycat {
+				y = make([]T, len(prob.y))
+				for t := range seq {
+					for d := range dirs {
+						for bb := range batch {
+							copy(y[((t*batch+bb)*dirs+d)*H:][:H], prob.y[((t*dirs+d)*batch+bb)*H:][:H])
+						}
+					}
+				}
+			}
+			out = append(out, New([]int{seq, batch, dirs * H}, y))
+		} else if op.layout == 1 {
 			// [seq, dirs, batch, H] → [batch, seq, dirs, H]
 			y := make([]T, len(prob.y))
 			for t := range seq {
@@ -421,10 +440,14 @@ func rnnOutputs[T rnnFloat](op *rnnOp, prob *rnnProblem[T]) []*Tensor {
 	} else {
 		out = append(out, nil)
 	}
-	for _, s := range [][]T{prob.yh, prob.yc} {
+	for i, s := range [][]T{prob.yh, prob.yc} {
 		switch {
 		case s == nil:
 			out = append(out, nil)
+		case i == 0 && op.yhCat && prob.yhcat:
+			out = append(out, New([]int{batch, dirs * H}, s))
+		case i == 0 && op.yhCat:
+			out = append(out, New([]int{batch, dirs * H}, rnnSwap01(s, dirs, batch, H)))
 		case op.layout == 1:
 			out = append(out, New([]int{batch, dirs, H}, rnnSwap01(s, dirs, batch, H)))
 		default:
