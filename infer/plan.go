@@ -26,6 +26,8 @@ var planGraphs = true
 //   - the last step of the forward direction and the first of the backward
 //     one, taken from Y and joined, are Y_h in that layout (without
 //     sequence_lens, where they are the same values);
+//   - an embedding Gather feeding a recurrent layer is folded into the
+//     layer's input projection (rnn_embed.go);
 //   - Identity is bypassed;
 //   - steps whose outputs nobody reads are removed, and outputs of a
 //     recurrent op that nobody reads are not computed.
@@ -44,13 +46,33 @@ func (g *graph) plan(opset int64, keep map[int]bool) {
 	p := &planner{g: g, opset: opset, keep: keep, removed: make([]bool, len(g.steps))}
 	p.bypassIdentity()
 	for i := range g.steps {
-		if op, ok := g.steps[i].k.(*rnnOp); ok && !p.removed[i] {
+		if op := rnnOf(g.steps[i].k); op != nil {
 			p.zeroStates(i, op)
+		}
+	}
+	p.compact()
+	p.dropUnused() // the zero states' shape chains read the layers' inputs
+	for i := range g.steps {
+		if op := rnnOf(g.steps[i].k); op != nil && !p.removed[i] {
 			p.joinDirections(i, op)
+			p.foldEmbedding(i, op)
 		}
 	}
 	p.compact()
 	p.dropUnused()
+}
+
+// rnnOf returns the recurrent op behind a step's kernel, or nil.
+func rnnOf(k opKernel) *rnnOp {
+	switch k := k.(type) {
+	case *rnnOp:
+		return k
+	case *qLSTMOp:
+		return k.op
+	case *embedRNN:
+		return k.op
+	}
+	return nil
 }
 
 // compact drops the removed steps.
@@ -468,7 +490,7 @@ func (p *planner) dropUnused() {
 					used = true
 					continue
 				}
-				if op, ok := st.k.(*rnnOp); ok {
+				if op := rnnOf(st.k); op != nil {
 					st.out[j] = -1
 					op.outputs[j] = false
 				}

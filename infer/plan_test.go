@@ -11,6 +11,7 @@ import (
 
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/quantize"
 )
 
 // stepOps lists the op types of a session's steps in run order.
@@ -39,13 +40,18 @@ func loadBoth(t *testing.T, m *onnx.ModelProto) (planned, asWritten *Session) {
 }
 
 // TestPlanSentimentGraphs checks what planning leaves of the study's
-// tf2onnx-shaped graphs and of Keras's own export — the zero-state chains,
-// the direction split-and-join and the unused Y gone — and that the
+// tf2onnx-shaped graphs and of Keras's own export (float32 and int8) — the
+// zero-state chains, the direction split-and-join, the unused Y and the
+// embedding lookup (folded into tables) gone — and that the
 // planned graph gives the graph as written's outputs bit for bit, at
 // batch sizes that hit every row split (the planned outputs' layouts are
 // the joined tensors themselves, not copies of them).
 func TestPlanSentimentGraphs(t *testing.T) {
 	keras, err := onnx.ReadModel(filepath.Join(testutil.RepoRoot(t), "testdata", "keras", "deep_bilstm", "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kerasQ, _, err := quantize.Dynamic(keras, quantize.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +65,10 @@ func TestPlanSentimentGraphs(t *testing.T) {
 		input string
 		want  []string
 	}{
-		{"study-lstm", studyDeepBiLSTM().build(t), "input_ids", []string{"Cast", "Gather", "Transpose", "LSTM", "LSTM", "MatMul", "Add", "Sigmoid"}},
-		{"study-gru", gru.build(t), "input_ids", []string{"Cast", "Gather", "Transpose", "GRU", "GRU", "MatMul", "Add", "Sigmoid"}},
-		{"keras", keras, "embedding_input", []string{"Cast", "Gather", "Transpose", "LSTM", "LSTM", "MatMul", "Add", "Sigmoid"}},
+		{"study-lstm", studyDeepBiLSTM().build(t), "input_ids", []string{"Cast", "LSTM", "LSTM", "MatMul", "Add", "Sigmoid"}},
+		{"study-gru", gru.build(t), "input_ids", []string{"Cast", "GRU", "GRU", "MatMul", "Add", "Sigmoid"}},
+		{"keras", keras, "embedding_input", []string{"Cast", "LSTM", "LSTM", "MatMul", "Add", "Sigmoid"}},
+		{"keras-int8", kerasQ, "embedding_input", []string{"Cast", "DynamicQuantizeLSTM", "DynamicQuantizeLSTM", "MatMul", "Add", "Sigmoid"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			planned, asWritten := loadBoth(t, c.m)
@@ -70,8 +77,11 @@ func TestPlanSentimentGraphs(t *testing.T) {
 			}
 			var rnns []*rnnOp
 			for _, st := range planned.steps {
-				if op, ok := st.k.(*rnnOp); ok {
+				if op := rnnOf(st.k); op != nil {
 					rnns = append(rnns, op)
+				}
+				if e, ok := st.k.(*embedRNN); ok && e.tables == nil {
+					t.Errorf("step %s: embedding not folded into tables", st.name)
 				}
 			}
 			if len(rnns) != 2 || !rnns[0].yCat || rnns[1].outputs[0] || !rnns[1].yhCat || rnns[0].outputs[2] {

@@ -11,7 +11,8 @@ type rnnProblem[T rnnFloat] struct {
 	reverse                bool // single direction running right to left
 	gates                  int  // gate blocks per direction: 4 (LSTM), 3 (GRU), 1 (RNN)
 
-	x    []T     // [seq, batch, in]
+	x    []T       // [seq, batch, in]; nil with emb
+	emb  *embedIDs // token ids projected through folded tables, or nil
 	lens []int32 // [batch] valid steps per row, or nil for all seq
 
 	h0, c0 []T // [dirs, batch, H] initial states, or nil for zeros

@@ -195,7 +195,7 @@ func (op *rnnOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 	}
 	threads := threadsFrom(ctx)
 	switch in[0].Data.(type) {
-	case []float32:
+	case []float32, *embedIDs:
 		return runRNNOp[float32](op, in, threads)
 	case []float64:
 		return runRNNOp[float64](op, in, threads)
@@ -302,7 +302,12 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, erro
 		p32.ycat, p32.yhcat = op.yCat, op.yhCat
 		w32, r32, b32 := any(w).([]float32), any(r).([]float32), any(b).([]float32)
 		fw := op.fusedWeightsFor(W, R, rnnInput(in, 3), p32, w32, r32, b32)
+		if prob.emb != nil && prob.emb.fw != fw {
+			return nil, fmt.Errorf("%s: internal error: folded embedding made with other weights", k)
+		}
 		runFused(p32, k, op.linearBeforeReset, fw, threads)
+	} else if prob.emb != nil {
+		return nil, fmt.Errorf("%s: internal error: folded embedding off the fused path", k)
 	} else {
 		runCells(op, prob, w, r, b, p, W, R, threads)
 	}
@@ -319,6 +324,10 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 		return nil, fmt.Errorf("%s: X must be 3-D, got shape %v", k, X.Shape)
 	}
 	seq, batch, inSize := X.Shape[0], X.Shape[1], X.Shape[2]
+	emb, _ := X.Data.(*embedIDs)
+	if emb != nil && op.layout != 0 {
+		return nil, fmt.Errorf("%s: internal error: folded embedding with layout %d", k, op.layout)
+	}
 	if op.layout == 1 {
 		seq, batch = batch, seq
 	}
@@ -333,9 +342,12 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 	if H <= 0 {
 		return nil, fmt.Errorf("%s: hidden size is %d", k, H)
 	}
-	x, err := rnnFloats[T](X, "X", X.Shape...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k, err)
+	var x []T
+	var err error
+	if emb == nil {
+		if x, err = rnnFloats[T](X, "X", X.Shape...); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
 	}
 	var lens []int32
 	if t := rnnInput(in, 4); t != nil {
@@ -390,7 +402,7 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 	}
 	prob := &rnnProblem[T]{
 		seq: seq, batch: batch, in: inSize, hidden: H, dirs: dirs, reverse: op.reverse,
-		gates: G, x: x, lens: lens, h0: h0, c0: c0,
+		gates: G, x: x, lens: lens, h0: h0, c0: c0, emb: emb,
 	}
 	if op.outputs[0] {
 		prob.y = make([]T, seq*dirs*batch*H)
