@@ -13,7 +13,7 @@ type rnnProblem[T rnnFloat] struct {
 
 	x    []T       // [seq, batch, in]; nil with emb
 	emb  *embedIDs // token ids projected through folded tables, or nil
-	lens []int32 // [batch] valid steps per row, or nil for all seq
+	lens []int32   // [batch] valid steps per row, or nil for all seq
 
 	h0, c0 []T // [dirs, batch, H] initial states, or nil for zeros
 
