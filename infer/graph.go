@@ -42,6 +42,10 @@ type graph struct {
 	isConst     map[uintptr]bool // backing arrays of consts
 	base        []*Tensor        // consts by slot: the start of every run
 	steps       []step
+
+	// pool recycles big intermediate buffers between runs (the main
+	// graph's; nil in bodies).
+	pool *floatPool
 }
 
 // scope is the set of values a graph defines, and its enclosing graph's.
@@ -437,7 +441,11 @@ func (g *graph) exec(ctx context.Context, vals []*Tensor) error {
 			}
 		}
 		for _, f := range st.free {
+			t := vals[f]
 			vals[f] = nil
+			if g.pool != nil && t != nil {
+				g.pool.release(t, vals)
+			}
 		}
 	}
 	return nil

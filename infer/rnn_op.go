@@ -196,9 +196,9 @@ func (op *rnnOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 	threads := threadsFrom(ctx)
 	switch in[0].Data.(type) {
 	case []float32, *embedIDs:
-		return runRNNOp[float32](op, in, threads)
+		return runRNNOp[float32](op, in, threads, poolFrom(ctx))
 	case []float64:
-		return runRNNOp[float64](op, in, threads)
+		return runRNNOp[float64](op, in, threads, nil)
 	}
 	return nil, fmt.Errorf("%s: X must be float32 or float64, got %v", op.kind, in[0].DType)
 }
@@ -261,7 +261,7 @@ func rnnCheckedProd(dims ...int) (int, bool) {
 	return n, true
 }
 
-func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, error) {
+func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int, pool *floatPool) ([]*Tensor, error) {
 	k := op.kind
 	W, R := in[1], in[2]
 	if len(R.Shape) != 3 {
@@ -271,7 +271,7 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, erro
 	if H == 0 {
 		H = R.Shape[2]
 	}
-	prob, err := newRNNProblem[T](op, in, H)
+	prob, err := newRNNProblem[T](op, in, H, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, erro
 // newRNNProblem validates X (in[0]), sequence_lens (in[4]) and the initial
 // states (in[5], and in[6] for an LSTM) of a recurrent node with hidden size
 // H, brings them to layout 0 and allocates the outputs the node names.
-func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], error) {
+func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int, pool *floatPool) (*rnnProblem[T], error) {
 	k := op.kind
 	X := in[0]
 	if len(X.Shape) != 3 {
@@ -405,7 +405,12 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 		gates: G, x: x, lens: lens, h0: h0, c0: c0, emb: emb,
 	}
 	if op.outputs[0] {
-		prob.y = make([]T, seq*dirs*batch*H)
+		// The fused kernels write every element of Y when every row runs
+		// all steps; anything else needs it zeroed.
+		var zero T
+		_, f32 := any(zero).(float32)
+		fused := f32 && op.fusable() && rnnInput(in, 7) == nil && lens == nil
+		prob.y = rnnAlloc[T](pool, seq*dirs*batch*H, !fused)
 	}
 	if op.outputs[1] {
 		prob.yh = make([]T, dirs*batch*H)
@@ -414,6 +419,20 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 		prob.yc = make([]T, dirs*batch*H)
 	}
 	return prob, nil
+}
+
+// rnnAlloc returns n elements for Y, from the run's pool when T is
+// float32, zeroed when zero is set or the buffer is new.
+func rnnAlloc[T rnnFloat](pool *floatPool, n int, zero bool) []T {
+	var z T
+	if _, ok := any(z).(float32); ok && pool != nil && n >= minPooled {
+		y := any(pool.get(n)).([]T)
+		if zero {
+			clear(y)
+		}
+		return y
+	}
+	return make([]T, n)
 }
 
 // rnnOutputs wraps the results of prob as the node's outputs (Y, Y_h,

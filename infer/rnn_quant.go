@@ -106,7 +106,7 @@ func (q *qLSTMOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	H := pk.fused.l.H
-	prob, err := newRNNProblem[float32](op, in, H)
+	prob, err := newRNNProblem[float32](op, in, H, poolFrom(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("DynamicQuantizeLSTM: %w", err)
 	}
