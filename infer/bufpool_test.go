@@ -17,27 +17,7 @@ import (
 func TestPoolRecyclesOnlyDeadBuffers(t *testing.T) {
 	const seq, batch, in, H = 8, 40, 16, 64 // Y: 20480 floats, pooled
 	rng := rand.New(rand.NewPCG(5, 6))
-	draw := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.Float64()*2 - 1)
-		}
-		return v
-	}
-	tensor := func(name string, dims []int64, v any) *onnx.TensorProto {
-		var tp *onnx.TensorProto
-		var err error
-		switch v := v.(type) {
-		case []float32:
-			tp, err = onnx.MakeTensor(name, dims, v)
-		case []int64:
-			tp, err = onnx.MakeTensor(name, dims, v)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tp
-	}
+	draw := func(n int) []float32 { return randFloats(rng, []int{n}, -1, 1).Float32s() }
 	for _, c := range []struct {
 		name    string
 		outputs []string
@@ -54,8 +34,8 @@ func TestPoolRecyclesOnlyDeadBuffers(t *testing.T) {
 				onnx.MakeNode("flat", "Reshape", []string{"Y", "minus1"}, []string{"flat"}),
 			}
 			inits := []*onnx.TensorProto{
-				tensor("W", []int64{1, 4 * H, in}, draw(4*H*in)), tensor("R", []int64{1, 4 * H, H}, draw(4*H*H)),
-				tensor("B", []int64{1, 8 * H}, draw(8*H)), tensor("minus1", []int64{1}, []int64{-1}),
+				initializer(t, "W", []int64{1, 4 * H, in}, draw(4*H*in)), initializer(t, "R", []int64{1, 4 * H, H}, draw(4*H*H)),
+				initializer(t, "B", []int64{1, 8 * H}, draw(8*H)), initializer(t, "minus1", []int64{1}, []int64{-1}),
 			}
 			var outs []*onnx.ValueInfoProto
 			for _, o := range c.outputs {

@@ -2,7 +2,6 @@ package infer
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -21,6 +20,42 @@ func stepOps(s *Session) []string {
 		out = append(out, st.op)
 	}
 	return out
+}
+
+// initializer builds a named constant for a test graph.
+func initializer[T onnx.Element](t testing.TB, name string, dims []int64, v []T) *onnx.TensorProto {
+	t.Helper()
+	tp, err := onnx.MakeTensor(name, dims, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp
+}
+
+// runBoth runs feeds on both sessions and fails unless every output of
+// the second has the same shape and bits in the first.
+func runBoth(t *testing.T, a, b *Session, feeds map[string]*Tensor) map[string]*Tensor {
+	t.Helper()
+	ga, err := a.Run(context.Background(), feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := b.Run(context.Background(), feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range gb {
+		got := ga[name]
+		if got == nil || !slices.Equal(got.Shape, want.Shape) {
+			t.Fatalf("output %s: %v, want shape %v", name, got, want.Shape)
+		}
+		for i, v := range want.Float32s() {
+			if math.Float32bits(v) != math.Float32bits(got.Float32s()[i]) {
+				t.Fatalf("output %s[%d] = %v, want %v", name, i, got.Float32s()[i], v)
+			}
+		}
+	}
+	return ga
 }
 
 // loadBoth loads m with and without planning.
@@ -90,26 +125,7 @@ func TestPlanSentimentGraphs(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			for _, batch := range []int{1, 5, 13, 40} {
 				in := idsTensor(onnx.TensorProto_FLOAT, []int{batch, 100}, randomIDs(rng, batch, 100, 4000))
-				feeds := map[string]*Tensor{c.input: in}
-				a, err := planned.Run(context.Background(), feeds)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, err := asWritten.Run(context.Background(), feeds)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for name, want := range b {
-					got := a[name]
-					if !slices.Equal(got.Shape, want.Shape) {
-						t.Fatalf("batch %d: %s shape %v, as written %v", batch, name, got.Shape, want.Shape)
-					}
-					for i, v := range want.Float32s() {
-						if math.Float32bits(v) != math.Float32bits(got.Float32s()[i]) {
-							t.Fatalf("batch %d: %s[%d] = %v, as written %v", batch, name, i, got.Float32s()[i], v)
-						}
-					}
-				}
+				runBoth(t, planned, asWritten, map[string]*Tensor{c.input: in})
 			}
 		})
 	}
@@ -121,25 +137,11 @@ func TestPlanSentimentGraphs(t *testing.T) {
 func TestPlanLeavesOtherForms(t *testing.T) {
 	const seq, batch, in, H = 4, 3, 5, 6
 	rng := rand.New(rand.NewPCG(9, 9))
-	draw := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.Float64()*2 - 1)
-		}
-		return v
-	}
-	must := func(tp *onnx.TensorProto, err error) *onnx.TensorProto {
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tp
-	}
+	draw := func(n int) []float32 { return randFloats(rng, []int{n}, -1, 1).Float32s() }
 	i64 := func(name string, v ...int64) *onnx.TensorProto {
-		return must(onnx.MakeTensor(name, []int64{int64(len(v))}, v))
+		return initializer(t, name, []int64{int64(len(v))}, v)
 	}
-	f32 := func(name string, dims []int64, v []float32) *onnx.TensorProto {
-		return must(onnx.MakeTensor(name, dims, v))
-	}
+	f32 := func(name string, dims []int64, v []float32) *onnx.TensorProto { return initializer(t, name, dims, v) }
 	for _, c := range []struct {
 		name     string
 		order    [2]string // Concat inputs
@@ -184,19 +186,7 @@ func TestPlanLeavesOtherForms(t *testing.T) {
 				t.Errorf("planned steps %v: zero state dropped %v, want %v", stepOps(planned), zeroDropped, c.h0 == 0)
 			}
 			feeds := map[string]*Tensor{"X": New([]int{seq, batch, in}, draw(seq*batch*in))}
-			a, err := planned.Run(context.Background(), feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := asWritten.Run(context.Background(), feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, want := range b {
-				if d := maxAbsDiff(a[name], want); d != 0 || !slices.Equal(a[name].Shape, want.Shape) {
-					t.Errorf("%s: planned %v differs from as written %v by %g", name, a[name].Shape, want.Shape, d)
-				}
-			}
+			a := runBoth(t, planned, asWritten, feeds)
 			if o := newORTSession(t, m, 1); o != nil {
 				got, err := o.run([]*Tensor{feeds["X"]})
 				if err != nil {
@@ -209,5 +199,3 @@ func TestPlanLeavesOtherForms(t *testing.T) {
 		})
 	}
 }
-
-var _ = fmt.Sprint

@@ -73,39 +73,30 @@ func mulAddGates(m *GateMatrix, rows int, a []float32, lda int, bias, c []float3
 		checkRows(bias, 1, ld, ld)
 		bp = &bias[0]
 	}
+	kern := &gemmRowsAVX2
+	if useZ {
+		kern = &gemmRowsZ
+	}
 	for i := 0; i < rows; {
 		n := rowBlock(rows - i)
-		ai, ci := &a[i*lda], &c[i*ldc]
-		if useZ {
-			switch n {
-			case 6:
-				gemmZ6xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-			case 5:
-				gemmZ5xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-			case 4:
-				gemmZ4xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-			case 2:
-				gemmZ2xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-			default:
-				gemmZ1xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-			}
-			i += n
-			continue
-		}
-		switch n {
-		case 6:
-			gemm6xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		case 5:
-			gemm5xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		case 4:
-			gemm4xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		case 2:
-			gemm2xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		default:
-			gemm1xN(m.K, ld/16, ai, &m.data[0], ld, ci, bp)
-		}
+		kern[n](m.K, ld/16, &a[i*lda], lda, &m.data[0], ld, &c[i*ldc], ldc, bp)
 		i += n
 	}
+}
+
+// gemmRowsKernel is the signature of the row-block product kernels.
+type gemmRowsKernel func(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+// gemmRowsAVX2 and gemmRowsZ are the product kernels by rows of the
+// block (rowBlock's sizes: 1, 2, 4, 5, 6).
+var (
+	gemmRowsAVX2 = [stepRows + 1]gemmRowsKernel{1: gemm1xNRows, 2: gemm2xN, 4: gemm4xN, 5: gemm5xN, 6: gemm6xN}
+	gemmRowsZ    = [stepRows + 1]gemmRowsKernel{1: gemmZ1xN, 2: gemmZ2xN, 4: gemmZ4xN, 5: gemmZ5xN, 6: gemmZ6xN}
+)
+
+// gemm1xNRows is gemm1xN with the row kernels' signature.
+func gemm1xNRows(k, n16 int, a *float32, _ int, b *float32, ldb int, c *float32, _ int, bias *float32) {
+	gemm1xN(k, n16, a, b, ldb, c, bias)
 }
 
 func lstmCells(l Gates, rows int, z, c, h []float32) {

@@ -977,8 +977,6 @@ TEXT ·lstmCellsAVX2(SB), NOSPLIT, $0-56
 	JEQ done
 	LOADCELLCONSTS
 row:
-	// Pass 1: the four gate activations of every group, in place in z;
-	// the groups are independent, so their exp chains overlap.
 	XORQ R12, R12
 act:
 	VMOVUPS (SI)(R12*4), Y0
@@ -996,8 +994,6 @@ act:
 	ADDQ $32, R12
 	CMPQ R12, R9
 	JLT act
-	// Pass 2: c = f·c + i·g, h = o·tanh(c), two groups at a time where
-	// there are two.
 	XORQ R12, R12
 state:
 	VMOVUPS 64(SI)(R12*4), Y3

@@ -388,16 +388,18 @@ TEXT ·gemm1xN(SB), NOSPLIT, $0-56
 // cells writes the cell kernels, which apply the gate functions and state
 // updates to pre-activations in the gate-interleaved layout.
 func (g *gen) cells() {
+	g.lstmAVX2()
 	g.WriteString(cellKernels)
 }
 
-const cellKernels = `// func lstmCellsAVX2(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
+// lstmCells writes an LSTM cell kernel: the prologue, pass 1 (act: the
+// gate activations of a group, in place in z), then pass 2 (the state
+// update), shared by the AVX2 and AVX-512 forms.
+func (g *gen) lstmCells(name, doc, consts, act string) {
+	g.p(`// func %s(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
 //
-// The LSTM cell update of LSTMStep for rows of z [rows, ldz] (per group of
-// 8 units: i o f c pre-activations, 128 bytes, overwritten with the
-// activated gates) and states c, h [rows, ldh]: c = σ(f)·c + σ(i)·tanh(g),
-// h = σ(o)·tanh(c).
-TEXT ·lstmCellsAVX2(SB), NOSPLIT, $0-56
+%s
+TEXT ·%s(SB), NOSPLIT, $0-56
 	MOVQ rows+0(FP), R8
 	MOVQ groups+8(FP), R9
 	SHLQ $5, R9
@@ -412,30 +414,18 @@ TEXT ·lstmCellsAVX2(SB), NOSPLIT, $0-56
 	JEQ done
 	TESTQ R9, R9
 	JEQ done
-	LOADCELLCONSTS
+	LOADCELLCONSTS%s
 row:
-	// Pass 1: the four gate activations of every group, in place in z;
-	// the groups are independent, so their exp chains overlap.
 	XORQ R12, R12
 act:
-	VMOVUPS (SI)(R12*4), Y0
-	SIGV(Y0, Y1, Y2)
-	VMOVUPS 32(SI)(R12*4), Y3
-	SIGV(Y3, Y4, Y5)
-	VMOVUPS 64(SI)(R12*4), Y6
-	SIGV(Y6, Y7, Y8)
-	VMOVUPS 96(SI)(R12*4), Y9
-	TANHV(Y9, Y10, Y11)
-	VMOVUPS Y0, (SI)(R12*4)
-	VMOVUPS Y3, 32(SI)(R12*4)
-	VMOVUPS Y6, 64(SI)(R12*4)
-	VMOVUPS Y9, 96(SI)(R12*4)
-	ADDQ $32, R12
+%s	ADDQ $32, R12
 	CMPQ R12, R9
 	JLT act
-	// Pass 2: c = f·c + i·g, h = o·tanh(c), two groups at a time where
-	// there are two.
-	XORQ R12, R12
+` + lstmState, name, doc, name, consts, act)
+}
+
+// lstmState is pass 2 of the LSTM cells: c = f·c + i·g, h = o·tanh(c).
+const lstmState = `	XORQ R12, R12
 state:
 	VMOVUPS 64(SI)(R12*4), Y3
 	VMULPS (DI)(R12*1), Y3, Y3
@@ -456,8 +446,32 @@ state:
 done:
 	VZEROUPPER
 	RET
+`
 
-// func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, hout *float32, ldh int)
+// lstmAVX2 writes lstmCellsAVX2; pass 1 activates the four gates of a
+// group (8 lanes each); the groups are independent, so their exp chains
+// overlap.
+func (g *gen) lstmAVX2() {
+	g.lstmCells("lstmCellsAVX2", `// The LSTM cell update of LSTMStep for rows of z [rows, ldz] (per group of
+// 8 units: i o f c pre-activations, 128 bytes, overwritten with the
+// activated gates) and states c, h [rows, ldh]: c = σ(f)·c + σ(i)·tanh(g),
+// h = σ(o)·tanh(c).`, "", `	VMOVUPS (SI)(R12*4), Y0
+	SIGV(Y0, Y1, Y2)
+	VMOVUPS 32(SI)(R12*4), Y3
+	SIGV(Y3, Y4, Y5)
+	VMOVUPS 64(SI)(R12*4), Y6
+	SIGV(Y6, Y7, Y8)
+	VMOVUPS 96(SI)(R12*4), Y9
+	TANHV(Y9, Y10, Y11)
+	VMOVUPS Y0, (SI)(R12*4)
+	VMOVUPS Y3, 32(SI)(R12*4)
+	VMOVUPS Y6, 64(SI)(R12*4)
+	VMOVUPS Y9, 96(SI)(R12*4)
+`)
+}
+
+
+const cellKernels = `// func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, hout *float32, ldh int)
 //
 // The linear_before_reset GRU update of GRUStep: per group of 8 units, x
 // and acc hold z r h (96 bytes); z = σ(xz+az), r = σ(xr+ar),
@@ -967,61 +981,16 @@ func (g *gen) lstmActZ() {
 	VMOVUPS rc<>+%[3]d(SB), T1 \
 	VFMADD213PS rc<>+%[4]d(SB), T1, X
 `, off("fc_s"), off("fc_n"), off("fc_a"), off("fc_b"))
-	g.p(`// func lstmCellsAVX512(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
-//
-// lstmCellsAVX2 with the gate activations on 16 lanes.
-TEXT ·lstmCellsAVX512(SB), NOSPLIT, $0-56
-	MOVQ rows+0(FP), R8
-	MOVQ groups+8(FP), R9
-	SHLQ $5, R9
-	MOVQ z+16(FP), SI
-	MOVQ ldz+24(FP), R10
-	SHLQ $2, R10
-	MOVQ c+32(FP), DI
-	MOVQ h+40(FP), DX
-	MOVQ ldh+48(FP), R11
-	SHLQ $2, R11
-	TESTQ R8, R8
-	JEQ done
-	TESTQ R9, R9
-	JEQ done
-	LOADCELLCONSTS`)
+	var consts strings.Builder
 	for i, c := range []string{"log2e", "magic", "c1", "c2", "q5", "q4", "q3", "q2", "q1", "q0", "sign", "hi", "lo", "one", "two"} {
-		g.p("\tVBROADCASTSS rc<>+%d(SB), Z%d", off(c), 16+i)
+		fmt.Fprintf(&consts, "\n\tVBROADCASTSS rc<>+%d(SB), Z%d", off(c), 16+i)
 	}
-	g.p(`row:
-	XORQ R12, R12
-act:
-	VMOVUPS (SI)(R12*4), Z0
+	g.lstmCells("lstmCellsAVX512", "// lstmCellsAVX2 with the gate activations on 16 lanes.", consts.String(), `	VMOVUPS (SI)(R12*4), Z0
 	SIGZ(Z0, Z1, Z2)
 	VMOVUPS 64(SI)(R12*4), Z3
 	FCZ(Z3, Z4, Z5)
 	VMOVUPS Z0, (SI)(R12*4)
 	VMOVUPS Z3, 64(SI)(R12*4)
-	ADDQ $32, R12
-	CMPQ R12, R9
-	JLT act
-	XORQ R12, R12
-state:
-	VMOVUPS 64(SI)(R12*4), Y3
-	VMULPS (DI)(R12*1), Y3, Y3
-	VMOVUPS (SI)(R12*4), Y0
-	VFMADD231PS 96(SI)(R12*4), Y0, Y3
-	VMOVUPS Y3, (DI)(R12*1)
-	TANHV(Y3, Y1, Y2)
-	VMULPS 32(SI)(R12*4), Y3, Y3
-	VMOVUPS Y3, (DX)(R12*1)
-	ADDQ $32, R12
-	CMPQ R12, R9
-	JLT state
-	ADDQ R10, SI
-	ADDQ R11, DI
-	ADDQ R11, DX
-	DECQ R8
-	JNZ row
-done:
-	VZEROUPPER
-	RET
 `)
 }
 
