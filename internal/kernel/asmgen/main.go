@@ -421,7 +421,7 @@ act:
 %s	ADDQ $32, R12
 	CMPQ R12, R9
 	JLT act
-` + lstmState, name, doc, name, consts, act)
+`+lstmState, name, doc, name, consts, act)
 }
 
 // lstmState is pass 2 of the LSTM cells: c = f·c + i·g, h = o·tanh(c).
@@ -469,7 +469,6 @@ func (g *gen) lstmAVX2() {
 	VMOVUPS Y9, 96(SI)(R12*4)
 `)
 }
-
 
 const cellKernels = `// func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, hout *float32, ldh int)
 //
