@@ -215,7 +215,10 @@ func TestValidationErrors(t *testing.T) {
 		{"softmax of 1", func(c *configs.Config) { c.Model.Layers[2].Activation = "softmax" }, "model.layers[2].units", "at least 2"},
 		{"gru forget bias", func(c *configs.Config) { c.Model.Layers[0].Type = "gru"; c.Model.Layers[0].UnitForgetBias = &tr }, "model.layers[0].unit_forget_bias", "lstm"},
 		{"gru activation", func(c *configs.Config) { c.Model.Layers[0].Type = "gru"; c.Model.Layers[0].Activation = "relu" }, "model.layers[0].activation", "fixed"},
-		{"simple_rnn activation", func(c *configs.Config) { c.Model.Layers[0].Type = "simple_rnn"; c.Model.Layers[0].Activation = "sigmoid" }, "model.layers[0].activation", "tanh or relu"},
+		{"simple_rnn activation", func(c *configs.Config) {
+			c.Model.Layers[0].Type = "simple_rnn"
+			c.Model.Layers[0].Activation = "sigmoid"
+		}, "model.layers[0].activation", "tanh or relu"},
 		{"gru after last step", func(c *configs.Config) { c.Model.Layers[1].Type = "gru"; c.Model.Layers[0].ReturnSequences = false }, "model.layers[1].type", "return_sequences"},
 		{"sigmoid of 2", func(c *configs.Config) { c.Model.Layers[2].Units = 2 }, "model.layers[2].units", "1 unit"},
 		{"relu head", func(c *configs.Config) { c.Model.Layers[2].Activation = "relu" }, "model.layers[2].activation", "sigmoid or softmax"},
