@@ -110,6 +110,18 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 				rows = batch
 			}
 			width = l.Out
+		case model.KindGRU, model.KindSimpleRNN:
+			if !seqOut {
+				return nil, fmt.Errorf("train: layer %d: a %s needs sequences as input", li, l.Kind)
+			}
+			if x, err = addRecurrent(l, x, width, batch, seq, src, param, dropout[li], training, rng); err != nil {
+				return nil, err
+			}
+			seqOut = l.ReturnSequences
+			if !seqOut {
+				rows = batch
+			}
+			width = l.Out
 		case model.KindDense:
 			if seqOut {
 				return nil, fmt.Errorf("train: layer %d: a Dense layer on sequences is not supported (the LSTM before it returns sequences)", li)
