@@ -84,7 +84,8 @@ func (o Options) resolve() (Options, error) {
 //	input_ids [batch, sequence] (int32, or float32 → Cast)
 //	→ Gather(embedding [num_words, dim])            [batch, seq, dim]
 //	→ Transpose(1, 0, 2)                            [seq, batch, dim]
-//	→ per LSTM layer: LSTM (forward or bidirectional, zero initial state)
+//	→ per recurrent layer: LSTM, GRU (linear_before_reset=1) or RNN
+//	  (forward or bidirectional, zero initial state)
 //	    return_sequences: Y [seq, dirs, batch, H] → [seq, batch, Out]
 //	      (Squeeze; concat: Transpose(0, 2, 1, 3) + Reshape;
 //	       sum/mul/ave: Slice + Squeeze per direction, Add/Mul (+ Mul 0.5))
@@ -131,10 +132,9 @@ func Model(m *model.Model, opts Options) (*onnx.ModelProto, error) {
 	x := "embedding/time_major" // [seq, batch, width] while LSTMs run, then [batch, width]
 
 	for _, l := range layers {
-		switch l.Kind {
-		case model.KindLSTM:
-			x = b.lstm(l, x)
-		case model.KindDense:
+		if l.Recurrent() {
+			x = b.recurrent(l, x)
+		} else {
 			x = b.dense(l, x)
 		}
 	}
@@ -217,7 +217,7 @@ func (b *builder) weights(m *model.Model, layers []model.LayerSpec) error {
 	want := []string{"embedding"}
 	for _, l := range layers {
 		want = append(want, l.Name+".W")
-		if l.Kind == model.KindLSTM {
+		if l.Recurrent() {
 			want = append(want, l.Name+".R")
 		}
 		want = append(want, l.Name+".B")
@@ -240,14 +240,15 @@ func (b *builder) weights(m *model.Model, layers []model.LayerSpec) error {
 	// Shapes are checked against the architecture, so a hand-built model
 	// cannot export a graph that fails at run time.
 	for _, l := range layers {
-		if l.Kind == model.KindLSTM {
-			if err := wantShape(m, l.Name+".W", l.Dirs, 4*l.Units, l.In); err != nil {
+		if l.Recurrent() {
+			gh := model.Gates(l.Kind) * l.Units
+			if err := wantShape(m, l.Name+".W", l.Dirs, gh, l.In); err != nil {
 				return err
 			}
-			if err := wantShape(m, l.Name+".R", l.Dirs, 4*l.Units, l.Units); err != nil {
+			if err := wantShape(m, l.Name+".R", l.Dirs, gh, l.Units); err != nil {
 				return err
 			}
-			if err := wantShape(m, l.Name+".B", l.Dirs, 8*l.Units); err != nil {
+			if err := wantShape(m, l.Name+".B", l.Dirs, 2*gh); err != nil {
 				return err
 			}
 		} else {
@@ -300,9 +301,14 @@ func (b *builder) scalar(name string, v float32) string {
 	return name
 }
 
-// lstm emits one LSTM layer reading x [seq, batch, In] and returns its
-// output: [seq, batch, Out] with return_sequences, else [batch, Out].
-func (b *builder) lstm(l model.LayerSpec, x string) string {
+// onnxOps maps a recurrent layer kind to its ONNX operator.
+var onnxOps = map[string]string{model.KindLSTM: "LSTM", model.KindGRU: "GRU", model.KindSimpleRNN: "RNN"}
+
+// recurrent emits one LSTM, GRU (linear_before_reset=1, Keras's
+// reset_after) or RNN node reading x [seq, batch, In] and returns the
+// layer's output: [seq, batch, Out] with return_sequences, else [batch,
+// Out].
+func (b *builder) recurrent(l model.LayerSpec, x string) string {
 	p := l.Name + "/"
 	dir := "forward"
 	if l.Dirs == 2 {
@@ -314,10 +320,21 @@ func (b *builder) lstm(l model.LayerSpec, x string) string {
 	} else {
 		yh = p + "Y_h"
 	}
-	// Inputs: X, W, R, B, sequence_lens, initial_h, initial_c; the omitted
-	// initial states are zero, as Keras's are.
-	b.node("LSTM", p+"LSTM", []string{x, l.Name + ".W", l.Name + ".R", l.Name + ".B"}, []string{y, yh},
-		onnx.AttrString("direction", dir), onnx.AttrInt("hidden_size", int64(l.Units)))
+	op := onnxOps[l.Kind]
+	attrs := []*onnx.AttributeProto{onnx.AttrString("direction", dir), onnx.AttrInt("hidden_size", int64(l.Units))}
+	switch {
+	case l.Kind == model.KindGRU:
+		attrs = append(attrs, onnx.AttrInt("linear_before_reset", 1))
+	case l.Kind == model.KindSimpleRNN && l.Activation == "relu":
+		acts := make([]string, l.Dirs)
+		for d := range acts {
+			acts[d] = "Relu"
+		}
+		attrs = append(attrs, onnx.AttrStrings("activations", acts...))
+	}
+	// Inputs: X, W, R, B, sequence_lens, initial_h (, initial_c); the
+	// omitted initial states are zero, as Keras's are.
+	b.node(op, p+op, []string{x, l.Name + ".W", l.Name + ".R", l.Name + ".B"}, []string{y, yh}, attrs...)
 	// Drop the trailing empty output name: a node lists outputs up to the
 	// last one it produces.
 	n := b.nodes[len(b.nodes)-1]

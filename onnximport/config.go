@@ -98,7 +98,7 @@ func sameArchitecture(cfg *configs.Config, embShape []int, layers []configs.Laye
 			return bad(key+".merge_mode", c.MergeMode, g.MergeMode)
 		case c.ReturnSequences != g.ReturnSequences:
 			return bad(key+".return_sequences", c.ReturnSequences, g.ReturnSequences)
-		case g.Type == "dense" && c.Activation != g.Activation:
+		case (g.Type == model.KindDense || g.Type == model.KindSimpleRNN) && c.Activation != g.Activation:
 			return bad(key+".activation", c.Activation, g.Activation)
 		}
 	}

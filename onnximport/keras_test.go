@@ -22,7 +22,6 @@ import (
 // kerasUnmappable are the Keras exports in testdata/keras that hold layers
 // birnn has no equivalent of, with the operator the import error must name.
 var kerasUnmappable = map[string]string{
-	"gru":               "(GRU)",
 	"simple_rnn":        "(Loop)", // tf2onnx keeps Keras's SimpleRNN as a while loop
 	"lstm_hard_sigmoid": "(LSTM)",
 	"lstm_mask_zero":    "(Loop)",

@@ -79,6 +79,32 @@ model:
     - {type: dense, units: 5, activation: tanh}
     - {type: dense, units: 3, activation: linear}
     - {type: dense, units: 1, activation: sigmoid}`,
+	"gru_stack": `
+data: {num_words: 50}
+model:
+  embedding: {dim: 6}
+  layers:
+    - {type: gru, units: 5, bidirectional: true, return_sequences: true}
+    - {type: gru, units: 4}
+    - {type: dense, units: 1}`,
+	"rnn_softmax4": `
+data: {num_words: 50}
+model:
+  embedding: {dim: 6}
+  layers:
+    - {type: simple_rnn, units: 5, bidirectional: true, merge_mode: sum}
+    - {type: dense, units: 4, activation: softmax}`,
+	"mixed_recurrent": `
+data: {num_words: 50}
+model:
+  embedding: {dim: 6}
+  layers:
+    - {type: simple_rnn, units: 4, activation: relu, return_sequences: true}
+    - {type: gru, units: 3, bidirectional: true, merge_mode: mul, return_sequences: true}
+    - {type: lstm, units: 3, bidirectional: true, merge_mode: ave, return_sequences: true}
+    - {type: gru, units: 4, bidirectional: true, merge_mode: ave}
+    - {type: dense, units: 5, activation: tanh}
+    - {type: dense, units: 3, activation: softmax}`,
 	"bilstm_softmax": `
 data: {num_words: 50}
 model:
@@ -99,7 +125,7 @@ func Architectures(t testing.TB) []Arch {
 		}
 		out = append(out, Arch{r, c})
 	}
-	for _, name := range []string{"bi_sum_seq", "bi_mul_seq", "bi_ave_seq", "mixed_softmax", "dense_heads", "bilstm_softmax"} {
+	for _, name := range []string{"bi_sum_seq", "bi_mul_seq", "bi_ave_seq", "mixed_softmax", "dense_heads", "bilstm_softmax", "gru_stack", "rnn_softmax4", "mixed_recurrent"} {
 		c, err := configs.Parse([]byte(smallYAML[name]))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -129,11 +155,12 @@ func RandomModel(t testing.TB, cfg *configs.Config, seed uint64) *model.Model {
 				continue
 			}
 			n := len(p.Data)
-			if l.Kind == model.KindLSTM && suffix == ".B" {
-				n = 0 // Wb halves only: [dirs, 8H] = [Wb, Rb] per direction
+			if l.Recurrent() && !l.TrainedRb() && suffix == ".B" {
+				n = 0 // Wb halves only: [dirs, 2gH] = [Wb, Rb] per direction
+				g := model.Gates(l.Kind) * l.Units
 				for d := range l.Dirs {
-					for k := range 4 * l.Units {
-						p.Data[d*8*l.Units+k] += float32(rng.Float64()*0.4 - 0.2)
+					for k := range g {
+						p.Data[d*2*g+k] += float32(rng.Float64()*0.4 - 0.2)
 					}
 				}
 			}
@@ -301,11 +328,11 @@ func RefForward(m *model.Model, ids []int32, batch, seq int) []float64 {
 		panic(err) // test models come from New
 	}
 	for _, l := range layers {
-		if l.Kind == model.KindLSTM {
+		if l.Recurrent() {
 			outs := make([][][][]float64, l.Dirs) // [dir][batch][t][H]
 			lasts := make([][][]float64, l.Dirs)  // [dir][batch][H]
 			for d := range l.Dirs {
-				outs[d], lasts[d] = refLSTM(m, l, d, xs)
+				outs[d], lasts[d] = refDirection(m, l, d, xs)
 			}
 			merge := func(parts [][]float64) []float64 {
 				if l.Dirs == 1 {
