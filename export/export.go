@@ -92,6 +92,13 @@ func (o Options) resolve() (Options, error) {
 //	    last step: Y_h [dirs, batch, H] → [batch, Out] (the forward
 //	      direction's last state and the reverse direction's state after
 //	      reading back to step 0, which is Keras's backward "last output")
+//	  with mask_zero, sequence_lens = the count of non-zero ids per row
+//	  (native nodes, never a Loop: padded steps leave the state unchanged
+//	  and give zeros in Y, and every consumer of Y skips them)
+//	→ global_max_pool / global_average_pool: ReduceMax / ReduceMean over
+//	  time (masked: over the valid steps; see pool)
+//	→ dropout layers: an Identity named <layer>/Dropout, the identity at
+//	  inference, whose doc_string keeps the rate (so import recovers the layer)
 //	→ per Dense layer: MatMul(W [in, units]) + Add(B [units]) → activation
 //	→ probability [batch, units]
 //
@@ -113,7 +120,7 @@ func Model(m *model.Model, opts Options) (*onnx.ModelProto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	b := &builder{consts: map[string]bool{}}
+	b := &builder{consts: map[string]bool{}, opset: opts.Opset}
 	if err := b.weights(m, layers); err != nil {
 		return nil, err
 	}
@@ -127,15 +134,21 @@ func Model(m *model.Model, opts Options) (*onnx.ModelProto, error) {
 			onnx.AttrInt("to", int64(onnx.TensorProto_INT32)))
 		ids = "input_ids_int32"
 	}
+	b.ids = ids
 	b.node("Gather", "embedding/Gather", []string{"embedding", ids}, []string{"embedding/output"}, onnx.AttrInt("axis", 0))
 	b.node("Transpose", "embedding/Transpose", []string{"embedding/output"}, []string{"embedding/time_major"}, onnx.AttrInts("perm", 1, 0, 2))
 	x := "embedding/time_major" // [seq, batch, width] while LSTMs run, then [batch, width]
 
 	for _, l := range layers {
-		if l.Recurrent() {
+		switch {
+		case l.Recurrent():
 			x = b.recurrent(l, x)
-		} else {
+		case l.Kind == model.KindDense:
 			x = b.dense(l, x)
+		case l.Kind == model.KindGlobalMaxPool || l.Kind == model.KindGlobalAveragePool:
+			x = b.pool(l, x)
+		case l.Kind == model.KindDropout || l.Kind == model.KindSpatialDropout:
+			x = b.dropout(l, x)
 		}
 	}
 	// The last node's output becomes the graph output.
@@ -206,6 +219,10 @@ type builder struct {
 	nodes  []*onnx.NodeProto
 	inits  []*onnx.TensorProto
 	consts map[string]bool
+	opset  int
+	ids    string // the int32 word ids [batch, seq]
+	lens   string // sequence_lens [batch], built on first use (mask_zero)
+	mask   string // [seq, batch, 1] bool, built on first use (mask_zero)
 }
 
 func (b *builder) node(op, name string, in, out []string, attrs ...*onnx.AttributeProto) {
@@ -215,6 +232,13 @@ func (b *builder) node(op, name string, in, out []string, attrs ...*onnx.Attribu
 // weights adds every model parameter as an initializer of the same name.
 func (b *builder) weights(m *model.Model, layers []model.LayerSpec) error {
 	want := []string{"embedding"}
+	var weighted []model.LayerSpec
+	for _, l := range layers {
+		if l.Recurrent() || l.Kind == model.KindDense {
+			weighted = append(weighted, l)
+		}
+	}
+	layers = weighted // dropout and pooling layers have no weights
 	for _, l := range layers {
 		want = append(want, l.Name+".W")
 		if l.Recurrent() {
@@ -334,7 +358,11 @@ func (b *builder) recurrent(l model.LayerSpec, x string) string {
 	}
 	// Inputs: X, W, R, B, sequence_lens, initial_h (, initial_c); the
 	// omitted initial states are zero, as Keras's are.
-	b.node(op, p+op, []string{x, l.Name + ".W", l.Name + ".R", l.Name + ".B"}, []string{y, yh}, attrs...)
+	in := []string{x, l.Name + ".W", l.Name + ".R", l.Name + ".B"}
+	if l.Masked {
+		in = append(in, b.seqLens())
+	}
+	b.node(op, p+op, in, []string{y, yh}, attrs...)
 	// Drop the trailing empty output name: a node lists outputs up to the
 	// last one it produces.
 	n := b.nodes[len(b.nodes)-1]

@@ -96,6 +96,9 @@ func initialize(m *Model, layers []LayerSpec) error {
 		lc := cfg.Model.Layers[l.Index]
 		kinit := orDefault(lc.KernelInitializer, defaultKernelInit)
 		binit := orDefault(lc.BiasInitializer, defaultBiasInit)
+		if weightless[l.Kind] {
+			continue
+		}
 		if l.Kind == KindDense {
 			k, err := draw(rng, kinit, []int{l.In, l.Units})
 			if err != nil {

@@ -72,6 +72,13 @@ const (
 	KindGRU       = "gru"
 	KindSimpleRNN = "simple_rnn"
 	KindDense     = "dense"
+
+	// Weightless layers (Keras Dropout, SpatialDropout1D,
+	// GlobalMaxPooling1D, GlobalAveragePooling1D).
+	KindDropout           = "dropout"
+	KindSpatialDropout    = "spatial_dropout1d"
+	KindGlobalMaxPool     = "global_max_pool"
+	KindGlobalAveragePool = "global_average_pool"
 )
 
 // Gates is the number of gate blocks of a recurrent layer kind — 4 for an
@@ -102,16 +109,21 @@ const (
 
 // LayerSpec is one layer of cfg.Model.Layers with its widths resolved.
 type LayerSpec struct {
-	Index           int    // position in cfg.Model.Layers
-	Kind            string // KindLSTM, KindGRU, KindSimpleRNN or KindDense
-	Name            string // weight prefix: <kind>_<i>, e.g. lstm_0, gru_1, dense_2
-	In              int    // input width: embedding dim or previous Out
-	Units           int    // H for a recurrent layer, units for a Dense layer
-	Dirs            int    // 2 for a bidirectional layer, else 1
-	MergeMode       string // bidirectional only: concat (default), sum, mul, ave
-	Out             int    // output width: 2H for concat, H for sum/mul/ave, units
-	ReturnSequences bool   // output is [batch, seq, Out] rather than [batch, Out]
-	Activation      string // dense: sigmoid (default), linear, relu, tanh, softmax; simple_rnn: tanh (default), relu
+	Index           int     // position in cfg.Model.Layers
+	Kind            string  // KindLSTM, KindGRU, KindSimpleRNN or KindDense
+	Name            string  // weight prefix: <kind>_<i>, e.g. lstm_0, gru_1, dense_2
+	In              int     // input width: embedding dim or previous Out
+	Units           int     // H for a recurrent layer, units for a Dense layer
+	Dirs            int     // 2 for a bidirectional layer, else 1
+	MergeMode       string  // bidirectional only: concat (default), sum, mul, ave
+	Out             int     // output width: 2H for concat, H for sum/mul/ave, units
+	ReturnSequences bool    // output is [batch, seq, Out] rather than [batch, Out]
+	Activation      string  // dense: sigmoid (default), linear, relu, tanh, softmax; simple_rnn: tanh (default), relu
+	Rate            float64 // dropout layers: the rate; recurrent layers: dropout on their input
+	// Masked: the layer's input is a sequence masked by the embedding
+	// (mask_zero): padded steps leave a recurrent layer's state unchanged
+	// and pools skip them.
+	Masked bool
 }
 
 // Recurrent reports whether l is an lstm, gru or simple_rnn layer.
@@ -129,8 +141,10 @@ func (l LayerSpec) Params() int {
 		return l.Dirs * g * (l.In*h + h*h + h)
 	case KindGRU:
 		return l.Dirs * g * (l.In*h + h*h + 2*h)
+	case KindDense:
+		return l.In*l.Units + l.Units
 	}
-	return l.In*l.Units + l.Units
+	return 0
 }
 
 // TrainedRb reports whether the recurrent bias Rb of the layer's ONNX B is
@@ -167,12 +181,29 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 	specs := make([]LayerSpec, 0, len(cfg.Model.Layers))
 	in, seq := emb.Dim, true // the embedding emits [batch, seq, dim]
 	prev := "the embedding"
+	if emb.MaskZero && cfg.Data.Padding == "pre" {
+		return nil, specErr("model.embedding.mask_zero", "masking needs data.padding: post (the valid steps first, as ONNX sequence_lens counts them)")
+	}
 	for i, l := range cfg.Model.Layers {
 		key := fmt.Sprintf("model.layers[%d]", i)
+		if weightless[l.Type] {
+			s, err := weightlessLayer(key, i, l, in, seq, prev)
+			if err != nil {
+				return nil, err
+			}
+			s.Masked = emb.MaskZero && seq
+			specs = append(specs, s)
+			seq = s.ReturnSequences
+			prev = fmt.Sprintf("layer %d (%s)", i, l.Type)
+			continue
+		}
 		if l.Units <= 0 {
 			return nil, specErr(key+".units", "want > 0, got %d", l.Units)
 		}
-		s := LayerSpec{Index: i, In: in, Units: l.Units, Dirs: 1, ReturnSequences: l.ReturnSequences}
+		if l.Rate != 0 {
+			return nil, specErr(key+".rate", "only a dropout or spatial_dropout1d layer has a rate")
+		}
+		s := LayerSpec{Index: i, In: in, Units: l.Units, Dirs: 1, ReturnSequences: l.ReturnSequences, Masked: emb.MaskZero && seq}
 		switch l.Type {
 		case KindLSTM, KindGRU, KindSimpleRNN:
 			if !seq {
@@ -198,6 +229,10 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 			if !(l.RecurrentDropout >= 0 && l.RecurrentDropout < 1) {
 				return nil, specErr(key+".recurrent_dropout", "want a rate in [0, 1), got %g", l.RecurrentDropout)
 			}
+			if !(l.Dropout >= 0 && l.Dropout < 1) {
+				return nil, specErr(key+".dropout", "want a rate in [0, 1), got %g", l.Dropout)
+			}
+			s.Rate = l.Dropout
 			switch {
 			case l.Type == KindSimpleRNN:
 				if l.Activation != "" && l.Activation != "tanh" && l.Activation != "relu" {
@@ -232,6 +267,9 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 			}
 			if l.RecurrentDropout != 0 {
 				return nil, specErr(key+".recurrent_dropout", "only a recurrent layer (lstm, gru, simple_rnn) has recurrent dropout")
+			}
+			if l.Dropout != 0 {
+				return nil, specErr(key+".dropout", "a dense layer has no input dropout; put a dropout layer before it")
 			}
 			switch {
 			case l.MergeMode != "":
@@ -274,7 +312,49 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 	return specs, nil
 }
 
-const layerTypes = "lstm, gru, simple_rnn or dense"
+const layerTypes = "lstm, gru, simple_rnn, dense, dropout, spatial_dropout1d, global_max_pool or global_average_pool"
+
+var weightless = map[string]bool{KindDropout: true, KindSpatialDropout: true, KindGlobalMaxPool: true, KindGlobalAveragePool: true}
+
+// weightlessLayer validates a dropout, spatial_dropout1d or pooling layer
+// reading width in (a sequence when seq): dropout keeps its input's shape,
+// spatial_dropout1d (one mask per review and channel, shared by every
+// step) needs a sequence, and a pool reduces a sequence over time to one
+// vector (mask-aware: padded steps are skipped).
+func weightlessLayer(key string, i int, l configs.Layer, in int, seq bool, prev string) (LayerSpec, error) {
+	s := LayerSpec{Index: i, Kind: l.Type, Name: fmt.Sprintf("%s_%d", l.Type, i), In: in, Out: in, Dirs: 1, ReturnSequences: seq}
+	set := map[string]bool{
+		"units": l.Units != 0, "bidirectional": l.Bidirectional, "merge_mode": l.MergeMode != "",
+		"return_sequences": l.ReturnSequences, "recurrent_dropout": l.RecurrentDropout != 0, "dropout": l.Dropout != 0,
+		"kernel_initializer": l.KernelInitializer != "", "recurrent_initializer": l.RecurrentInitializer != "",
+		"bias_initializer": l.BiasInitializer != "", "unit_forget_bias": l.UnitForgetBias != nil, "activation": l.Activation != "",
+	}
+	for _, k := range []string{"units", "bidirectional", "merge_mode", "return_sequences", "recurrent_dropout", "dropout",
+		"kernel_initializer", "recurrent_initializer", "bias_initializer", "unit_forget_bias", "activation"} {
+		if set[k] {
+			return s, specErr(key+"."+k, "a %s layer has no %s", l.Type, k)
+		}
+	}
+	switch l.Type {
+	case KindDropout, KindSpatialDropout:
+		if !(l.Rate >= 0 && l.Rate < 1) {
+			return s, specErr(key+".rate", "want a rate in [0, 1), got %g", l.Rate)
+		}
+		s.Rate = l.Rate
+		if l.Type == KindSpatialDropout && !seq {
+			return s, specErr(key+".type", "spatial_dropout1d needs a sequence, but %s returns one vector per review", prev)
+		}
+	default:
+		if l.Rate != 0 {
+			return s, specErr(key+".rate", "a %s layer has no rate", l.Type)
+		}
+		if !seq {
+			return s, specErr(key+".type", "%s pools a sequence over time, but %s returns one vector per review", l.Type, prev)
+		}
+		s.ReturnSequences = false
+	}
+	return s, nil
+}
 
 func article(kind string) string {
 	if kind == KindLSTM {
@@ -379,7 +459,7 @@ func paramSpecs(cfg *configs.Config, layers []LayerSpec) []paramSpec {
 				paramSpec{l.Name + ".W", []int{l.Dirs, gh, l.In}},
 				paramSpec{l.Name + ".R", []int{l.Dirs, gh, l.Units}},
 				paramSpec{l.Name + ".B", []int{l.Dirs, 2 * gh}})
-		} else {
+		} else if l.Kind == KindDense {
 			ps = append(ps,
 				paramSpec{l.Name + ".W", []int{l.In, l.Units}},
 				paramSpec{l.Name + ".B", []int{l.Units}})

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -138,5 +139,70 @@ func TestGRUSimpleRNNShapesAndInit(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestWeightlessLayers checks the schema of dropout, spatial_dropout1d
+// and the pools: no weights, Keras's class names and shapes in the
+// summary, and a clear error for each misuse.
+func TestWeightlessLayers(t *testing.T) {
+	cfg := layerCfg(t,
+		configs.Layer{Type: "spatial_dropout1d", Rate: 0.2},
+		configs.Layer{Type: "gru", Units: 4, ReturnSequences: true, Dropout: 0.1},
+		configs.Layer{Type: "global_max_pool"},
+		configs.Layer{Type: "dropout", Rate: 0.5},
+		configs.Layer{Type: "dense", Units: 3, Activation: "softmax"})
+	cfg.Model.Embedding.MaskZero = true
+	cfg.Data.Padding = "post"
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, total := Summarize(m)
+	// Keras: Embedding 4000·64, GRU 3·(64·4 + 4·4 + 2·4), Dense 4·3 + 3.
+	if want := 256000 + 840 + 15; total != want {
+		t.Errorf("total %d, want %d", total, want)
+	}
+	kinds := []string{"Embedding", "SpatialDropout1D", "GRU", "GlobalMaxPooling1D", "Dropout", "Dense"}
+	shapes := [][]int{{-1, -1, 64}, {-1, -1, 64}, {-1, -1, 4}, {-1, 4}, {-1, 4}, {-1, 3}}
+	for i, r := range rows {
+		if r.Kind != kinds[i] || !slices.Equal(r.OutputShape, shapes[i]) {
+			t.Errorf("row %d: %s %v, want %s %v", i, r.Kind, r.OutputShape, kinds[i], shapes[i])
+		}
+	}
+	layers, _ := m.Layers()
+	if !layers[1].Masked || layers[4].Masked || layers[1].Rate != 0.1 || layers[0].Rate != 0.2 {
+		t.Errorf("masked/rate flags wrong: %+v", layers)
+	}
+	if len(m.Params) != 6 { // embedding, gru W R B, dense W B
+		t.Errorf("%d weight tensors, want 6", len(m.Params))
+	}
+
+	bad := []struct {
+		name   string
+		edit   func(c *configs.Config)
+		key    string
+		substr string
+	}{
+		{"mask with pre padding", func(c *configs.Config) { c.Data.Padding = "pre" }, "model.embedding.mask_zero", "post"},
+		{"pool of a vector", func(c *configs.Config) { c.Model.Layers[1].ReturnSequences = false }, "model.layers[2].type", "pools a sequence"},
+		{"dropout rate 1", func(c *configs.Config) { c.Model.Layers[3].Rate = 1 }, "model.layers[3].rate", "[0, 1)"},
+		{"units on dropout", func(c *configs.Config) { c.Model.Layers[3].Units = 4 }, "model.layers[3].units", "no units"},
+		{"rate on a pool", func(c *configs.Config) { c.Model.Layers[2].Rate = 0.1 }, "model.layers[2].rate", "no rate"},
+		{"rate on dense", func(c *configs.Config) { c.Model.Layers[4].Rate = 0.1 }, "model.layers[4].rate", "dropout"},
+		{"dropout key on dense", func(c *configs.Config) { c.Model.Layers[4].Dropout = 0.1 }, "model.layers[4].dropout", "dropout layer"},
+		{"recurrent input dropout 1", func(c *configs.Config) { c.Model.Layers[1].Dropout = 1 }, "model.layers[1].dropout", "[0, 1)"},
+		{"spatial dropout of a vector", func(c *configs.Config) { c.Model.Layers[3].Type = "spatial_dropout1d" }, "model.layers[3].type", "needs a sequence"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cloneConfig(cfg)
+			tc.edit(c)
+			_, err := New(c)
+			var se *SpecError
+			if !errors.As(err, &se) || se.Key != tc.key || !strings.Contains(err.Error(), tc.substr) {
+				t.Errorf("error %v, want a SpecError on %s mentioning %q", err, tc.key, tc.substr)
+			}
+		})
 	}
 }

@@ -51,7 +51,10 @@ func Summarize(m *Model) ([]LayerSummary, int) {
 	return rows, total
 }
 
-var kerasClass = map[string]string{KindLSTM: "LSTM", KindGRU: "GRU", KindSimpleRNN: "SimpleRNN"}
+var kerasClass = map[string]string{
+	KindLSTM: "LSTM", KindGRU: "GRU", KindSimpleRNN: "SimpleRNN", KindDropout: "Dropout",
+	KindSpatialDropout: "SpatialDropout1D", KindGlobalMaxPool: "GlobalMaxPooling1D", KindGlobalAveragePool: "GlobalAveragePooling1D",
+}
 
 // summaryWidth and summaryCols are Keras's (TF 2.3) layout for a
 // Sequential model: 65 characters, columns ending at 45 %, 85 %, 100 %.

@@ -51,6 +51,9 @@ var importOps = map[string]bool{
 	"MatMul": true, "Add": true, "Gemm": true, "Sigmoid": true, "Softmax": true, "Relu": true,
 	"Tanh": true, "Identity": true, "Reshape": true, "LSTM": true, "GRU": true, "RNN": true,
 	"Mul": true, "Div": true, "Flatten": true,
+	// mask_zero (sequence_lens) and pools over time
+	"Greater": true, "Equal": true, "Not": true, "ReduceSum": true, "ReduceMax": true, "ReduceMean": true,
+	"Where": true, "Max": true, "Min": true,
 }
 
 // recurrentOps are recurrent and control-flow operators birnn has no layer
@@ -106,7 +109,7 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := importConfig(mp, c.embShape, layers)
+	cfg, err := importConfig(mp, c.embShape, layers, c.masked)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +195,8 @@ type chain struct {
 	denses   []*denseFound
 	mapped   map[*onnx.NodeProto]bool // nodes that belong to a layer
 	output   string                   // the graph output
+	pool     *poolFound               // a pool over time after the last recurrent layer, or nil
+	masked   bool                     // the recurrent layers read sequence_lens (mask_zero)
 }
 
 // mapChain checks that the embedding, the recurrent and the Dense layers form
@@ -211,6 +216,15 @@ func (gr *graph) mapChain(f layerNodes) (*chain, error) {
 		if i > 0 && len(f.recs[i-1].GetOutput()) > 0 && !gr.ancestors(input(n, 0))[output(f.recs[i-1], 0)] {
 			return nil, unmapped(n, "its input X is not the output sequence Y of %q", f.recs[i-1].GetName())
 		}
+		if i > 0 && (l.lens != "") != c.masked {
+			return nil, unmapped(n, "some recurrent layers read sequence_lens and others do not (Keras mask_zero masks them all)")
+		}
+		if l.lens != "" {
+			if !gr.maskedLens(c, l.lens) {
+				return nil, unmapped(n, "sequence_lens is not the count of non-zero word ids (Keras mask_zero)")
+			}
+			c.masked = true
+		}
 		c.recs = append(c.recs, l)
 		c.mapped[n] = true
 		prev, prevNode = "", n
@@ -221,6 +235,11 @@ func (gr *graph) mapChain(f layerNodes) (*chain, error) {
 		}
 	}
 	prevOuts := f.recs[len(f.recs)-1].GetOutput()
+	pool, err := gr.findPool(c, prevOuts, input(f.denses[0], 0))
+	if err != nil {
+		return nil, err
+	}
+	c.pool = pool
 	for i, n := range f.denses {
 		up := gr.ancestors(input(n, 0))
 		ok := false
@@ -269,7 +288,11 @@ func (gr *graph) layers(c *chain) ([]configs.Layer, error) {
 		} else {
 			next, nextNode = c.denses[0].in, c.denses[0].node
 		}
-		cl := configs.Layer{Type: l.kind, Units: l.h, ReturnSequences: i+1 < len(c.recs), Activation: l.activation}
+		lastRec := i+1 == len(c.recs)
+		if lastRec && c.pool != nil {
+			nextNode = c.pool.anchor
+		}
+		cl := configs.Layer{Type: l.kind, Units: l.h, ReturnSequences: !lastRec || c.pool != nil, Activation: l.activation}
 		out := l.h
 		if l.dirs == 2 {
 			cl.Bidirectional = true
@@ -277,7 +300,11 @@ func (gr *graph) layers(c *chain) ([]configs.Layer, error) {
 			case 2 * l.h:
 				cl.MergeMode, out = model.MergeConcat, 2*l.h
 			case l.h:
-				mm, err := gr.mergeMode(l.node, input(nextNode, 0), c.mapped)
+				into := input(nextNode, 0)
+				if lastRec && c.pool != nil {
+					into = c.pool.in
+				}
+				mm, err := gr.mergeMode(l.node, into, c.mapped)
 				if err != nil {
 					return nil, err
 				}
@@ -292,6 +319,9 @@ func (gr *graph) layers(c *chain) ([]configs.Layer, error) {
 		layers = append(layers, cl)
 		in = out
 	}
+	if c.pool != nil {
+		layers = append(layers, configs.Layer{Type: c.pool.kind})
+	}
 	for _, n := range gr.dataPath(c.layerNodes.emb.GetOutput(), c.output) {
 		if !c.mapped[n] && !plumbing[n.GetOpType()] {
 			return nil, unmapped(n, "computes on the data path but belongs to no birnn layer")
@@ -304,7 +334,7 @@ func (gr *graph) layers(c *chain) ([]configs.Layer, error) {
 		layers = append(layers, configs.Layer{Type: model.KindDense, Units: d.units, Activation: d.activation})
 		in = d.units
 	}
-	return layers, nil
+	return gr.insertDropouts(c, layers)
 }
 
 // build makes the model of cfg and copies the chain's weights into it.
@@ -318,14 +348,20 @@ func build(cfg *configs.Config, c *chain) (*model.Model, error) {
 		return nil, fmt.Errorf("onnximport: %w", err)
 	}
 	copy(m.Param("embedding").Data, c.embW)
+	var rec []model.LayerSpec
+	for _, l := range specs {
+		if l.Recurrent() {
+			rec = append(rec, l)
+		}
+	}
 	for i, l := range c.recs {
-		name := specs[i].Name
+		name := rec[i].Name
 		copy(m.Param(name+".W").Data, l.W)
 		copy(m.Param(name+".R").Data, l.R)
 		copy(m.Param(name+".B").Data, l.B)
 	}
 	for i, d := range c.denses {
-		name := specs[len(c.recs)+i].Name
+		name := specs[len(specs)-len(c.denses)+i].Name
 		copy(m.Param(name+".W").Data, d.W)
 		copy(m.Param(name+".B").Data, d.B)
 	}
@@ -340,6 +376,7 @@ type recFound struct {
 	dirs, h    int
 	in         int
 	W, R, B    []float32 // ONNX layout; B is [dirs, 2gH], Rb folded into Wb except for a GRU
+	lens       string    // sequence_lens, or ""
 }
 
 // denseFound is one MatMul/Gemm (+ Add) (+ activation) mapped to a layer.
@@ -426,9 +463,7 @@ func (gr *graph) recurrent(n *onnx.NodeProto) (*recFound, error) {
 			}
 		}
 	}
-	if input(n, 4) != "" {
-		return nil, unmapped(n, "sequence_lens is set (birnn reads whole padded sequences)")
-	}
+	l.lens = input(n, 4) // checked by mapChain: Keras's mask_zero or unmapped
 	states := map[int]string{5: "initial_h"}
 	if op == "LSTM" {
 		states[6] = "initial_c"

@@ -25,7 +25,6 @@ var kerasUnmappable = map[string]string{
 	"simple_rnn":        "(Loop)", // tf2onnx keeps Keras's SimpleRNN as a while loop
 	"lstm_hard_sigmoid": "(LSTM)",
 	"lstm_mask_zero":    "(Loop)",
-	"lstm_seq_avgpool":  "(Reduce",
 }
 
 // kerasRows is how many rows of predictions.json each model is checked on:

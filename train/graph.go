@@ -25,6 +25,7 @@ type net[T float32 | float64] struct {
 	lossK      *lossKernel[T]
 	lstms      []*lstmKernel[T]
 	params     []*G.Node // trainable nodes in model order
+	mask       *seqMask  // mask_zero models: the padded steps of the batch
 }
 
 // paramSource returns the full backing slice of a model weight by name;
@@ -64,6 +65,14 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 	var logits *G.Node
 	for li, l := range layers {
 		last := li == len(layers)-1
+		if l.Recurrent() {
+			if l.Masked && l.Kind == model.KindLSTM {
+				return nil, fmt.Errorf("train: %s: the trainer does not mask lstm layers yet (mask_zero works with gru and simple_rnn)", l.Name)
+			}
+			if x, err = n.inputDropout(l, x, width, rng); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+		}
 		switch l.Kind {
 		case model.KindLSTM:
 			if !seqOut {
@@ -114,7 +123,11 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 			if !seqOut {
 				return nil, fmt.Errorf("train: layer %d: a %s needs sequences as input", li, l.Kind)
 			}
-			if x, err = addRecurrent(l, x, width, batch, seq, src, param, dropout[li], training, rng); err != nil {
+			var steps *seqMask
+			if l.Masked {
+				steps = n.seqMask()
+			}
+			if x, err = addRecurrent(l, x, width, batch, seq, src, param, dropout[li], training, rng, steps); err != nil {
 				return nil, err
 			}
 			seqOut = l.ReturnSequences
@@ -122,6 +135,11 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 				rows = batch
 			}
 			width = l.Out
+		case model.KindDropout, model.KindSpatialDropout, model.KindGlobalMaxPool, model.KindGlobalAveragePool:
+			if x, rows, err = n.addWeightless(l, x, rows, width, seqOut, rng); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+			seqOut = l.ReturnSequences
 		case model.KindDense:
 			if seqOut {
 				return nil, fmt.Errorf("train: layer %d: a Dense layer on sequences is not supported (the LSTM before it returns sequences)", li)
@@ -231,6 +249,9 @@ func firstErr(errs ...error) error {
 func (n *net[T]) run(ids []int, labels []T) (float64, error) {
 	if err := G.Let(n.ids, tensor.New(tensor.WithShape(len(ids)), tensor.WithBacking(ids))); err != nil {
 		return 0, err
+	}
+	if n.mask != nil {
+		n.mask.set(ids)
 	}
 	if err := G.Let(n.labels, dense(labels, len(labels), 1)); err != nil {
 		return 0, err

@@ -18,13 +18,13 @@ import "github.com/birnn/birnn/internal/kernel"
 //
 // Layouts (row-major, G = gates·H):
 //
-//	x     [batch, seq, in]   batch-major input rows b*seq+t
+//	x     [batch·seq, in]    input rows in the order of seqRow
 //	w     [G, in]            ONNX W of this direction
 //	r     [G, H]             ONNX R of this direction
 //	wb    [G]                Wb
 //	rb    [G]                Rb (GRU only; nil for a SimpleRNN, whose
 //	                         single Keras bias is Wb)
-//	y     [batch, seq, H] with retSeq, else [batch, H]
+//	y     [batch·seq, H] (seqRow order) with retSeq, else [batch, H]
 //	mask  [batch, H]         recurrent dropout mask, scaled by 1/(1−p), or nil
 //
 // reverse reads right to left and writes y in original time order, as ONNX
@@ -34,8 +34,12 @@ type rnnCore[T kernel.Float] struct {
 	gru                    bool
 	relu                   bool // SimpleRNN activation relu instead of tanh
 	reverse, retSeq        bool
+	// valid[b·seq+t] is false at the padded steps of a masked layer
+	// (mask_zero), which leave the state unchanged and output zeros, as
+	// ONNX sequence_lens does; nil when the layer is not masked.
+	valid []bool
 
-	xproj []T // [batch, seq, G] x·Wᵀ + Wb
+	xproj []T // [batch·seq, G] x·Wᵀ + Wb, seqRow order
 	acts  []T // [seq, batch, G] GRU: z, r, n; SimpleRNN: h
 	rproj []T // [seq, batch, G] GRU: hm·Rᵀ + Rb
 	hs    []T // [seq+1, batch, H] h by processing step, hs[0] = 0
@@ -47,8 +51,8 @@ type rnnCore[T kernel.Float] struct {
 	dh, tmp []T // [batch, H]
 	dxp     []T // [seq, batch, G] ∂L/∂(x·Wᵀ + Wb) by processing step
 	drp     []T // [seq, batch, G] ∂L/∂(hm·Rᵀ + Rb) (GRU; a SimpleRNN reuses dxp)
-	dxb     []T // [batch, seq, G] dxp batch-major in time order
-	dx      []T // [batch, seq, in]
+	dxb     []T // [batch·seq, G] dxp in seqRow order
+	dx      []T // [batch·seq, in]
 	dw, dr  []T // [G, in], [G, H]
 	dwb     []T // [G]
 	drb     []T // [G] (GRU)
@@ -111,7 +115,8 @@ func (l *rnnCore[T]) forward(x, w, r, wb, rb, mask, y []T) {
 		a := l.acts[s*B*G : (s+1)*B*G]
 		if !l.gru {
 			for b := 0; b < B; b++ {
-				copy(a[b*G:(b+1)*G], l.xproj[(b*S+t)*G:(b*S+t+1)*G])
+				r := seqRow(b, t, B, S)
+				copy(a[b*G:(b+1)*G], l.xproj[r*G:(r+1)*G])
 			}
 			kernel.Gemm(false, false, B, G, H, 1, hm, H, l.rt, G, 1, a, G)
 			for i, v := range a {
@@ -133,7 +138,8 @@ func (l *rnnCore[T]) forward(x, w, r, wb, rb, mask, y []T) {
 			}
 			kernel.Gemm(false, false, B, G, H, 1, hm, H, l.rt, G, 1, p, G)
 			for b := 0; b < B; b++ {
-				xr := l.xproj[(b*S+t)*G : (b*S+t+1)*G]
+				r := seqRow(b, t, B, S)
+				xr := l.xproj[r*G : (r+1)*G]
 				pr, ar := p[b*G:(b+1)*G], a[b*G:(b+1)*G]
 				hp, hn := hPrev[b*H:(b+1)*H], hNew[b*H:(b+1)*H]
 				for j := 0; j < H; j++ {
@@ -145,10 +151,17 @@ func (l *rnnCore[T]) forward(x, w, r, wb, rb, mask, y []T) {
 				}
 			}
 		}
-		if l.retSeq {
-			for b := 0; b < B; b++ {
-				copy(y[(b*S+t)*H:(b*S+t+1)*H], hNew[b*H:(b+1)*H])
+		for b := 0; b < B; b++ {
+			yr := y[:0]
+			if l.retSeq {
+				yr = y[seqRow(b, t, B, S)*H : (seqRow(b, t, B, S)+1)*H]
 			}
+			if l.valid != nil && !l.valid[b*S+t] {
+				copy(hNew[b*H:(b+1)*H], hPrev[b*H:(b+1)*H])
+				clear(yr)
+				continue
+			}
+			copy(yr, hNew[b*H:(b+1)*H])
 		}
 	}
 	if !l.retSeq {
@@ -174,7 +187,11 @@ func (l *rnnCore[T]) backward(x, w, r, dy []T) {
 		t := l.step(s)
 		if l.retSeq {
 			for b := 0; b < B; b++ {
-				src, dst := dy[(b*S+t)*H:(b*S+t+1)*H], l.dh[b*H:(b+1)*H]
+				if l.valid != nil && !l.valid[b*S+t] {
+					continue // a padded step outputs a constant zero
+				}
+				r := seqRow(b, t, B, S)
+				src, dst := dy[r*H:(r+1)*H], l.dh[b*H:(b+1)*H]
 				for j := range dst {
 					dst[j] += src[j]
 				}
@@ -189,17 +206,19 @@ func (l *rnnCore[T]) backward(x, w, r, dy []T) {
 		dr := drp[s*B*G : (s+1)*B*G]
 		if !l.gru {
 			for i, h := range a {
-				if l.relu {
-					if h <= 0 {
-						dx[i] = 0
-					} else {
-						dx[i] = l.dh[i]
-					}
-				} else {
+				switch {
+				case l.valid != nil && !l.valid[(i/H)*S+t]:
+					dx[i] = 0
+					continue // h(t) = h(t−1): ∂L/∂h passes through
+				case !l.relu:
 					dx[i] = l.dh[i] * (1 - h*h)
+				case h <= 0:
+					dx[i] = 0
+				default:
+					dx[i] = l.dh[i]
 				}
+				l.dh[i] = 0 // h(t−1) reaches h(t) only through R
 			}
-			clear(l.dh) // h(t−1) reaches h(t) only through R
 		} else {
 			p := l.rproj[s*B*G : (s+1)*B*G]
 			hPrev := l.hs[s*B*H : (s+1)*B*H]
@@ -207,6 +226,11 @@ func (l *rnnCore[T]) backward(x, w, r, dy []T) {
 				ar, pr := a[b*G:(b+1)*G], p[b*G:(b+1)*G]
 				dxr, drr := dx[b*G:(b+1)*G], dr[b*G:(b+1)*G]
 				dh, hp := l.dh[b*H:(b+1)*H], hPrev[b*H:(b+1)*H]
+				if l.valid != nil && !l.valid[b*S+t] {
+					clear(dxr)
+					clear(drr)
+					continue // h(t) = h(t−1): ∂L/∂h passes through
+				}
 				for j := 0; j < H; j++ {
 					z, rg, n := ar[j], ar[H+j], ar[2*H+j]
 					g := dh[j]
@@ -244,7 +268,8 @@ func (l *rnnCore[T]) backward(x, w, r, dy []T) {
 	for s := 0; s < S; s++ {
 		t := l.step(s)
 		for b := 0; b < B; b++ {
-			copy(l.dxb[(b*S+t)*G:(b*S+t+1)*G], l.dxp[(s*B+b)*G:(s*B+b+1)*G])
+			r := seqRow(b, t, B, S)
+			copy(l.dxb[r*G:(r+1)*G], l.dxp[(s*B+b)*G:(s*B+b+1)*G])
 		}
 	}
 	l.dw = grow(l.dw, G*I)

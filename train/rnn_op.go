@@ -24,7 +24,8 @@ type rnnKernel[T float32 | float64] struct {
 	rng      *rand.Rand // draws the masks
 	training bool
 	mask     []T
-	fixed    bool // a test set mask itself
+	fixed    bool     // a test set mask itself
+	steps    *seqMask // mask_zero: the padded steps; nil when not masked
 	y        []T
 }
 
@@ -98,6 +99,9 @@ func (k *rnnKernel[T]) forward(in []G.Value) (G.Value, error) {
 		k.mask = dropoutMask(k.mask, c.batch*c.hidden, k.dropout, k.rng)
 		mask = k.mask
 	}
+	if k.steps != nil {
+		c.valid = k.steps.valid
+	}
 	k.y = grow(k.y, c.outSize())
 	c.forward(x, w, r, b[:g], rb, mask, k.y)
 	if c.retSeq {
@@ -147,9 +151,9 @@ func dropoutMask[T float32 | float64](mask []T, n int, p float64, rng *rand.Rand
 // addRecurrent adds a GRU or SimpleRNN layer reading x [batch·seq, width]:
 // one rnnKernel per direction on slices of the model's W, R and B, then
 // the Bidirectional merge. param makes a trainable node sharing memory
-// with the model's weights.
+// with the model's weights; steps is the mask of a masked layer, else nil.
 func addRecurrent[T float32 | float64](l model.LayerSpec, x *G.Node, width, batch, seq int, src paramSource[T],
-	param func(name string, v []T, shape ...int) *G.Node, dropout float64, training bool, rng *rand.Rand) (*G.Node, error) {
+	param func(name string, v []T, shape ...int) *G.Node, dropout float64, training bool, rng *rand.Rand, steps *seqMask) (*G.Node, error) {
 	H, g := l.Units, model.Gates(l.Kind)*l.Units
 	w, err1 := src(l.Name + ".W")
 	r, err2 := src(l.Name + ".R")
@@ -165,7 +169,7 @@ func addRecurrent[T float32 | float64](l model.LayerSpec, x *G.Node, width, batc
 		k := &rnnKernel[T]{
 			core: rnnCore[T]{batch: batch, seq: seq, in: width, hidden: H, gru: l.Kind == model.KindGRU,
 				relu: l.Activation == "relu", reverse: d == 1, retSeq: l.ReturnSequences},
-			name: fmt.Sprintf("%s/%d", l.Name, d), dropout: dropout, rng: rng, training: training,
+			name: fmt.Sprintf("%s/%d", l.Name, d), dropout: dropout, rng: rng, training: training, steps: steps,
 		}
 		bname, blen := fmt.Sprintf("%s.Wb#%d", l.Name, d), g
 		if l.TrainedRb() {

@@ -7,12 +7,62 @@ import (
 )
 
 // refDirection runs direction d of recurrent layer l (any kind) over xs
-// [batch][seq][in]; see refLSTM and refGatedRNN.
-func refDirection(m *model.Model, l model.LayerSpec, d int, xs [][][]float64) (outs [][][]float64, last [][]float64) {
+// [batch][seq][in]; see refLSTM and refGatedRNN. With valid (mask_zero),
+// a padded step keeps the state and outputs zeros.
+func refDirection(m *model.Model, l model.LayerSpec, d int, xs [][][]float64, valid [][]bool) (outs [][][]float64, last [][]float64) {
 	if l.Kind == model.KindLSTM {
+		if valid != nil {
+			panic("modeltest: no masked LSTM reference")
+		}
 		return refLSTM(m, l, d, xs)
 	}
-	return refGatedRNN(m, l, d, xs)
+	return refGatedRNN(m, l, d, xs, valid)
+}
+
+// refMask is valid[b][t] = ids[b, t] != 0 for a mask_zero model, else nil.
+func refMask(m *model.Model, ids []int32, batch, seq int) [][]bool {
+	if !m.Config.Model.Embedding.MaskZero {
+		return nil
+	}
+	v := make([][]bool, batch)
+	for b := range batch {
+		v[b] = make([]bool, seq)
+		for t := range seq {
+			v[b][t] = ids[b*seq+t] != 0
+		}
+	}
+	return v
+}
+
+// refPool is a global max or average pool over the (valid) steps of xs; a
+// review with no valid step gives zeros.
+func refPool(l model.LayerSpec, xs [][][]float64, valid [][]bool) [][]float64 {
+	out := make([][]float64, len(xs))
+	for b, x := range xs {
+		w := len(x[0])
+		out[b] = make([]float64, w)
+		n := 0
+		for t, v := range x {
+			if valid != nil && !valid[b][t] {
+				continue
+			}
+			for j := range w {
+				switch {
+				case l.Kind == model.KindGlobalAveragePool:
+					out[b][j] += v[j]
+				case n == 0 || v[j] > out[b][j]:
+					out[b][j] = v[j]
+				}
+			}
+			n++
+		}
+		if l.Kind == model.KindGlobalAveragePool && n > 0 {
+			for j := range w {
+				out[b][j] /= float64(n)
+			}
+		}
+	}
+	return out
 }
 
 // refGatedRNN runs direction d of a GRU or SimpleRNN layer l from the ONNX
@@ -21,7 +71,7 @@ func refDirection(m *model.Model, l model.LayerSpec, d int, xs [][][]float64) (o
 // z = σ(Wz·x + Wbz + Rz·h + Rbz), r likewise, n = tanh(Wh·x + Wbh +
 // r ⊙ (Rh·h + Rbh)), h' = (1 − z) ⊙ n + z ⊙ h; RNN h' = f(W·x + Wb + R·h +
 // Rb), f tanh or relu. Direction 1 reads the sequence from the end.
-func refGatedRNN(m *model.Model, l model.LayerSpec, d int, xs [][][]float64) (outs [][][]float64, last [][]float64) {
+func refGatedRNN(m *model.Model, l model.LayerSpec, d int, xs [][][]float64, valid [][]bool) (outs [][][]float64, last [][]float64) {
 	H, in := l.Units, l.In
 	g := model.Gates(l.Kind) * H
 	W := m.Param(l.Name + ".W").Data[d*g*in : (d+1)*g*in]
@@ -38,6 +88,10 @@ func refGatedRNN(m *model.Model, l model.LayerSpec, d int, xs [][][]float64) (ou
 			t := s
 			if d == 1 {
 				t = seq - 1 - s
+			}
+			if valid != nil && !valid[b][t] {
+				outs[b][t] = make([]float64, H)
+				continue
 			}
 			wx, rh := make([]float64, g), make([]float64, g)
 			for k := range g {
