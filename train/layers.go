@@ -12,11 +12,12 @@ import (
 )
 
 // seqRow is the row of step t of review b in a sequence tensor
-// [batch·seq, width] between the embedding and the last recurrent layer.
-func seqRow(b, t, batch, seq int) int { return b*seq + t }
+// [batch·seq, width] between the embedding and the last recurrent layer:
+// rows are time-major (see seqLayer).
+func seqRow(b, t, batch, seq int) int { return t*batch + b }
 
 // seqReview is the review a row of a sequence tensor belongs to.
-func seqReview(row, batch, seq int) int { return row / seq }
+func seqReview(row, batch, seq int) int { return row % batch }
 
 // seqMask is the mask_zero mask of the batch a net runs: valid[b·seq+t] is
 // false where the id is 0 (padding). net.run fills it before the tape runs.
@@ -203,6 +204,12 @@ func (k *poolKernel[T]) forward(in []G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	k.poolForward(x)
+	return dense(k.y, k.batch, k.w), nil
+}
+
+// poolForward pools x [batch·seq, w] into k.y [batch, w].
+func (k *poolKernel[T]) poolForward(x []T) {
 	B, S, W := k.batch, k.seq, k.w
 	k.y = grow(k.y, B*W)
 	clear(k.y)
@@ -252,7 +259,6 @@ func (k *poolKernel[T]) forward(in []G.Value) (G.Value, error) {
 			yr[j] *= inv
 		}
 	}
-	return dense(k.y, B, W), nil
 }
 
 func (k *poolKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {

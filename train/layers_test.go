@@ -72,7 +72,8 @@ func TestMaskedGraphGradientFiniteDifferences(t *testing.T) {
 			}
 			src := func(name string) ([]float64, error) { return w64[name], nil }
 			const batch, seq = 3, 4
-			n, err := buildNet(layers, make([]float64, len(layers)), cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true, rng)
+			rec := newSeqLayers[float64](layers, cfg.Model.Embedding.Dim, make([]float64, len(layers)), rng)
+			n, err := buildNet(layers, rec, cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +133,7 @@ func TestMaskedRecurrentEqualsTruncated(t *testing.T) {
 	const B, S, I, H = 3, 6, 3, 2
 	lens := []int{6, 3, 1}
 	for _, kind := range rnnKinds {
-		for _, tc := range lstmCases {
+		for _, tc := range rnnCases {
 			if tc.dropout {
 				continue
 			}

@@ -187,9 +187,33 @@ func addRecurrent[T float32 | float64](l model.LayerSpec, x *G.Node, width, batc
 	if l.Dirs == 1 {
 		return outs[0], nil
 	}
-	y, err := merge(l.MergeMode, outs[0], outs[1])
+	y, err := mergeNodes(l.MergeMode, outs[0], outs[1])
 	if err != nil {
 		return nil, fmt.Errorf("train: %s: %w", l.Name, err)
 	}
 	return y, nil
+}
+
+// mergeNodes is Keras's Bidirectional merge of the two directions' outputs
+// [rows, H] (the rows in the same order in both).
+func mergeNodes(mode string, a, b *G.Node) (*G.Node, error) {
+	switch mode {
+	case "", model.MergeConcat:
+		return G.Concat(1, a, b)
+	case model.MergeSum:
+		return G.Add(a, b)
+	case model.MergeMul:
+		return G.HadamardProd(a, b)
+	case model.MergeAve:
+		s, err := G.Add(a, b)
+		if err != nil {
+			return nil, err
+		}
+		half := any(float32(0.5))
+		if a.Dtype() == tensor.Float64 {
+			half = 0.5
+		}
+		return G.HadamardProd(s, G.NewConstant(half))
+	}
+	return nil, fmt.Errorf("unknown merge mode %q", mode)
 }

@@ -109,6 +109,21 @@ func transposed(m [][]float64) []float64 {
 	return out
 }
 
+// rnnCases are the directions, outputs and dropout masks the GRU and
+// SimpleRNN cores are checked on.
+var rnnCases = []struct {
+	name            string
+	reverse, retSeq bool
+	dropout         bool
+}{
+	{"forward/last", false, false, false},
+	{"forward/seq", false, true, false},
+	{"reverse/last", true, false, false},
+	{"reverse/seq", true, true, false},
+	{"forward/seq/mask", false, true, true},
+	{"reverse/last/mask", true, false, true},
+}
+
 var rnnKinds = []struct {
 	name      string
 	gru, relu bool
@@ -117,7 +132,7 @@ var rnnKinds = []struct {
 func TestGRUSimpleRNNForwardMatchKerasEquations(t *testing.T) {
 	const B, S, I, H = 3, 5, 4, 3
 	for _, kind := range rnnKinds {
-		for _, tc := range lstmCases {
+		for _, tc := range rnnCases {
 			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(7, 9))
 				g := H
@@ -128,11 +143,13 @@ func TestGRUSimpleRNNForwardMatchKerasEquations(t *testing.T) {
 				rec := randMat(rng, H, g, 0.6)
 				bias := [2][]float64{randVec(rng, g, 0.3), randVec(rng, g, 0.3)}
 				x3 := make([][][]float64, B)
-				var x []float64
 				for b := range x3 {
 					x3[b] = randMat(rng, S, I, 1)
-					for _, row := range x3[b] {
-						x = append(x, row...)
+				}
+				var x []float64 // time-major rows, as the trainer runs them
+				for t := range S {
+					for b := range B {
+						x = append(x, x3[b][t]...)
 					}
 				}
 				var mask2 [][]float64
@@ -160,9 +177,9 @@ func TestGRUSimpleRNNForwardMatchKerasEquations(t *testing.T) {
 				}
 				var want []float64
 				if tc.retSeq {
-					for b := range seqOut {
-						for _, row := range seqOut[b] {
-							want = append(want, row...)
+					for t := range S {
+						for b := range B {
+							want = append(want, seqOut[b][t]...)
 						}
 					}
 				} else {
@@ -185,7 +202,7 @@ func TestGRUSimpleRNNForwardMatchKerasEquations(t *testing.T) {
 func TestGRUSimpleRNNGradientFiniteDifferences(t *testing.T) {
 	const B, S, I, H = 2, 4, 3, 3
 	for _, kind := range rnnKinds {
-		for _, tc := range lstmCases {
+		for _, tc := range rnnCases {
 			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(3, 4))
 				g := H
@@ -301,7 +318,8 @@ func TestRecurrentGraphGradientFiniteDifferences(t *testing.T) {
 			}
 			src := func(name string) ([]float64, error) { return w64[name], nil }
 			const batch, seq = 3, 4
-			n, err := buildNet(layers, make([]float64, len(layers)), cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true, rng)
+			rec := newSeqLayers[float64](layers, cfg.Model.Embedding.Dim, make([]float64, len(layers)), rng)
+			n, err := buildNet(layers, rec, cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true)
 			if err != nil {
 				t.Fatal(err)
 			}
