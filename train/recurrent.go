@@ -24,10 +24,10 @@ type seqCell[T kernel.Float] interface {
 	// cellState reports whether the cell keeps a second state c (LSTM).
 	cellState() bool
 	// forwardRows advances rows of one direction by one step. z [rows,
-	// G·H] (row stride ldz) holds x·Wᵀ + h(t−1)·Rᵀ of the step; the cell
-	// adds bias [G·H] and leaves in z what backwardRows reads. It writes h
-	// and, with a cell state, c (row stride ldh) from cPrev (nil: zeros).
-	forwardRows(rows int, z []T, ldz int, bias, cPrev, c, h []T, ldh int)
+	// G·H] (row stride ldz) holds x·Wᵀ + b + h(t−1)·Rᵀ of the step; the
+	// cell leaves in z what backwardRows reads. It writes h and, with a
+	// cell state, c (row stride ldh) from cPrev (nil: zeros).
+	forwardRows(rows int, z []T, ldz int, cPrev, c, h []T, ldh int)
 	// backwardRows turns the z left by forwardRows into ∂L/∂z in place,
 	// from dh = ∂L/∂h(t) [rows, H] (row stride H, every path summed) and dc
 	// = ∂L/∂c(t) (same shape), which it updates to ∂L/∂c(t−1). c and cPrev
@@ -75,7 +75,11 @@ type seqLayer[T kernel.Float] struct {
 	x           []T                  // input of the last forward
 	w, r, rt, b [][]T                // per direction: W [GH, in], R [GH, H], Rᵀ, bias [GH]
 	rp, rtp     []*kernel.GateMatrix // float32: R and Rᵀ packed for the step kernels
-	mask        []T                  // [D, batch, H], nil without dropout
+	wp, wtp     []*kernel.GateMatrix // float32: W and Wᵀ packed likewise
+	wt          [][]T                // Wᵀ [in, GH]
+	dbt         [][]T                // per task: its rows' share of ∂b
+	rowJob      rowTasks
+	mask        []T // [D, batch, H], nil without dropout
 
 	z, hs, cs, hm []T
 	last          []T // [batch, D·H] final states (no return_sequences)
@@ -103,6 +107,9 @@ func newSeqLayer[T kernel.Float](cell seqCell[T], l model.LayerSpec, in int, dro
 	s.b = make([][]T, s.dirs)
 	s.rp = make([]*kernel.GateMatrix, s.dirs)
 	s.rtp = make([]*kernel.GateMatrix, s.dirs)
+	s.wp = make([]*kernel.GateMatrix, s.dirs)
+	s.wtp = make([]*kernel.GateMatrix, s.dirs)
+	s.wt = make([][]T, s.dirs)
 	s.dw = make([][]T, s.dirs)
 	s.dr = make([][]T, s.dirs)
 	s.db = make([][]T, s.dirs)
@@ -193,12 +200,32 @@ func (s *seqLayer[T]) forward(batch, seq int, training bool, x []T, w, r, b [][]
 		s.w[d], s.r[d], s.b[d] = w[d], r[d], b[d]
 		s.rt[d] = transpose(s.rt[d], r[d], GH, H)
 		if s.packed() {
-			r32, rt32 := any(r[d]).([]float32), any(s.rt[d]).([]float32)
-			s.rp[d] = kernel.PackGateMatrix(s.rp[d], kernel.NewGates(1, GH), r32, H)
-			s.rtp[d] = kernel.PackGateMatrix(s.rtp[d], kernel.NewGates(1, H), rt32, GH)
+			s.wt[d] = transpose(s.wt[d], w[d], GH, s.in)
+			s.rp[d] = kernel.PackGateMatrix(s.rp[d], kernel.NewGates(1, GH), f32(r[d]), H)
+			s.rtp[d] = kernel.PackGateMatrix(s.rtp[d], kernel.NewGates(1, H), f32(s.rt[d]), GH)
+			s.wp[d] = kernel.PackGateMatrix(s.wp[d], kernel.NewGates(1, GH), f32(w[d]), s.in)
+			if s.in%16 == 0 {
+				s.wtp[d] = kernel.PackGateMatrix(s.wtp[d], kernel.NewGates(1, s.in), f32(s.wt[d]), GH)
+			} else {
+				s.wtp[d] = nil
+			}
 		}
-		// One GEMM for the input projection of every step.
-		kernel.GemmPar(false, true, N, GH, s.in, 1, x, s.in, w[d], s.in, 0, s.z[d*GH:], ldz)
+	}
+	// One product for the input projection of every step and direction,
+	// bias included: z = x·Wᵀ + b.
+	if s.packed() {
+		s.parallelRows(N, func(r0, r1 int) {
+			for d := range D {
+				s.wp[d].Project(r1-r0, f32(x[r0*s.in:]), s.in, f32(b[d]), f32(s.z[r0*ldz+d*GH:]), ldz)
+			}
+		})
+	} else {
+		for d := range D {
+			for n := range N {
+				copy(s.z[n*ldz+d*GH:n*ldz+d*GH+GH], b[d])
+			}
+			kernel.GemmPar(false, true, N, GH, s.in, 1, x, s.in, w[d], s.in, 1, s.z[d*GH:], ldz)
+		}
 	}
 	s.mask = nil
 	switch {
@@ -279,8 +306,31 @@ func (s *seqLayer[T]) forwardTask(d, c int) {
 		if hPrev != nil {
 			s.recurrent(d, rows, hPrev, ldh, z, ldz)
 		}
-		s.cell.forwardRows(rows, z, ldz, s.b[d], cPrev, c, h, ldh)
+		s.cell.forwardRows(rows, z, ldz, cPrev, c, h, ldh)
 	}
+}
+
+// f32 is a float32 view of a slice on the packed path.
+func f32[T kernel.Float](v []T) []float32 { return any(v).([]float32) }
+
+// rowTasks cuts rows [0, n) into parts fixed by n alone, so results do
+// not depend on how many threads take them.
+type rowTasks struct {
+	n, parts int
+	fn       func(r0, r1 int)
+}
+
+func (t *rowTasks) Task(i int) { t.fn(t.n*i/t.parts, t.n*(i+1)/t.parts) }
+
+// rowBlock is the rows of one task of parallelRows: products of rows
+// never interact, and each row's arithmetic is the same in any block.
+const rowBlock = 768
+
+// parallelRows runs fn on blocks of rows [0, n) on kernel.Parallel.
+func (s *seqLayer[T]) parallelRows(n int, fn func(r0, r1 int)) {
+	s.rowJob = rowTasks{n: n, parts: max(1, n/rowBlock), fn: fn}
+	kernel.Parallel(0, s.rowJob.parts, &s.rowJob)
+	s.rowJob.fn = nil
 }
 
 // packed reports whether the per-step products run on the engine's
@@ -398,25 +448,45 @@ func (s *seqLayer[T]) backward(dy []T) {
 	for len(s.scratch) < tasks {
 		s.scratch = append(s.scratch, nil)
 	}
+	for len(s.dbt) < tasks {
+		s.dbt = append(s.dbt, nil)
+	}
 	for i := range tasks {
 		s.scratch[i] = grow(s.scratch[i], (2*(B/s.chunks()+1)+1)*H)
+		s.dbt[i] = grow(s.dbt[i], GH)
+		clear(s.dbt[i])
 	}
 	s.tasks.backward = true
 	kernel.Parallel(0, tasks, &s.tasks)
 
 	// Weight gradients: a few GEMMs over every step at once.
 	s.dx = grow(s.dx, N*s.in)
+	if s.packed() && s.wtp[0] != nil {
+		s.parallelRows(N, func(r0, r1 int) {
+			for d := range D {
+				dz, dx := f32(s.z[r0*ldz+d*GH:]), f32(s.dx[r0*s.in:])
+				if d == 0 {
+					s.wtp[d].Project(r1-r0, dz, ldz, nil, dx, s.in)
+				} else {
+					s.wtp[d].MulAdd(r1-r0, dz, ldz, dx, s.in)
+				}
+			}
+		})
+	} else {
+		for d := range D {
+			var beta T
+			if d > 0 {
+				beta = 1
+			}
+			kernel.GemmPar(false, false, N, s.in, GH, 1, s.z[d*GH:], ldz, s.w[d], s.in, beta, s.dx, s.in)
+		}
+	}
 	for d := range D {
 		zd := s.z[d*GH:]
 		s.dw[d] = grow(s.dw[d], GH*s.in)
 		s.dr[d] = grow(s.dr[d], GH*H)
 		s.db[d] = grow(s.db[d], GH)
 		kernel.GemmPar(true, false, GH, s.in, N, 1, zd, ldz, s.x, s.in, 0, s.dw[d], s.in)
-		var beta T
-		if d > 0 {
-			beta = 1
-		}
-		kernel.GemmPar(false, false, N, s.in, GH, 1, zd, ldz, s.w[d], s.in, beta, s.dx, s.in)
 		// ∂R = Σ_t ∂z(t)ᵀ·h(t−1): the steps whose h(t−1) is not zero.
 		switch {
 		case s.mask != nil:
@@ -426,8 +496,13 @@ func (s *seqLayer[T]) backward(dy []T) {
 		default:
 			kernel.GemmPar(true, false, GH, H, N-B, 1, zd, ldz, s.hs[B*ldh+d*H:], ldh, 0, s.dr[d], H)
 		}
-		clear(s.db[d])
-		kernel.ColumnSums(s.db[d], N, GH, zd, ldz)
+		// ∂b: the tasks' partial sums, in task order.
+		copy(s.db[d], s.dbt[d*s.chunks()])
+		for c := 1; c < s.chunks(); c++ {
+			for j, v := range s.dbt[d*s.chunks()+c] {
+				s.db[d][j] += v
+			}
+		}
 	}
 }
 
@@ -442,6 +517,7 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 	ldz, ldh := s.dirs*GH, s.dirs*H
 	sc := s.scratch[task]
 	dh, dc, tc := sc[:rows*H], sc[rows*H:2*rows*H], sc[2*rows*H:2*rows*H+H]
+	db := s.dbt[task]
 	clear(dh)
 	clear(dc)
 	cells := s.cell.cellState()
@@ -473,6 +549,7 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 			}
 		}
 		s.cell.backwardRows(rows, z, ldz, cPrev, c, ldh, dh, dc, tc)
+		kernel.ColumnSums(db, rows, GH, z, ldz)
 		if k == 0 {
 			break
 		}
