@@ -52,9 +52,9 @@ type seqCell[T kernel.Float] interface {
 //	cs   [N, D·H]      c(t), for cells with a cell state
 //	hm   [N, D·H]      mask ⊙ h(t−1), the recurrent operand under dropout
 //
-// The time loop is cut into tasks: one per direction, and with a single
-// direction two halves of the batch (rows never interact). The cut
-// depends on the layer alone, never on the thread count, and every
+// The time loop is cut into tasks: per direction, slices of about 32
+// batch rows (rows never interact). The cut depends on the batch alone,
+// never on the thread count, and every
 // product is bit-identical however kernel.Parallel and kernel.GemmPar
 // share it, so a run's results do not depend on GOMAXPROCS.
 //
@@ -79,6 +79,7 @@ type seqLayer[T kernel.Float] struct {
 	wt          [][]T                // Wᵀ [in, GH]
 	dbt         [][]T                // per task: its rows' share of ∂b
 	rowJob      rowTasks
+	gradJob     gradTasks[T]
 	mask        []T // [D, batch, H], nil without dropout
 
 	z, hs, cs, hm []T
@@ -133,13 +134,14 @@ func (s *seqLayer[T]) outRows(batch, seq int) int {
 	return batch
 }
 
-// chunks is the number of batch slices per direction (see seqLayer).
-func (s *seqLayer[T]) chunks() int {
-	if s.dirs == 1 {
-		return 2
-	}
-	return 1
-}
+// chunkRows is the batch rows of one time-loop task (see seqLayer).
+const chunkRows = 32
+
+// chunks is the number of batch slices per direction: tasks of about
+// chunkRows rows, so that on a busy machine a thread that runs ahead
+// takes a descheduled one's share instead of waiting for it. It depends
+// on the batch alone.
+func (s *seqLayer[T]) chunks() int { return max(1, (s.batch+chunkRows-1)/chunkRows) }
 
 // rows returns the batch rows [r0, r1) of chunk c.
 func (s *seqLayer[T]) rows(c int) (int, int) {
@@ -482,20 +484,13 @@ func (s *seqLayer[T]) backward(dy []T) {
 		}
 	}
 	for d := range D {
-		zd := s.z[d*GH:]
 		s.dw[d] = grow(s.dw[d], GH*s.in)
 		s.dr[d] = grow(s.dr[d], GH*H)
 		s.db[d] = grow(s.db[d], GH)
-		kernel.GemmPar(true, false, GH, s.in, N, 1, zd, ldz, s.x, s.in, 0, s.dw[d], s.in)
-		// ∂R = Σ_t ∂z(t)ᵀ·h(t−1): the steps whose h(t−1) is not zero.
-		switch {
-		case s.mask != nil:
-			kernel.GemmPar(true, false, GH, H, N, 1, zd, ldz, s.hm[d*H:], ldh, 0, s.dr[d], H)
-		case d == 0:
-			kernel.GemmPar(true, false, GH, H, N-B, 1, zd[B*ldz:], ldz, s.hs[d*H:], ldh, 0, s.dr[d], H)
-		default:
-			kernel.GemmPar(true, false, GH, H, N-B, 1, zd, ldz, s.hs[B*ldh+d*H:], ldh, 0, s.dr[d], H)
-		}
+	}
+	s.gradJob.l = s
+	kernel.Parallel(0, 2*D*gradBlocks(GH), &s.gradJob)
+	for d := range D {
 		// ∂b: the tasks' partial sums, in task order.
 		copy(s.db[d], s.dbt[d*s.chunks()])
 		for c := 1; c < s.chunks(); c++ {
@@ -503,6 +498,42 @@ func (s *seqLayer[T]) backward(dy []T) {
 				s.db[d][j] += v
 			}
 		}
+	}
+}
+
+// gradRows is the rows of ∂W or ∂R (of G·H) one weight-gradient task
+// computes: each is a GEMM over every time step.
+const gradRows = 48
+
+func gradBlocks(gh int) int { return (gh + gradRows - 1) / gradRows }
+
+// gradTasks computes ∂W = ∂zᵀ·x and ∂R = Σ_t ∂z(t)ᵀ·h(t−1) of every
+// direction in blocks of rows, fixed by the layer's shape.
+type gradTasks[T kernel.Float] struct{ l *seqLayer[T] }
+
+func (g *gradTasks[T]) Task(i int) {
+	s := g.l
+	B, S, H, D := s.batch, s.seq, s.hidden, s.dirs
+	GH := s.cell.gates() * H
+	N := B * S
+	ldz, ldh := D*GH, D*H
+	nb := gradBlocks(GH)
+	d, kind, blk := i/(2*nb), (i/nb)%2, i%nb
+	r0, r1 := blk*gradRows, min(GH, (blk+1)*gradRows)
+	zd := s.z[d*GH+r0:] // columns r0… of direction d: rows r0… of op(A) = ∂zᵀ
+	if kind == 0 {
+		kernel.Gemm(true, false, r1-r0, s.in, N, 1, zd, ldz, s.x, s.in, 0, s.dw[d][r0*s.in:], s.in)
+		return
+	}
+	dr := s.dr[d][r0*H:]
+	// ∂R: only the steps whose h(t−1) is not zero.
+	switch {
+	case s.mask != nil:
+		kernel.Gemm(true, false, r1-r0, H, N, 1, zd, ldz, s.hm[d*H:], ldh, 0, dr, H)
+	case d == 0:
+		kernel.Gemm(true, false, r1-r0, H, N-B, 1, zd[B*ldz:], ldz, s.hs[d*H:], ldh, 0, dr, H)
+	default:
+		kernel.Gemm(true, false, r1-r0, H, N-B, 1, zd, ldz, s.hs[B*ldh+d*H:], ldh, 0, dr, H)
 	}
 }
 
