@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -68,6 +69,12 @@ type FitOptions struct {
 	Resume   bool
 	Progress io.Writer // Keras-like progress; nil = silent
 	Live     bool      // redraw the progress bar in place (a terminal)
+	// Validation, when set, is the validation set (Keras validation_data):
+	// every row of d then trains and train.validation_split is not used.
+	Validation *Data
+	// State entries are saved in every checkpoint (a text source's
+	// vocabulary, model.StateVocabulary).
+	State map[string]string
 
 	onStep func(epoch, step int) // test hook, after every training step
 }
@@ -257,7 +264,15 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 		return nil, fmt.Errorf("%w: validation_split %g leaves no training rows of %d", ErrData, split, d.Len())
 	}
 	trainD, valD := d.Slice(0, nTrain), d.Slice(nTrain, d.Len())
+	if o.Validation != nil {
+		if err := o.Validation.check(r.vocab, r.classes); err != nil {
+			return nil, fmt.Errorf("validation: %w", err)
+		}
+		nTrain, trainD, valD = d.Len(), d, *o.Validation
+	}
 
+	steps := (nTrain + tc.BatchSize - 1) / tc.BatchSize
+	cb := newCallbacks(tc, opt, steps, epochs)
 	hist := &model.History{}
 	start := 0
 	var resumed *model.Checkpoint
@@ -267,7 +282,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			if err != nil {
 				return nil, fmt.Errorf("train: resume: %w", err)
 			}
-			if err := restore(m, r, opt, ck); err != nil {
+			if err := restore(m, r, opt, cb, ck); err != nil {
 				return nil, fmt.Errorf("train: resume from %s: %w", o.Checkpoint, err)
 			}
 			h := ck.History.Clone()
@@ -279,8 +294,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 
 	shuffle := tc.Shuffle == nil || *tc.Shuffle
 	perm := make([]int, nTrain)
-	steps := (nTrain + tc.BatchSize - 1) / tc.BatchSize
-	for epoch := start; epoch < epochs; epoch++ {
+	for epoch := start; epoch < epochs && !cb.stopped; epoch++ {
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "Epoch %d/%d\n", epoch+1, epochs)
 		}
@@ -322,7 +336,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			if s > 0 && o.Checkpoint != "" {
 				cur := midEpoch{step: s, epochRNG: epochRNG, lossSum: lossSum, correct: correct,
 					seen: seen, seconds: time.Since(began).Seconds()}
-				if serr := save(o.Checkpoint, m, r, opt, epoch, hist, &cur); serr != nil {
+				if serr := save(o.Checkpoint, m, r, opt, cb, epoch, hist, &cur, o.State); serr != nil {
 					return hist, errors.Join(err, serr)
 				}
 			}
@@ -365,13 +379,16 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 		secs := time.Since(began).Seconds()
 		hist.Append(loss, acc, valLoss, valAcc, secs)
 		bar.done(secs, loss, acc, valLoss, valAcc)
+		if _, err := cb.epochEnd(epoch, m, opt, loss, acc, valLoss, valAcc); err != nil {
+			return hist, err
+		}
 		if o.History != "" {
 			if err := hist.Write(o.History); err != nil {
 				return hist, err
 			}
 		}
 		if o.Checkpoint != "" {
-			if err := save(o.Checkpoint, m, r, opt, epoch+1, hist, nil); err != nil {
+			if err := save(o.Checkpoint, m, r, opt, cb, epoch+1, hist, nil, o.State); err != nil {
 				return hist, err
 			}
 		}
@@ -417,9 +434,12 @@ func readMidEpoch(st map[string]string) (midEpoch, error) {
 }
 
 // save writes a checkpoint after epoch completed epochs; mid, when not nil,
-// records a position inside the next epoch.
-func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *model.History, mid *midEpoch) error {
+// records a position inside the next epoch; extra entries are added to its
+// State.
+func save(path string, m *model.Model, r *runner, opt *Optimizer, cb *callbacks, epoch int, h *model.History, mid *midEpoch, extra map[string]string) error {
 	st := opt.State()
+	maps.Copy(st, extra)
+	slots := append(opt.Slots(), cb.state(st)...)
 	rs, err := r.pcg.MarshalBinary()
 	if err != nil {
 		return err
@@ -429,11 +449,11 @@ func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *
 		mid.write(st)
 	}
 	return model.SaveCheckpoint(path, &model.Checkpoint{
-		Model: m, Epoch: epoch, History: h.Clone(), Optimizer: opt.Slots(), State: st,
+		Model: m, Epoch: epoch, History: h.Clone(), Optimizer: slots, State: st,
 	})
 }
 
-func restore(m *model.Model, r *runner, opt *Optimizer, ck *model.Checkpoint) error {
+func restore(m *model.Model, r *runner, opt *Optimizer, cb *callbacks, ck *model.Checkpoint) error {
 	if ck.Model == nil {
 		return errors.New("checkpoint holds no model")
 	}
@@ -444,7 +464,11 @@ func restore(m *model.Model, r *runner, opt *Optimizer, ck *model.Checkpoint) er
 		}
 		copy(p.Data, q.Data)
 	}
-	if err := opt.Restore(ck.Optimizer, ck.State); err != nil {
+	slots, err := cb.restore(ck.State, ck.Optimizer)
+	if err != nil {
+		return err
+	}
+	if err := opt.Restore(slots, ck.State); err != nil {
 		return err
 	}
 	if s := ck.State["rng.pcg"]; s != "" {
