@@ -50,6 +50,10 @@ type Options struct {
 	// WordIndexSHA256 is the hex SHA-256 of the word index file the model
 	// was trained with; omitted when empty.
 	WordIndexSHA256 string
+	// Vocabulary is birnn.vocabulary, the JSON of the dataset.Vocabulary a
+	// model trained on a text source tokenizes with; with it, Tokenizer
+	// defaults to model.TokenizerKeras. Omitted when empty.
+	Vocabulary string
 	// Version is birnn.version, the birnn release that wrote the file;
 	// empty means "dev".
 	Version string
@@ -71,6 +75,9 @@ func (o Options) resolve() (Options, error) {
 	}
 	if o.Tokenizer == "" {
 		o.Tokenizer = DefaultTokenizer
+		if o.Vocabulary != "" {
+			o.Tokenizer = model.TokenizerKeras
+		}
 	}
 	if o.Version == "" {
 		o.Version = "dev"
@@ -184,6 +191,9 @@ func metadata(m *model.Model, opts Options) ([]*onnx.StringStringEntryProto, err
 	}
 	if opts.WordIndexSHA256 != "" {
 		kv = append(kv, [2]string{model.MetaWordIndexSHA256, opts.WordIndexSHA256})
+	}
+	if opts.Vocabulary != "" {
+		kv = append(kv, [2]string{model.MetaVocabulary, opts.Vocabulary})
 	}
 	kv = append(kv, [2]string{model.MetaConfig, string(yml)})
 	if len(opts.TestMetrics) > 0 {

@@ -26,6 +26,11 @@ import (
 //	lecun_uniform    U(±√(3/fan_in))
 //	lecun_normal     truncated N, σ = √(1/fan_in) / 0.8796…
 //	orthogonal       QR of a normal [max, min] matrix, sign-fixed (gain 1)
+//	identity         tf.eye(rows, cols) (gain 1): ones on the main diagonal of a
+//	                 matrix, square or not — on an LSTM's [units, 4·units]
+//	                 recurrent kernel that is the input gate's block
+//	truncated_normal N(0, 0.05²) truncated to ±2σ (Keras TruncatedNormal)
+//	random_uniform, random_normal: Keras's full names of uniform and normal
 //
 // Truncated normals redraw values beyond two standard deviations, as
 // TensorFlow's truncated_normal does; 0.8796… is the standard deviation of
@@ -33,7 +38,8 @@ import (
 var initializers = []string{
 	"zeros", "ones", "uniform", "normal",
 	"glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-	"lecun_uniform", "lecun_normal", "orthogonal",
+	"lecun_uniform", "lecun_normal", "orthogonal", "identity", "truncated_normal",
+	"random_uniform", "random_normal",
 }
 
 // Keras defaults where the config leaves an initializer empty.
@@ -56,8 +62,8 @@ func checkInit(key, name string, rank int) error {
 	if !isInitializer(name) {
 		return specErr(key, "unknown initializer %q (want one of %s)", name, strings.Join(InitializerNames(), ", "))
 	}
-	if name == "orthogonal" && rank < 2 {
-		return specErr(key, "orthogonal needs a matrix; a bias is a vector")
+	if (name == "orthogonal" || name == "identity") && rank < 2 {
+		return specErr(key, "%s needs a matrix; a bias is a vector", name)
 	}
 	return nil
 }
@@ -224,9 +230,18 @@ func draw(rng *rand.Rand, name string, shape []int) ([]float64, error) {
 		for i := range v {
 			v[i] = 1
 		}
-	case "uniform":
+	case "uniform", "random_uniform":
 		uniform(0.05)
-	case "normal":
+	case "truncated_normal":
+		truncated(0.05)
+	case "identity":
+		if len(shape) != 2 {
+			return nil, fmt.Errorf("identity needs a matrix, got shape %v", shape)
+		}
+		for i := range min(shape[0], shape[1]) {
+			v[i*shape[1]+i] = 1
+		}
+	case "normal", "random_normal":
 		for i := range v {
 			v[i] = 0.05 * rng.NormFloat64()
 		}

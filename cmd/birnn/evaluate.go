@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/train"
 )
@@ -20,14 +19,10 @@ func newEvaluateCmd() *cobra.Command {
 			"70%: train) or the validation rows (the last 30%: val), with the data settings the model\n" +
 			"was trained with. Prints the loss and accuracy; --out writes them as JSON\n" +
 			`{"loss":…, "accuracy":…, "split":"test", "n":25000}.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, _ := cmd.Flags().GetString("checkpoint")
 			split, _ := cmd.Flags().GetString("split")
 			out, _ := cmd.Flags().GetString("out")
-			if path == "" {
-				return usagef("evaluate needs --checkpoint FILE")
-			}
 			if split != "test" && split != "train" && split != "val" {
 				return usagef("--split %q: want test, train or val", split)
 			}
@@ -48,12 +43,21 @@ func newEvaluateCmd() *cobra.Command {
 				return err
 			}
 			cfg.Data.Dir, cfg.Data.Limit = rc.Data.Dir, rc.Data.Limit
-			trainD, testD, err := train.Load(cmd.Context(), dataset.IMDB{Dir: cfg.Data.Dir}, cfg)
+			src, err := train.SourceOf(cfg)
 			if err != nil {
 				return err
 			}
-			d := testD
-			if split != "test" {
+			sp, err := train.LoadSplits(cmd.Context(), src, cfg)
+			if err != nil {
+				return err
+			}
+			trainD, d := sp.Train, sp.Test
+			switch {
+			case split == "val" && sp.Validation.Len() > 0:
+				d = sp.Validation // the source's own validation split
+			case split == "train" && sp.Validation.Len() > 0:
+				d = trainD
+			case split != "test":
 				at := int(float64(trainD.Len()) * (1 - cfg.Train.ValidationSplit))
 				if split == "train" {
 					d = trainD.Slice(0, at)
@@ -67,12 +71,13 @@ func newEvaluateCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: loss %.4f, accuracy %.4f (%d reviews)\n", split, loss, acc, d.Len())
 			if out != "" {
-				return model.WriteMetrics(out, model.Metrics{Loss: loss, Accuracy: acc, Split: split, N: d.Len()})
+				return model.WriteMetrics(out, train.MetricsOf(cfg, split, d.Len(), loss, acc))
 			}
 			return nil
 		},
 	}
 	cmd.Flags().String("checkpoint", "", "checkpoint file (from birnn train)")
+	require(cmd, "checkpoint", "FILE")
 	cmd.Flags().String("split", "test", "test, train or val")
 	cmd.Flags().String("out", "", "write the metrics JSON here")
 	cmd.Flags().Int("limit", 0, "use only the first N reviews of each split (data.limit)")
