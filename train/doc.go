@@ -1,16 +1,32 @@
 // Package train fits birnn models natively in Go: a gorgonia expression
-// graph is built from a model's architecture, with one fused operator per
-// LSTM layer and direction, and trained with Keras-compatible optimizers.
+// graph is built from a model's architecture, with one operator per
+// recurrent layer (every direction, every time step), and trained with
+// Keras-compatible optimizers.
 //
-//	ids [batch, seq] ─ByIndices→ [batch·seq, dim]
-//	  ─fused LSTM (fwd, rev)→ merge (concat|sum|mul|ave) → … → Dense → logit
+//	ids [batch, seq] ─time-major→ embedding gather → [seq·batch, dim]
+//	  ─recurrent layer (both directions, merge inside)→ … → Dense → logit
 //	  ─sigmoid cross-entropy (softplus form)→ loss
 //
-// The fused LSTM operator runs a whole sequence per call: the input
-// projection of every step is one GEMM [batch·seq, in]×[in, 4H], each step
-// adds one GEMM h(t−1)·Rᵀ and the shared gate kernel, and gates and cells are
-// cached for backpropagation through time. Every matrix product goes through
-// internal/kernel, the seam the inference engine uses too.
+// The recurrent operator (seqLayer, with an LSTM cell) runs a whole batch
+// of sequences per call, time-major so that a step's rows are contiguous:
+// the input projection of every step is one GEMM [seq·batch, in]×[in, 4H]
+// per direction; each step adds h(t−1)·Rᵀ with the engine's packed step
+// kernel (kernel.GateMatrix) and applies kernel.LSTMForward; gates and
+// states are stored once and backward overwrites the gates with ∂L/∂z in
+// place. BPTT's weight gradients are GEMMs over all steps at once (∂W =
+// ∂zᵀ·x, ∂R = ∂zᵀ·h(t−1), ∂x = ∂z·W). Directions (or, with one direction,
+// the two halves of the batch) run on kernel.Parallel's workers, and the
+// large GEMMs on kernel.GemmPar, bit-identical at any thread count. Every
+// product goes through internal/kernel, the seam the inference engine
+// uses too. Validation and Evaluate run the same layer forwards without a
+// graph (inferPass).
+//
+// gorgonia stays the tape for the model: it holds the parameters and
+// their gradients, differentiates the embedding gather, the Dense layers'
+// activations and the loss, and orders the fused operators' forward and
+// backward calls. What it used to do per time step (slices, concats and
+// adds of small tensors, ~14 % of a step in copies) is inside the fused
+// operator, which gorgonia sees as one node and one backward node.
 //
 // Keras behaviour being matched (TF 2.15): validation_split takes the last
 // rows before shuffling; training rows are reshuffled every epoch;

@@ -90,7 +90,9 @@ type runner struct {
 	classes int
 	rng     *rand.Rand
 	pcg     *rand.PCG
-	nets    map[int]*net[float32] // by batch size and mode (negative = inference)
+	nets    map[int]*net[float32] // training graphs by batch size
+	rec     []*seqLayer[float32]  // recurrent layers, shared by every net
+	infer   inferPass             // validation and Evaluate, without a tape
 	ids     []int
 	labels  []float32
 }
@@ -112,10 +114,13 @@ func newRunner(m *model.Model, seed int64) (*runner, error) {
 		classes = 2
 	}
 	pcg := rand.NewPCG(uint64(seed), 0x6269726e6e) // "birnn"
+	rng := rand.New(pcg)
+	dim := m.Config.Model.Embedding.Dim
 	return &runner{
 		m: m, layers: layers, dropout: dropout,
-		vocab: m.Config.Data.NumWords, dim: m.Config.Model.Embedding.Dim, classes: classes,
-		pcg: pcg, rng: rand.New(pcg), nets: map[int]*net[float32]{},
+		vocab: m.Config.Data.NumWords, dim: dim, classes: classes,
+		pcg: pcg, rng: rng, nets: map[int]*net[float32]{},
+		rec: newSeqLayers[float32](layers, dim, dropout, rng),
 	}, nil
 }
 
@@ -127,27 +132,25 @@ func (r *runner) source(name string) ([]float32, error) {
 	return p.Data, nil
 }
 
-func (r *runner) net(batch, seq int, training bool) (*net[float32], error) {
-	key := batch
-	if !training {
-		key = -batch
-	}
-	if n, ok := r.nets[key]; ok && n.seq == seq {
+// net returns the training graph for a batch shape.
+func (r *runner) net(batch, seq int) (*net[float32], error) {
+	if n, ok := r.nets[batch]; ok && n.seq == seq {
 		return n, nil
 	}
-	n, err := buildNet(r.layers, r.dropout, r.vocab, r.dim, r.source, batch, seq, training, r.rng)
+	n, err := buildNet(r.layers, r.rec, r.vocab, r.dim, r.source, batch, seq, true)
 	if err != nil {
 		return nil, err
 	}
-	r.nets[key] = n
+	r.nets[batch] = n
 	return n, nil
 }
 
-// batch runs rows idx of d through a net; it returns the summed loss and
-// the number of correct predictions.
-func (r *runner) batch(d Data, idx []int, training bool) (float64, int, error) {
+// batch runs rows idx of d through the training graph (forward and
+// backward); it returns the summed loss and the number of correct
+// predictions.
+func (r *runner) batch(d Data, idx []int) (float64, int, error) {
 	seq := d.X.Cols
-	n, err := r.net(len(idx), seq, training)
+	n, err := r.net(len(idx), seq)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -187,7 +190,7 @@ func (r *runner) evaluate(ctx context.Context, d Data, batch int) (float64, floa
 		for k := i; k < j; k++ {
 			idx = append(idx, k)
 		}
-		l, c, err := r.batch(d, idx, false)
+		l, c, err := r.inferBatch(d, idx)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -344,11 +347,11 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 				return interrupted(s, err)
 			}
 			idx := perm[s*tc.BatchSize : min((s+1)*tc.BatchSize, nTrain)]
-			n, err := r.net(len(idx), d.X.Cols, true)
+			n, err := r.net(len(idx), d.X.Cols)
 			if err != nil {
 				return hist, err
 			}
-			l, c, err := r.batch(trainD, idx, true)
+			l, c, err := r.batch(trainD, idx)
 			if err != nil {
 				return hist, fmt.Errorf("train: epoch %d step %d: %w", epoch+1, s+1, err)
 			}

@@ -23,8 +23,23 @@ type net[T float32 | float64] struct {
 	logits     *G.Node // [batch, units]
 	loss       *G.Node // scalar, mean over the batch
 	lossK      *lossKernel[T]
-	lstms      []*lstmKernel[T]
 	params     []*G.Node // trainable nodes in model order
+	tm         []int     // ids reordered time-major
+}
+
+// newSeqLayers returns the recurrent layers of a model (nil for others),
+// whose buffers the nets of every batch size share; dropout[i] is layer
+// i's recurrent dropout rate, drawn from rng when training.
+func newSeqLayers[T float32 | float64](layers []model.LayerSpec, dim int, dropout []float64, rng *rand.Rand) []*seqLayer[T] {
+	out := make([]*seqLayer[T], len(layers))
+	width := dim
+	for i, l := range layers {
+		if l.Kind == model.KindLSTM {
+			out[i] = newSeqLayer[T](lstmCell[T]{hidden: l.Units}, l, width, dropout[i], rng)
+		}
+		width = l.Out
+	}
+	return out
 }
 
 // paramSource returns the full backing slice of a model weight by name;
@@ -32,8 +47,10 @@ type net[T float32 | float64] struct {
 type paramSource[T float32 | float64] func(name string) ([]T, error)
 
 // buildNet builds the graph of layers for a batch of batch sequences of
-// length seq; dropout[i] is layer i's recurrent dropout rate. rng draws the recurrent dropout masks when training.
-func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, vocab, dim int, src paramSource[T], batch, seq int, training bool, rng *rand.Rand) (*net[T], error) {
+// length seq, with the recurrent layers rec (newSeqLayers). Rows run
+// time-major (row t·batch + b) from the embedding to the last recurrent
+// layer.
+func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T], vocab, dim int, src paramSource[T], batch, seq int, training bool) (*net[T], error) {
 	dt := dtypeOf[T]()
 	n := &net[T]{g: G.NewGraph(), batch: batch, seq: seq, training: training}
 	g := n.g
@@ -56,7 +73,7 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 	}
 	emb := param("embedding", embW, vocab, dim)
 	n.ids = G.NewVector(g, tensor.Int, G.WithShape(batch*seq), G.WithName("ids"))
-	x, err := G.ByIndices(emb, n.ids, 0)
+	x, err := applyFused(&embedKernel[T]{vocab: vocab, dim: dim, n: batch * seq}, emb, n.ids)
 	if err != nil {
 		return nil, fmt.Errorf("train: embedding: %w", err)
 	}
@@ -79,31 +96,19 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 			if len(w) != l.Dirs*4*H*width || len(r) != l.Dirs*4*H*H || len(b) != l.Dirs*8*H {
 				return nil, fmt.Errorf("train: %s: weights do not match [%d, %d, %d]", l.Name, l.Dirs, 4*H, width)
 			}
-			var outs []*G.Node
-			for d := 0; d < l.Dirs; d++ {
-				k := &lstmKernel[T]{
-					core: lstmCore[T]{batch: batch, seq: seq, in: width, hidden: H,
-						reverse: d == 1, retSeq: l.ReturnSequences},
-					name:     fmt.Sprintf("%s/%d", l.Name, d),
-					dropout:  dropout[li],
-					rng:      rng,
-					training: training,
-				}
-				n.lstms = append(n.lstms, k)
-				wn := param(fmt.Sprintf("%s.W#%d", l.Name, d), w[d*4*H*width:(d+1)*4*H*width], 4*H, width)
-				rn := param(fmt.Sprintf("%s.R#%d", l.Name, d), r[d*4*H*H:(d+1)*4*H*H], 4*H, H)
-				bn := param(fmt.Sprintf("%s.Wb#%d", l.Name, d), b[d*8*H:d*8*H+4*H], 4*H)
-				o, err := applyFused(k, x, wn, rn, bn)
-				if err != nil {
-					return nil, fmt.Errorf("train: %s: %w", l.Name, err)
-				}
-				outs = append(outs, o)
+			if rec[li] == nil || rec[li].in != width {
+				return nil, fmt.Errorf("train: %s: no recurrent layer of input width %d", l.Name, width)
 			}
-			x = outs[0]
-			if l.Dirs == 2 {
-				if x, err = merge(l.MergeMode, outs[0], outs[1]); err != nil {
-					return nil, fmt.Errorf("train: %s: %w", l.Name, err)
-				}
+			op := &seqOp[T]{l: rec[li], batch: batch, seq: seq, training: training}
+			args := []*G.Node{x}
+			for d := 0; d < l.Dirs; d++ {
+				args = append(args,
+					param(fmt.Sprintf("%s.W#%d", l.Name, d), w[d*4*H*width:(d+1)*4*H*width], 4*H, width),
+					param(fmt.Sprintf("%s.R#%d", l.Name, d), r[d*4*H*H:(d+1)*4*H*H], 4*H, H),
+					param(fmt.Sprintf("%s.Wb#%d", l.Name, d), b[d*8*H:d*8*H+4*H], 4*H))
+			}
+			if x, err = applyFused(op, args...); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
 			}
 			seqOut = l.ReturnSequences
 			if !seqOut {
@@ -178,30 +183,19 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 	return n, nil
 }
 
-func merge(mode string, a, b *G.Node) (*G.Node, error) {
-	switch mode {
-	case "", model.MergeConcat:
-		return G.Concat(1, a, b)
-	case model.MergeSum:
-		return G.Add(a, b)
-	case model.MergeMul:
-		return G.HadamardProd(a, b)
-	case model.MergeAve:
-		s, err := G.Add(a, b)
-		if err != nil {
-			return nil, err
+// timeMajor writes ids [batch, seq] (row-major) into dst in time-major
+// order, [seq, batch].
+func timeMajor[I int | int32](dst []int, ids []I, batch, seq int) []int {
+	if cap(dst) < batch*seq {
+		dst = make([]int, batch*seq)
+	}
+	dst = dst[:batch*seq]
+	for b := range batch {
+		for t, v := range ids[b*seq : (b+1)*seq] {
+			dst[t*batch+b] = int(v)
 		}
-		half := G.NewConstant(halfOf(a.Dtype()))
-		return G.HadamardProd(s, half)
 	}
-	return nil, fmt.Errorf("unknown merge mode %q", mode)
-}
-
-func halfOf(dt tensor.Dtype) any {
-	if dt == tensor.Float64 {
-		return 0.5
-	}
-	return float32(0.5)
+	return dst
 }
 
 func firstErr(errs ...error) error {
@@ -217,7 +211,8 @@ func firstErr(errs ...error) error {
 // [batch]. It returns the mean loss and writes the per-row losses and
 // logits into the net's kernels.
 func (n *net[T]) run(ids []int, labels []T) (float64, error) {
-	if err := G.Let(n.ids, tensor.New(tensor.WithShape(len(ids)), tensor.WithBacking(ids))); err != nil {
+	n.tm = timeMajor(n.tm, ids, n.batch, n.seq)
+	if err := G.Let(n.ids, tensor.New(tensor.WithShape(len(n.tm)), tensor.WithBacking(n.tm))); err != nil {
 		return 0, err
 	}
 	if err := G.Let(n.labels, dense(labels, len(labels), 1)); err != nil {
@@ -237,9 +232,15 @@ func (n *net[T]) correct(labels []T) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	u := n.lossK.u
+	return countCorrect(z, labels, n.batch, n.lossK.u), nil
+}
+
+// countCorrect counts the rows of logits z [n, u] whose prediction matches
+// the label: logit > 0 (probability > 0.5) for a sigmoid head, argmax for
+// a softmax head.
+func countCorrect[T float32 | float64](z, labels []T, n, u int) int {
 	c := 0
-	for i := 0; i < n.batch; i++ {
+	for i := 0; i < n; i++ {
 		var pred int
 		if u == 1 {
 			if z[i] > 0 {
@@ -257,5 +258,5 @@ func (n *net[T]) correct(labels []T) (int, error) {
 			c++
 		}
 	}
-	return c, nil
+	return c
 }

@@ -54,12 +54,20 @@ func cliBinary(t *testing.T) string {
 }
 
 // runCLI runs birnn with args (stdin may be nil) and returns its stdout,
-// stderr and exit code. env entries are added to the test's environment.
+// stderr and exit code. env entries are added to the test's environment,
+// less its BIRNN_* variables.
 func runCLI(t *testing.T, stdin io.Reader, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(cliBinary(t), args...)
 	cmd.Stdin = stdin
-	cmd.Env = append(os.Environ(), env...)
+	// The child sees the test's BIRNN_* settings only: a BIRNN_DATA or
+	// BIRNN_TRAIN_EPOCHS in the caller's shell must not leak into it.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BIRNN_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

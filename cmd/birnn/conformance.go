@@ -15,11 +15,12 @@ func newConformanceCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "conformance DIR...",
 		Short: "Run ONNX backend node tests against the inference engine",
-		Long: "Run ONNX backend node tests (a folder with model.onnx and test_data_set_*/, or a\n" +
-			"folder of such folders) and print one line per test: PASS, FAIL with the reason,\n" +
-			"or UNSUPPORTED with the operator or type the engine lacks (or refuses: training-mode\n" +
-			"ops); then a count. The exit\n" +
-			"status is non-zero when a test failed.",
+		Long: long(`
+			Run ONNX backend node tests (a folder with model.onnx and test_data_set_*/, or a
+			folder of such folders) and print one line per test: PASS, FAIL with the reason,
+			or UNSUPPORTED with the operator or type the engine lacks (or refuses: training-mode
+			ops); then a count. The exit
+			status is non-zero when a test failed.`),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runConformance(cmd.Context(), cmd.OutOrStdout(), args)

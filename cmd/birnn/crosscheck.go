@@ -23,16 +23,12 @@ func newCrosscheckCmd() *cobra.Command {
 			"model.onnx, or its checkpoint, run on the test split read from --data), and the largest\n" +
 			"difference between birnn's engine and Keras on the Keras export's predictions.json.\n" +
 			"Runs missing on either side are listed as missing; a malformed file is an error.",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keras, _ := cmd.Flags().GetString("keras")
 			runs, _ := cmd.Flags().GetString("runs")
 			md, _ := cmd.Flags().GetBool("markdown")
 			only, _ := cmd.Flags().GetString("only")
 			batch, _ := cmd.Flags().GetInt("batch")
-			if keras == "" || runs == "" {
-				return usagef("crosscheck needs --keras DIR and --runs DIR")
-			}
 			if batch < 0 {
 				return usagef("--batch %d: want ≥ 0", batch)
 			}
@@ -56,6 +52,8 @@ func newCrosscheckCmd() *cobra.Command {
 	}
 	cmd.Flags().String("keras", "testdata/keras", "folder of Keras exports, one sub-folder per run")
 	cmd.Flags().String("runs", "runs", "folder of birnn runs, one sub-folder per run")
+	require(cmd, "keras", "DIR")
+	require(cmd, "runs", "DIR")
 	cmd.Flags().String("only", "", "comma-separated subset of the study runs (default: all five)")
 	cmd.Flags().Bool("markdown", false, "print a markdown table (as appended to runs/report.md)")
 	cmd.Flags().Int("batch", 0, "reviews per inference run (0: the default)")

@@ -19,14 +19,10 @@ func newEvaluateCmd() *cobra.Command {
 			"70%: train) or the validation rows (the last 30%: val), with the data settings the model\n" +
 			"was trained with. Prints the loss and accuracy; --out writes them as JSON\n" +
 			`{"loss":…, "accuracy":…, "split":"test", "n":25000}.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, _ := cmd.Flags().GetString("checkpoint")
 			split, _ := cmd.Flags().GetString("split")
 			out, _ := cmd.Flags().GetString("out")
-			if path == "" {
-				return usagef("evaluate needs --checkpoint FILE")
-			}
 			if split != "test" && split != "train" && split != "val" {
 				return usagef("--split %q: want test, train or val", split)
 			}
@@ -81,6 +77,7 @@ func newEvaluateCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("checkpoint", "", "checkpoint file (from birnn train)")
+	require(cmd, "checkpoint", "FILE")
 	cmd.Flags().String("split", "test", "test, train or val")
 	cmd.Flags().String("out", "", "write the metrics JSON here")
 	cmd.Flags().Int("limit", 0, "use only the first N reviews of each split (data.limit)")

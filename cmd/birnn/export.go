@@ -16,14 +16,15 @@ func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --checkpoint FILE --out MODEL.onnx [--opset 15] [--input-dtype int32|float32]",
 		Short: "Write a checkpoint's model as an ONNX file",
-		Long: "Export a checkpoint as ONNX with the structure tf2onnx gives the same Keras model:\n" +
-			"input_ids [batch, sequence] (int32, or float32 like Keras exports) → Gather → LSTM\n" +
-			"nodes → MatMul + Add → activation → probability [batch, units].\n\n" +
-			"The metadata records the data settings (num_words, maxlen, padding, …), the config,\n" +
-			"the test metrics (--metrics, else those carried by an imported checkpoint, else\n" +
-			"metrics.json beside the checkpoint) and the SHA-256 of the word index (--word-index,\n" +
-			"else the one recorded in the checkpoint, else imdb_word_index.json in the data folder).",
-		Args: cobra.NoArgs,
+		Long: long(`
+			Export a checkpoint as ONNX with the structure tf2onnx gives the same Keras model:
+			input_ids [batch, sequence] (int32, or float32 like Keras exports) → Gather → LSTM
+			nodes → MatMul + Add → activation → probability [batch, units].
+
+			The metadata records the data settings (num_words, maxlen, padding, …), the config,
+			the test metrics (--metrics, else those carried by an imported checkpoint, else
+			metrics.json beside the checkpoint) and the SHA-256 of the word index (--word-index,
+			else the one recorded in the checkpoint, else imdb_word_index.json in the data folder).`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ckPath, _ := cmd.Flags().GetString("checkpoint")
 			out, _ := cmd.Flags().GetString("out")
@@ -32,10 +33,6 @@ func newExportCmd() *cobra.Command {
 			metricsPath, _ := cmd.Flags().GetString("metrics")
 			wordIndex, _ := cmd.Flags().GetString("word-index")
 			switch {
-			case ckPath == "":
-				return usagef("export needs --checkpoint FILE")
-			case out == "":
-				return usagef("export needs --out MODEL.onnx")
 			case opset < export.MinOpset || opset > export.MaxOpset:
 				return usagef("--opset %d: want %d to %d", opset, export.MinOpset, export.MaxOpset)
 			case dtype != "int32" && dtype != "float32":
@@ -56,6 +53,8 @@ func newExportCmd() *cobra.Command {
 	}
 	cmd.Flags().String("checkpoint", "", "checkpoint file (from birnn train or birnn import)")
 	cmd.Flags().String("out", "", "ONNX file to write")
+	require(cmd, "checkpoint", "FILE")
+	require(cmd, "out", "MODEL.onnx")
 	cmd.Flags().Int("opset", export.DefaultOpset, fmt.Sprintf("ai.onnx opset, %d to %d", export.MinOpset, export.MaxOpset))
 	cmd.Flags().String("input-dtype", "int32", "input_ids element type: int32, or float32 as Keras exports take")
 	cmd.Flags().String("metrics", "", "test metrics JSON to record (default: the checkpoint's, or metrics.json beside it)")

@@ -146,3 +146,105 @@ func TestImportKerasCLI(t *testing.T) {
 		t.Errorf("config name %q num_words %d maxlen %d", c.Model.Config.Name, c.Model.Config.Data.NumWords, c.Model.Config.Data.MaxLen)
 	}
 }
+
+// TestImportPredictExternalData: a Keras export whose weights were moved
+// into model.onnx.data beside it (the dynamo exporter's layout) imports to
+// the same checkpoint and predicts the same scores as the file with its
+// weights inline; a data location outside the model's folder is refused by
+// import and predict alike, named, and import writes no checkpoint.
+func TestImportPredictExternalData(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "keras", "deep_lstm", "model.onnx")
+	m, err := onnx.ReadModel(src)
+	if err != nil {
+		t.Fatalf("the committed Keras export: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "ext")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.MoveToExternalData(m, dir, "model.onnx.data", 1024); err != nil {
+		t.Fatal(err)
+	}
+	ext := filepath.Join(dir, "model.onnx")
+	if err := onnx.WriteModel(ext, m); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(ext); err != nil || st.Size() > 64<<10 {
+		t.Fatalf("model.onnx with external data: %v, size %v (the weights were not moved)", err, st)
+	}
+
+	inline := filepath.Join(t.TempDir(), "inline.ckpt")
+	outside := filepath.Join(t.TempDir(), "external.ckpt")
+	for _, c := range [][2]string{{src, inline}, {ext, outside}} {
+		if _, errOut, code := runCLI(t, nil, nil, "import", "--model", c[0], "--out", c[1]); code != 0 {
+			t.Fatalf("import %s: exit %d: %s", c[0], code, errOut)
+		}
+	}
+	if !bytes.Equal(mustRead(t, inline), mustRead(t, outside)) {
+		t.Error("the checkpoint imported from external data differs from the inline import")
+	}
+
+	reviews := []string{"1 14 22 16 43 530 973", "1 194 1153 194 8255 78 228 5 6 1463 4369"}
+	predict := func(modelPath string) (string, string, int) {
+		args := []string{"predict", "--model", modelPath, "--ids"}
+		for _, r := range reviews {
+			args = append(args, "--text", r)
+		}
+		return runCLI(t, nil, nil, args...)
+	}
+	want, errOut, code := predict(src)
+	if code != 0 {
+		t.Fatalf("predict inline: exit %d: %s", code, errOut)
+	}
+	got, errOut, code := predict(ext)
+	if code != 0 || got != want {
+		t.Errorf("predict with external data: exit %d, %q (stderr %q); inline gave %q", code, got, errOut, want)
+	}
+
+	// Point the first external tensor at a file outside the folder, which
+	// exists: it must not be read.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(dir), "stolen.data"), make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := onnx.DecodeModel(mustRead(t, ext))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := false
+	for _, init := range raw.GetGraph().GetInitializer() {
+		for _, kv := range init.GetExternalData() {
+			if kv.GetKey() == "location" && !moved {
+				loc := "../stolen.data"
+				kv.Value = &loc
+				moved = true
+			}
+		}
+	}
+	if !moved {
+		t.Fatal("no initializer is stored externally")
+	}
+	if err := onnx.WriteModel(ext, raw); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.ckpt")
+	_, errOut, code = runCLI(t, nil, nil, "import", "--model", ext, "--out", bad)
+	if code != 1 || !strings.Contains(errOut, "../stolen.data") || !strings.Contains(errOut, "outside the model's folder") {
+		t.Errorf("import of an escaping data file: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Error("a refused import wrote a checkpoint")
+	}
+	_, errOut, code = predict(ext)
+	if code != 1 || !strings.Contains(errOut, "../stolen.data") || !strings.Contains(errOut, "outside the model's folder") {
+		t.Errorf("predict of an escaping data file: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

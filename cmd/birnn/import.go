@@ -18,23 +18,18 @@ func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --model MODEL.onnx --out FILE.ckpt [--name NAME]",
 		Short: "Read an ONNX model (birnn's or a Keras/tf2onnx export) into a checkpoint",
-		Long: "Import an ONNX sentiment model as a trainable birnn checkpoint: the embedding Gather,\n" +
-			"the LSTM nodes (forward or bidirectional) and the Dense layers are found by walking the\n" +
-			"graph; the configuration is the model's birnn.config metadata, or is built from the\n" +
-			"weights and the merge pattern over the study's defaults. A graph that does not map\n" +
-			"(a GRU, a Loop, peepholes, …) is refused with an error naming the node.\n\n" +
-			"The checkpoint starts at epoch 0 with fresh optimizer state and keeps the model's test\n" +
-			"metrics and word-index hash, so birnn export writes them back.",
-		Args: cobra.NoArgs,
+		Long: long(`
+			Import an ONNX sentiment model as a trainable birnn checkpoint: the embedding Gather,
+			the LSTM nodes (forward or bidirectional) and the Dense layers are found by walking the
+			graph; the configuration is the model's birnn.config metadata, or is built from the
+			weights and the merge pattern over the study's defaults. A graph that does not map
+			(a GRU, a Loop, peepholes, …) is refused with an error naming the node.
+
+			The checkpoint starts at epoch 0 with fresh optimizer state and keeps the model's test
+			metrics and word-index hash, so birnn export writes them back.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, _ := cmd.Flags().GetString("model")
 			out, _ := cmd.Flags().GetString("out")
-			if in == "" {
-				return usagef("import needs --model MODEL.onnx")
-			}
-			if out == "" {
-				return usagef("import needs --out FILE.ckpt")
-			}
 			mp, err := onnx.ReadModel(in)
 			if err != nil {
 				return err
@@ -76,6 +71,8 @@ func newImportCmd() *cobra.Command {
 	}
 	cmd.Flags().String("model", "", "ONNX file to read")
 	cmd.Flags().String("out", "", "checkpoint file to write")
+	require(cmd, "model", "MODEL.onnx")
+	require(cmd, "out", "FILE.ckpt")
 	cmd.Flags().String("name", "", "run name for the imported config (default: the model's own, else \"imported\")")
 	return cmd
 }

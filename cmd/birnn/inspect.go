@@ -17,11 +17,12 @@ func newInspectCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect MODEL.onnx",
 		Short: "Describe an ONNX model: producer, opsets, inputs/outputs, operators, parameters",
-		Long: "Describe an ONNX model, whether or not the engine can run it: its producer, IR\n" +
-			"version and opsets, inputs and outputs with their dims (symbolic ones by name), an\n" +
-			"operator histogram (Loop, Scan and If bodies included), the parameter count, external\n" +
-			"data files and metadata, and what the engine cannot run (every unsupported operator\n" +
-			"with its opset, node count, first node and the Loop/Scan/If holding it).",
+		Long: long(`
+			Describe an ONNX model, whether or not the engine can run it: its producer, IR
+			version and opsets, inputs and outputs with their dims (symbolic ones by name), an
+			operator histogram (Loop, Scan and If bodies included), the parameter count, external
+			data files and metadata, and what the engine cannot run (every unsupported operator
+			with its opset, node count, first node and the Loop/Scan/If holding it).`),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info, err := infer.Describe(args[0])

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -27,7 +28,10 @@ var rootCmd = &cobra.Command{
 	SilenceUsage:  true,
 	SilenceErrors: true,
 	PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-		return applySettings(cmd)
+		if err := applySettings(cmd); err != nil {
+			return err
+		}
+		return checkRequired(cmd)
 	},
 }
 
@@ -79,8 +83,12 @@ func isUsage(err error) bool {
 	return strings.HasPrefix(err.Error(), "unknown command ")
 }
 
-// markArgErrors makes every command's argument check a usage error.
+// markArgErrors makes every command's argument check a usage error; a
+// runnable command that declares no check takes no arguments.
 func markArgErrors(cmd *cobra.Command) {
+	if cmd.Args == nil && cmd.RunE != nil && !cmd.HasSubCommands() {
+		cmd.Args = cobra.NoArgs
+	}
 	if check := cmd.Args; check != nil {
 		cmd.Args = func(c *cobra.Command, args []string) error {
 			if err := check(c, args); err != nil {
@@ -106,4 +114,45 @@ func groupRun(cmd *cobra.Command, args []string) error {
 		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
 	}
 	return cmd.Help()
+}
+
+// requiredAnnotation marks, on a flag, that its command cannot run without
+// it; the value is how the usage error describes the flag's argument.
+const requiredAnnotation = "birnn_required"
+
+// require declares that cmd needs --flag; what describes its argument
+// ("MODEL.onnx"). A missing one is a usage error, checked after the
+// settings are applied, so a BIRNN_* variable or a settings file may give it.
+func require(cmd *cobra.Command, flag, what string) {
+	if err := cmd.Flags().SetAnnotation(flag, requiredAnnotation, []string{what}); err != nil {
+		panic(err) // a programming error: the flag is not defined
+	}
+}
+
+// checkRequired names, in one usage error, every required flag of cmd
+// left empty: "run needs --model MODEL.onnx and --out DIR".
+func checkRequired(cmd *cobra.Command) error {
+	var missing []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if what, ok := f.Annotations[requiredAnnotation]; ok && f.Value.String() == "" {
+			missing = append(missing, "--"+f.Name+" "+what[0])
+		}
+	})
+	if len(missing) == 0 {
+		return nil
+	}
+	return usagef("%s needs %s", cmd.Name(), strings.Join(missing, " and "))
+}
+
+// long is a command's Long help written as an indented raw string: the
+// leading newline and the first line's indentation are removed from every
+// line.
+func long(s string) string {
+	s = strings.TrimPrefix(s, "\n")
+	indent := s[:len(s)-len(strings.TrimLeft(s, "\t"))]
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, indent)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -17,14 +17,15 @@ func newPlotCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plot (--history FILE | --compare FILE,FILE,…)",
 		Short: "Draw accuracy and loss per epoch from history.json files (PNG)",
-		Long: "Draw the study's figures from training histories.\n\n" +
-			"  birnn plot --history runs/x/history.json [--out curves.png] [--title …]\n" +
-			"      accuracy (top) and loss (bottom) per epoch, train and validation, of one run;\n" +
-			"      --out defaults to curves.png beside the history, --title to the run's folder name.\n" +
-			"  birnn plot --compare a/history.json,b/history.json --labels \"Adam simple,RMSProp dropout 0.2\" --out cmp.png\n" +
-			"      one line per run: validation accuracy and loss (--metric train for the training ones);\n" +
-			"      labels default to the runs' folder names.",
-		Args: cobra.NoArgs,
+		Long: long(`
+			Draw the study's figures from training histories.
+
+			  birnn plot --history runs/x/history.json [--out curves.png] [--title …]
+			      accuracy (top) and loss (bottom) per epoch, train and validation, of one run;
+			      --out defaults to curves.png beside the history, --title to the run's folder name.
+			  birnn plot --compare a/history.json,b/history.json --labels "Adam simple,RMSProp dropout 0.2" --out cmp.png
+			      one line per run: validation accuracy and loss (--metric train for the training ones);
+			      labels default to the runs' folder names.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hist, _ := cmd.Flags().GetString("history")
 			cmpList, _ := cmd.Flags().GetStringSlice("compare")

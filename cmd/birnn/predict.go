@@ -36,19 +36,20 @@ func newPredictCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "predict --model MODEL.onnx [--text REVIEW]... [--file FILE]",
 		Short: "Score reviews with an ONNX sentiment model, one JSON line per review",
-		Long: "Score movie reviews with a sentiment model exported by birnn or by Keras/tf2onnx.\n" +
-			"Reviews come from --text (repeatable), then --file (one per line), or else from\n" +
-			"stdin (one per line). Each gets a line {\"score\":P(positive),\"label\":...} in input\n" +
-			"order. Text is encoded like keras.datasets.imdb (word index, num_words, maxlen,\n" +
-			"padding from the model's birnn.* metadata, else the study's 4000/100/post/pre/3).\n" +
-			"With --ids each review is a line of space-separated token ids instead of text.\n\n" +
-			"Blank lines (and blank --text values) are not reviews: they are skipped, so the output\n" +
-			"has one line per non-blank review, and the number skipped is reported on stderr.\n" +
-			"A review is positive when its score is above --threshold (a score equal to it is\n" +
-			"negative: Keras's binary_accuracy rule). With the study's post-padding, a review of one\n" +
-			"or two words (\"good\", \"Great film\") is read with ~98 padding steps after it, which the\n" +
-			"study's models were not trained to ignore, so such reviews score near 0 whatever they say.",
-		Args: cobra.NoArgs,
+		Long: long(`
+			Score movie reviews with a sentiment model exported by birnn or by Keras/tf2onnx.
+			Reviews come from --text (repeatable), then --file (one per line), or else from
+			stdin (one per line). Each gets a line {"score":P(positive),"label":...} in input
+			order. Text is encoded like keras.datasets.imdb (word index, num_words, maxlen,
+			padding from the model's birnn.* metadata, else the study's 4000/100/post/pre/3).
+			With --ids each review is a line of space-separated token ids instead of text.
+
+			Blank lines (and blank --text values) are not reviews: they are skipped, so the output
+			has one line per non-blank review, and the number skipped is reported on stderr.
+			A review is positive when its score is above --threshold (a score equal to it is
+			negative: Keras's binary_accuracy rule). With the study's post-padding, a review of one
+			or two words ("good", "Great film") is read with ~98 padding steps after it, which the
+			study's models were not trained to ignore, so such reviews score near 0 whatever they say.`),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.wordIndex == "" && !f.ids {
 				f.wordIndex = defaultWordIndex(dataDir(cmd))

@@ -13,12 +13,13 @@ func newQuantizeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "quantize IN.onnx OUT.onnx [--per-tensor] [--reduce-range]",
 		Short: "Write an int8 (dynamically quantized) copy of an ONNX model",
-		Long: "Quantize the recurrent weights of a float32 ONNX model to int8 as ONNX Runtime's\n" +
-			"quantize_dynamic does: every LSTM with constant weights becomes a com.microsoft\n" +
-			"DynamicQuantizeLSTM with symmetric int8 weights and a scale per output column\n" +
-			"(--per-tensor: one per direction). The result runs in birnn and in ONNX Runtime.\n" +
-			"--reduce-range keeps weights to 7 bits, which ONNX Runtime needs for accurate results\n" +
-			"on x86 CPUs without VNNI; birnn does not.",
+		Long: long(`
+			Quantize the recurrent weights of a float32 ONNX model to int8 as ONNX Runtime's
+			quantize_dynamic does: every LSTM with constant weights becomes a com.microsoft
+			DynamicQuantizeLSTM with symmetric int8 weights and a scale per output column
+			(--per-tensor: one per direction). The result runs in birnn and in ONNX Runtime.
+			--reduce-range keeps weights to 7 bits, which ONNX Runtime needs for accurate results
+			on x86 CPUs without VNNI; birnn does not.`),
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			perTensor, _ := cmd.Flags().GetBool("per-tensor")

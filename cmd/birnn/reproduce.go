@@ -25,7 +25,6 @@ func newReproduceCmd() *cobra.Command {
 			"Keras exports in --keras (birnn crosscheck). Runs whose metrics.json exists are skipped\n" +
 			"unless --force; an interrupted run resumes from its last checkpoint.\n\n" +
 			"On a 2-core machine the five runs take about 15 minutes.",
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ex, _ := cmd.Flags().GetBool("exercises"); ex {
 				out, _ := cmd.Flags().GetString("out")

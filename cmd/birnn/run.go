@@ -18,21 +18,15 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --model MODEL.onnx --input NAME=FILE.pb ... --out DIR",
 		Short: "Run an ONNX model on serialized TensorProto inputs",
-		Long: "Run any ONNX model the engine supports. Each --input is NAME=FILE.pb, a serialized\n" +
-			"onnx.TensorProto for the graph input NAME (or just FILE.pb: inputs without a name\n" +
-			"fill the model's inputs in order). Each output is written to DIR/<output name>.pb,\n" +
-			"with '/', '\\' and ':' in the name replaced by '_'.",
-		Args: cobra.NoArgs,
+		Long: long(`
+			Run any ONNX model the engine supports. Each --input is NAME=FILE.pb, a serialized
+			onnx.TensorProto for the graph input NAME (or just FILE.pb: inputs without a name
+			fill the model's inputs in order). Each output is written to DIR/<output name>.pb,
+			with '/', '\' and ':' in the name replaced by '_'.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			model, _ := cmd.Flags().GetString("model")
 			specs, _ := cmd.Flags().GetStringArray("input")
 			out, _ := cmd.Flags().GetString("out")
-			if model == "" {
-				return usagef("run needs --model MODEL.onnx")
-			}
-			if out == "" {
-				return usagef("run needs --out DIR")
-			}
 			s, err := infer.Load(model)
 			if err != nil {
 				return err
@@ -65,6 +59,8 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().String("model", "", "ONNX model file")
 	cmd.Flags().StringArray("input", nil, "NAME=FILE.pb (repeatable)")
 	cmd.Flags().String("out", "", "folder for the outputs (created if missing)")
+	require(cmd, "model", "MODEL.onnx")
+	require(cmd, "out", "DIR")
 	return cmd
 }
 

@@ -16,18 +16,15 @@ func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train --config NAME|FILE [--out runs/NAME] [--resume] [--epochs N] [--limit N]",
 		Short: "Train a model natively in Go",
-		Long: "Train a run on its data.source (IMDB, or a TSV/CSV/JSONL file or class folders per split):\n" +
-			"the study's validation split (or data.validation), per-epoch shuffles, Keras optimizers.\n" +
-			"After every epoch OUT/history.json and OUT/checkpoint.ckpt are written; --resume\n" +
-			"continues from the checkpoint and ends with the same weights as an uninterrupted run.\n" +
-			"Ctrl-C stops at the next batch and saves the position inside the epoch.\n" +
-			"At the end the test split is evaluated into OUT/metrics.json.",
-		Args: cobra.NoArgs,
+		Long: long(`
+			Train a run on its data.source (IMDB, or a TSV/CSV/JSONL file or class folders per
+			split): the study's validation split (or data.validation), per-epoch shuffles, Keras
+			optimizers. After every epoch OUT/history.json and OUT/checkpoint.ckpt are written;
+			--resume continues from the checkpoint and ends with the same weights as an
+			uninterrupted run. Ctrl-C stops at the next batch and saves the position inside the
+			epoch. At the end the test split is evaluated into OUT/metrics.json.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, _ := cmd.Flags().GetString("config")
-			if name == "" {
-				return usagef("train needs --config NAME|FILE (one of %v or a YAML file)", configs.Runs())
-			}
 			cfg, err := loadRunConfig(cmd, name)
 			if err != nil {
 				return err
@@ -50,6 +47,7 @@ func newTrainCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("config", "", "run name ("+fmt.Sprint(configs.Runs())+") or YAML file")
+	require(cmd, "config", "NAME|FILE (one of "+fmt.Sprint(configs.Runs())+" or a YAML file)")
 	cmd.Flags().String("out", "", "run folder (default runs/NAME)")
 	cmd.Flags().Bool("resume", false, "continue from the run folder's checkpoint")
 	addRunFlags(cmd)
