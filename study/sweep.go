@@ -406,8 +406,7 @@ func WriteSweepReport(out string, s *Sweep, runs []SweepRun) error {
 	var rows []sweepRow
 	var pending []string
 	for _, r := range runs {
-		dir := filepath.Join(out, r.Name)
-		met, err := model.ReadMetrics(filepath.Join(dir, model.MetricsFile))
+		met, h, secs, err := readRun(filepath.Join(out, r.Name))
 		if errors.Is(err, fs.ErrNotExist) {
 			pending = append(pending, r.Name)
 			continue
@@ -415,16 +414,9 @@ func WriteSweepReport(out string, s *Sweep, runs []SweepRun) error {
 		if err != nil {
 			return err
 		}
-		h, err := model.ReadHistory(filepath.Join(dir, model.HistoryFile))
-		if err != nil {
-			return err
-		}
-		row := sweepRow{run: r, met: met, hist: h, valAcc: math.NaN(), valMax: math.NaN()}
+		row := sweepRow{run: r, met: met, hist: h, valAcc: math.NaN(), valMax: math.NaN(), secs: secs}
 		if n := len(h.ValAccuracy); n > 0 {
 			row.valAcc, row.valMax = h.ValAccuracy[n-1], slices.Max(h.ValAccuracy)
-		}
-		for _, v := range h.Seconds {
-			row.secs += v / float64(len(h.Seconds))
 		}
 		rows = append(rows, row)
 	}

@@ -17,17 +17,9 @@ import (
 func sweepFixture(t *testing.T) (dir, base string) {
 	t.Helper()
 	dir = t.TempDir()
-	var b strings.Builder
-	b.WriteString("label\ttext\n")
-	for i := range 40 {
-		if i%2 == 0 {
-			b.WriteString("1\tgood fine film\n")
-		} else {
-			b.WriteString("0\tbad dull plot\n")
-		}
-	}
+	rows := "label\ttext\n" + strings.Repeat("1\tgood fine film\n0\tbad dull plot\n", 20)
 	for _, f := range []string{"train.tsv", "test.tsv"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(rows), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
