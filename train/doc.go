@@ -58,6 +58,16 @@
 // run configuration, each part by its owner (configs.Validate,
 // model.Resolve, the optimizer here).
 //
+// Callbacks (callbacks.go) follow Keras 2.15 too: EarlyStopping (with
+// restore_best_weights, which restores only when it stops, as Keras does),
+// ReduceLROnPlateau and a CosineDecay schedule evaluated at the
+// iterations before each step; the optimizers add Keras's weight_decay
+// (decoupled: w −= lr·wd·w; AdamW) and clipnorm / global_clipnorm /
+// clipvalue. Their state rides in the checkpoint, so resumed runs decide
+// alike. SourceOf maps data.source to a dataset.Source (IMDB, or a
+// dataset.Corpus of TSV/CSV/JSONL files or class folders), whose own
+// validation split, when it has one, replaces validation_split.
+//
 // What it does not do: read files of a dataset (dataset), export
 // (export), or decide the order of settings (birnn's CLI).
 //

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,13 @@ func newReproduceCmd() *cobra.Command {
 
 			On a 2-core machine the five runs take about 15 minutes.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ex, _ := cmd.Flags().GetBool("exercises"); ex {
+				out, _ := cmd.Flags().GetString("out")
+				if !cmd.Flags().Changed("out") {
+					out = filepath.Join("runs", "exercises")
+				}
+				return runSweep(cmd, study.Exercises(), out)
+			}
 			list, _ := cmd.Flags().GetString("runs")
 			runs, err := studyRuns("runs", list)
 			if err != nil {
@@ -51,6 +59,9 @@ func newReproduceCmd() *cobra.Command {
 	cmd.Flags().String("runs", "", "comma-separated subset of the runs (default: all five)")
 	cmd.Flags().String("out", "runs", "output folder")
 	cmd.Flags().Bool("force", false, "redo runs that are already done")
+	cmd.Flags().Bool("exercises", false, "run the study's exercise instead: the deep BiLSTM with every other optimizer,\n"+
+		"recurrent_dropout 0.1–0.5 and recurrent_initializer, as a sweep into --out (default runs/exercises)")
 	addRunFlags(cmd)
+	addSweepFlags(cmd)
 	return cmd
 }
