@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -84,62 +85,44 @@ func toORT(t *Tensor) (ort.Value, error) {
 	for i, d := range t.Shape {
 		shape[i] = int64(d)
 	}
-	if len(shape) == 0 {
-		switch d := t.Data.(type) {
-		case []float32:
-			return ort.NewScalar(d[0])
-		case []float64:
-			return ort.NewScalar(d[0])
-		case []int8:
-			return ort.NewScalar(d[0])
-		case []int16:
-			return ort.NewScalar(d[0])
-		case []int32:
-			return ort.NewScalar(d[0])
-		case []int64:
-			return ort.NewScalar(d[0])
-		case []uint8:
-			return ort.NewScalar(d[0])
-		case []uint16:
-			return ort.NewScalar(d[0])
-		case []uint32:
-			return ort.NewScalar(d[0])
-		case []uint64:
-			return ort.NewScalar(d[0])
-		case []bool:
-			return ort.NewScalar(d[0])
-		}
-	}
-	s := ort.NewShape(shape...)
 	switch d := t.Data.(type) {
 	case []float32:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []float64:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []int8:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []int16:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []int32:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []int64:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []uint8:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []uint16:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []uint32:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []uint64:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []bool:
-		return ort.NewTensor(s, d)
+		return ortValue(shape, d)
 	case []onnx.Float16:
-		return ort.NewCustomDataTensor(s, onnx.EncodeRaw(d), ort.TensorElementDataTypeFloat16)
+		return ort.NewCustomDataTensor(ort.NewShape(shape...), onnx.EncodeRaw(d), ort.TensorElementDataTypeFloat16)
 	case []onnx.BFloat16:
-		return ort.NewCustomDataTensor(s, onnx.EncodeRaw(d), ort.TensorElementDataTypeBFloat16)
+		return ort.NewCustomDataTensor(ort.NewShape(shape...), onnx.EncodeRaw(d), ort.TensorElementDataTypeBFloat16)
 	}
 	return nil, fmt.Errorf("no ONNX Runtime conversion for %s", t)
+}
+
+// ortValue is d in ONNX Runtime: a scalar when shape is empty, else a
+// tensor of that shape.
+func ortValue[T ort.TensorData](shape []int64, d []T) (ort.Value, error) {
+	if len(shape) == 0 {
+		return ort.NewScalar(d[0])
+	}
+	return ort.NewTensor(ort.NewShape(shape...), d)
 }
 
 func fromORT(v ort.Value) (*Tensor, error) {
@@ -149,27 +132,27 @@ func fromORT(v ort.Value) (*Tensor, error) {
 	}
 	switch tv := v.(type) {
 	case *ort.Tensor[float32]:
-		return New(shape, append([]float32{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[float64]:
-		return New(shape, append([]float64{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[int8]:
-		return New(shape, append([]int8{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[int16]:
-		return New(shape, append([]int16{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[int32]:
-		return New(shape, append([]int32{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[int64]:
-		return New(shape, append([]int64{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[uint8]:
-		return New(shape, append([]uint8{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[uint16]:
-		return New(shape, append([]uint16{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[uint32]:
-		return New(shape, append([]uint32{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[uint64]:
-		return New(shape, append([]uint64{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	case *ort.Tensor[bool]:
-		return New(shape, append([]bool{}, tv.GetData()...)), nil
+		return New(shape, slices.Clone(tv.GetData())), nil
 	}
 	return nil, fmt.Errorf("unexpected ONNX Runtime output %T", v)
 }

@@ -213,6 +213,12 @@ func rnnCases() []rnnCase {
 // ONNX Runtime.
 func TestRecurrentMatchesORT(t *testing.T) {
 	ortInit(t)
+	compareRNNCases(t)
+}
+
+// compareRNNCases runs every rnnCases case as a subtest of t against ONNX
+// Runtime, in the element type of the case.
+func compareRNNCases(t *testing.T) {
 	for _, c := range rnnCases() {
 		t.Run(c.name, func(t *testing.T) {
 			if c.double {

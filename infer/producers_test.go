@@ -2,7 +2,9 @@ package infer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -49,13 +51,14 @@ func producerFixtures(t testing.TB) []producerFixture {
 	return out
 }
 
-// readSet reads prefix_N.pb of a data set in order (none: nil).
+// readSet reads prefix_N.pb of a data set folder in order, up to the
+// first missing N (none: nil).
 func readSet(t testing.TB, set, prefix string) []*Tensor {
 	t.Helper()
 	var out []*Tensor
 	for i := 0; ; i++ {
 		p := filepath.Join(set, fmt.Sprintf("%s_%d.pb", prefix, i))
-		if _, err := os.Stat(p); err != nil {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 			return out
 		}
 		tp, err := onnx.ReadTensor(p)

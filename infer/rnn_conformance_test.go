@@ -2,9 +2,7 @@ package infer
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,12 +12,6 @@ import (
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/onnx"
 )
-
-// rnnDataDir locates the shared data folder (testutil.DataDir).
-func rnnDataDir(t testing.TB) string {
-	t.Helper()
-	return testutil.DataDir(t)
-}
 
 // runSingleNode runs the one node of a conformance model through its
 // registered kernel with the graph inputs given in order.
@@ -68,7 +60,7 @@ func runSingleNode(m *onnx.ModelProto, inputs []*Tensor) ([]*Tensor, error) {
 // TestRecurrentConformance runs the ONNX project's node tests for LSTM, GRU
 // and RNN against their expected outputs.
 func TestRecurrentConformance(t *testing.T) {
-	root := filepath.Join(rnnDataDir(t), "onnx-node-tests")
+	root := filepath.Join(testutil.DataDir(t), "onnx-node-tests")
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)
@@ -87,8 +79,9 @@ func TestRecurrentConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ins := readPBs(t, dir, "input")
-			want := readPBs(t, dir, "output")
+			set := filepath.Join(dir, "test_data_set_0")
+			ins := readSet(t, set, "input")
+			want := readSet(t, set, "output")
 			if len(ins) == 0 || len(want) == 0 {
 				t.Fatalf("no test data in %s", dir)
 			}
@@ -120,26 +113,6 @@ func indexOf(s []string, v string) int {
 		}
 	}
 	return -1
-}
-
-func readPBs(t *testing.T, dir, prefix string) []*Tensor {
-	t.Helper()
-	var out []*Tensor
-	for i := 0; ; i++ {
-		p := filepath.Join(dir, "test_data_set_0", fmt.Sprintf("%s_%d.pb", prefix, i))
-		if _, serr := os.Stat(p); errors.Is(serr, fs.ErrNotExist) {
-			return out
-		}
-		tp, err := onnx.ReadTensor(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tt, err := FromProto(tp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, tt)
-	}
 }
 
 // rnnAllClose fails unless got and want agree in shape and every element

@@ -270,15 +270,7 @@ func TestRecurrentMatchesORTEveryKernel(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer kernel.SetImpl(prev)
-			for _, c := range rnnCases() {
-				t.Run(c.name, func(t *testing.T) {
-					if c.double {
-						compareRNNCase[float64](t, c)
-					} else {
-						compareRNNCase[float32](t, c)
-					}
-				})
-			}
+			compareRNNCases(t)
 		})
 	}
 }
