@@ -39,10 +39,7 @@ func init() {
 			if opset < 7 && attrs(n).Has("axis") {
 				return nil, errors.New("legacy broadcast with axis (opset < 7) is not supported")
 			}
-			return fn(func(in []*Tensor) ([]*Tensor, error) {
-				if err := need(in, 2); err != nil {
-					return nil, err
-				}
+			return needing(2, func(in []*Tensor) ([]*Tensor, error) {
 				if in[0].DType != Bool || in[1].DType != Bool {
 					return nil, fmt.Errorf("inputs are %s and %s, want BOOL", in[0].DType, in[1].DType)
 				}
@@ -56,10 +53,7 @@ func init() {
 		})
 	}
 	registerOp("", "BitwiseNot", 18, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 1); err != nil {
-				return nil, err
-			}
+		return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 			all, err := fillLike(in[0].DType, nil, -1)
 			if err != nil {
 				return nil, err

@@ -9,6 +9,17 @@ import (
 	"github.com/birnn/birnn/onnx"
 )
 
+// needing is the kernel f behind the check that its first k inputs are
+// present (need), so that f may use in[:k] as they are.
+func needing(k int, f func(in []*Tensor) ([]*Tensor, error)) fn {
+	return func(in []*Tensor) ([]*Tensor, error) {
+		if err := need(in, k); err != nil {
+			return nil, err
+		}
+		return f(in)
+	}
+}
+
 type arithOp int
 
 const (
@@ -35,10 +46,7 @@ func init() {
 			if opset < 7 && attrs(n).Int("broadcast", 0) != 0 && attrs(n).Has("axis") {
 				return nil, errors.New("legacy broadcast with axis (opset < 7) is not supported")
 			}
-			return fn(func(in []*Tensor) ([]*Tensor, error) {
-				if err := need(in, 2); err != nil {
-					return nil, err
-				}
+			return needing(2, func(in []*Tensor) ([]*Tensor, error) {
 				return one(arith(op, in[0], in[1]))
 			}), nil
 		})
@@ -46,29 +54,20 @@ func init() {
 	for name, op := range map[string]cmpOp{"Equal": opEq, "Less": opLt, "Greater": opGt, "LessOrEqual": opLe, "GreaterOrEqual": opGe} {
 		op := op
 		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-			return fn(func(in []*Tensor) ([]*Tensor, error) {
-				if err := need(in, 2); err != nil {
-					return nil, err
-				}
+			return needing(2, func(in []*Tensor) ([]*Tensor, error) {
 				return one(compare(op, in[0], in[1]))
 			}), nil
 		})
 	}
 	registerOp("", "Where", 9, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 3); err != nil {
-				return nil, err
-			}
+		return needing(3, func(in []*Tensor) ([]*Tensor, error) {
 			return one(where(in[0], in[1], in[2]))
 		}), nil
 	})
 	for name, op := range map[string]unaryOp{"Exp": opExp, "Log": opLog, "Sigmoid": opSigmoid, "Tanh": opTanh} {
 		op := op
 		registerOp("", name, 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-			return fn(func(in []*Tensor) ([]*Tensor, error) {
-				if err := need(in, 1); err != nil {
-					return nil, err
-				}
+			return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 				switch x := in[0].Data.(type) {
 				case []float32:
 					return []*Tensor{New(in[0].Shape, unary(op, x))}, nil
@@ -85,34 +84,22 @@ func init() {
 		if err := a.Err(); err != nil {
 			return nil, err
 		}
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 1); err != nil {
-				return nil, err
-			}
+		return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 			return one(mapFloat(in[0], func(x float64) float64 { return max(0, min(1, alpha*x+beta)) }))
 		}), nil
 	})
 	registerOp("", "Relu", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 1); err != nil {
-				return nil, err
-			}
+		return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 			return one(relu(in[0]))
 		}), nil
 	})
 	registerOp("", "Neg", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 1); err != nil {
-				return nil, err
-			}
+		return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 			return one(neg(in[0]))
 		}), nil
 	})
 	registerOp("", "Not", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 1); err != nil {
-				return nil, err
-			}
+		return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 			x, ok := in[0].Data.([]bool)
 			if !ok {
 				return nil, fmt.Errorf("input is %s, want BOOL", in[0].DType)
@@ -530,10 +517,7 @@ func buildClip(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		var mn, mx *Tensor
 		if opset >= 11 {

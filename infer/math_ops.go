@@ -11,10 +11,7 @@ import (
 
 func init() {
 	registerOp("", "MatMul", 1, 0, func(n *onnx.NodeProto, opset int64) (opKernel, error) {
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 2); err != nil {
-				return nil, err
-			}
+		return needing(2, func(in []*Tensor) ([]*Tensor, error) {
 			return one(matMul(in[0], in[1]))
 		}), nil
 	})
@@ -95,10 +92,7 @@ func buildGemm(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 2); err != nil {
-			return nil, err
-		}
+	return needing(2, func(in []*Tensor) ([]*Tensor, error) {
 		var c *Tensor
 		if len(in) > 2 {
 			c = in[2]
@@ -184,10 +178,7 @@ func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error)
 	if err != nil {
 		return nil, err
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		outer, dim, inner, err := softmaxView(x.Shape, axis, opset)
 		if err != nil {
@@ -238,10 +229,7 @@ func buildArgMax(n *onnx.NodeProto, opset int64, least bool) (opKernel, error) {
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		ax, err := normAxis(axis, x.Rank())
 		if err != nil {

@@ -208,10 +208,7 @@ func buildConv(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if group < 1 {
 		return nil, fmt.Errorf("group %d must be ≥ 1", group)
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 2); err != nil {
-			return nil, err
-		}
+	return needing(2, func(in []*Tensor) ([]*Tensor, error) {
 		var b *Tensor
 		if len(in) > 2 {
 			b = in[2]
@@ -318,10 +315,7 @@ func buildPool(n *onnx.NodeProto, opset int64, isMax bool) (opKernel, error) {
 	if !isMax && w.dil != nil && opset < 19 {
 		return nil, errors.New("AveragePool takes dilations from opset 19")
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if x.Rank() != len(w.kernel)+2 {
 			return nil, fmt.Errorf("input %v must be [N, C] and %d spatial axes", x.Shape, len(w.kernel))
@@ -453,10 +447,7 @@ func poolT[T float32 | float64 | int8 | uint8](x *Tensor, w window, isMax bool, 
 }
 
 func buildGlobalPool(kind redKind) opKernel {
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if x.Rank() < 2 {
 			return nil, fmt.Errorf("input %v must be [N, C, spatial…]", x.Shape)
@@ -522,10 +513,7 @@ func buildLayerNorm(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 2); err != nil {
-			return nil, err
-		}
+	return needing(2, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		ax, err := normAxis(axis, x.Rank())
 		if err != nil {
@@ -609,10 +597,7 @@ func buildBatchNorm(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if opset < 9 && spatial == 0 {
 		return nil, errors.New("spatial=0 is not supported")
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 5); err != nil {
-			return nil, err
-		}
+	return needing(5, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if x.Rank() < 2 {
 			return nil, fmt.Errorf("input %v must be [N, C, …]", x.Shape)
@@ -652,10 +637,7 @@ func buildInstanceNorm(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 3); err != nil {
-			return nil, err
-		}
+	return needing(3, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if x.Rank() < 3 {
 			return nil, fmt.Errorf("input %v must be [N, C, spatial…]", x.Shape)
@@ -696,10 +678,7 @@ func buildMVN(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if axes == nil {
 		axes = []int64{0, 2, 3}
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		red := make([]bool, x.Rank())
 		for _, ax := range axes {
@@ -747,10 +726,7 @@ func buildHardmax(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		outer, dim, inner, err := softmaxView(x.Shape, axis, opset)
 		if err != nil {
@@ -788,10 +764,7 @@ func buildLRN(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	if size < 1 {
 		return nil, errors.New("attribute size (≥ 1) is required")
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if x.Rank() < 3 {
 			return nil, fmt.Errorf("input %v must be [N, C, spatial…]", x.Shape)

@@ -55,10 +55,7 @@ func buildReduce(n *onnx.NodeProto, opset int64, kind redKind, inputSince int64)
 	if opset >= inputSince && attrAxes != nil {
 		return nil, fmt.Errorf("axes is an input from opset %d, not an attribute", inputSince)
 	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		axes := attrAxes
 		if opset >= inputSince {

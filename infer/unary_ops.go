@@ -158,10 +158,7 @@ func unaryFloat(mk func(*attrSet) (func(float64) float64, error)) opBuilder {
 		if err != nil {
 			return nil, err
 		}
-		return fn(func(in []*Tensor) ([]*Tensor, error) {
-			if err := need(in, 1); err != nil {
-				return nil, err
-			}
+		return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 			return one(mapFloatAny(in[0], f))
 		}), nil
 	}
@@ -192,10 +189,7 @@ func viaFloat32(d DType, f func() (*Tensor, error)) (*Tensor, error) {
 
 // unaryNumeric applies ff to floating-point and fi to integer tensors.
 func unaryNumeric(ff func(float64) float64, fi func(int64) int64) opKernel {
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		switch d := x.Data.(type) {
 		case []float32, []float64, []onnx.Float16, []onnx.BFloat16:
@@ -250,10 +244,7 @@ func mapUint64(x []uint64, f func(int64) int64) []uint64 {
 
 // floatPredicate maps a floating-point tensor to BOOL.
 func floatPredicate(p func(float64) bool) opKernel {
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if x.DType == Float16 || x.DType == BFloat16 {
 			var err error
