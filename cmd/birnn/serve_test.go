@@ -777,7 +777,7 @@ func runServeCLI(t *testing.T, env []string, args ...string) (stdout, stderr str
 // model: a request that does not fit the queue gets 503 with Retry-After,
 // queued requests time out with 504, and their rows are dropped unscored.
 func TestServeQueueFullAndTimeout(t *testing.T) {
-	p := servetest.Slow(7, 400000) // ≥ 0.25 s a row even on a fast AVX-512 core: past the 100 ms timeout
+	p := servetest.Slow(7, 2000000) // ≥ 0.4 s a row on a fast AVX-512 core: the queued rows expire before the worker is free
 	model, wi, err := p.Write(t.TempDir(), "slow")
 	if err != nil {
 		t.Fatal(err)
