@@ -21,7 +21,7 @@ var runs = []string{"deep_lstm", "bilstm", "deep_bilstm", "deep_bilstm_rmsprop_d
 
 // exercises are the embedded runs beyond the study's: its exercises (another
 // dataset, better accuracy).
-var exercises = []string{"sst2_deep_bilstm"}
+var exercises = []string{"sst2_deep_bilstm", "sst2_bilstm", "sst2_best", "imdb_best"}
 
 // Runs returns the names of the study's five runs, in the study's order.
 func Runs() []string { return slices.Clone(runs) }
@@ -87,12 +87,15 @@ type Model struct {
 type Embedding struct {
 	Dim         int    `yaml:"dim"`
 	Initializer string `yaml:"initializer"`
+	MaskZero    bool   `yaml:"mask_zero,omitempty"` // id 0 is padding the recurrent layers skip
 }
 
-// Layer is an LSTM (optionally bidirectional) or a Dense layer.
+// Layer is one layer after the embedding; package model owns its schema.
 type Layer struct {
-	Type                 string  `yaml:"type"` // lstm | dense
+	Type                 string  `yaml:"type"` // lstm | gru | simple_rnn | dense | dropout | spatial_dropout1d | global_max_pool | global_average_pool
 	Units                int     `yaml:"units"`
+	Rate                 float64 `yaml:"rate,omitempty"`    // dropout and spatial_dropout1d layers
+	Dropout              float64 `yaml:"dropout,omitempty"` // recurrent layers: dropout on their input
 	Bidirectional        bool    `yaml:"bidirectional,omitempty"`
 	MergeMode            string  `yaml:"merge_mode,omitempty"` // concat | sum | mul | ave
 	ReturnSequences      bool    `yaml:"return_sequences,omitempty"`
