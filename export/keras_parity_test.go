@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/birnn/birnn/configs"
@@ -28,7 +27,8 @@ func TestKerasParityExports(t *testing.T) {
 		t.Fatalf("no fixtures in testdata/keras/train_parity (%v)", err)
 	}
 	for _, path := range paths {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(t *testing.T) {
+		name := filepath.Base(path)
+		t.Run(name[:len(name)-len(filepath.Ext(name))], func(t *testing.T) {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
