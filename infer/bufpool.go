@@ -13,22 +13,27 @@ import (
 // has run and no live value shares its memory (a view of it). Buffers
 // that end a run still in use (outputs handed to the caller, values read
 // by nobody) are forgotten, never reused.
+//
+// A served model runs at every batch size, so idle buffers are not kept by
+// size: a run takes the smallest idle buffer that is large enough (and not
+// more than twice too large), and the pool keeps at most maxPooled idle
+// buffers.
 type floatPool struct {
 	mu   sync.Mutex
-	free map[int][][]float32 // by length
-	lent map[uintptr]int     // first element's address → length, of buffers out
+	free [][]float32     // idle buffers (full capacity)
+	lent map[uintptr]int // first element's address → capacity, of buffers out
 }
 
 // minPooled is the smallest buffer worth pooling (floats): smaller ones
 // cost less to allocate than to track.
 const minPooled = 1 << 14
 
-// maxPooledPerSize bounds the idle buffers of one length (concurrent runs
-// each hold their own).
-const maxPooledPerSize = 4
+// maxPooled bounds the idle buffers (a run of a deep model holds a few,
+// concurrent runs their own).
+const maxPooled = 8
 
 func newFloatPool() *floatPool {
-	return &floatPool{free: map[int][][]float32{}, lent: map[uintptr]int{}}
+	return &floatPool{lent: map[uintptr]int{}}
 }
 
 type poolKey struct{}
@@ -55,15 +60,21 @@ func (p *floatPool) get(n int) []float32 {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	best := -1
+	for i, b := range p.free {
+		if c := cap(b); c >= n && c <= 2*n && (best < 0 || c < cap(p.free[best])) {
+			best = i
+		}
+	}
 	var b []float32
-	if l := p.free[n]; len(l) > 0 {
-		b = l[len(l)-1]
-		p.free[n] = l[:len(l)-1]
+	if best >= 0 {
+		b = p.free[best]
+		p.free = append(p.free[:best], p.free[best+1:]...)
 	} else {
 		b = make([]float32, n)
 	}
-	p.lent[uintptr(unsafe.Pointer(&b[0]))] = n
-	return b
+	p.lent[uintptr(unsafe.Pointer(&b[0]))] = cap(b)
+	return b[:n]
 }
 
 // release takes back t's buffer if the pool lent it and no tensor of live
@@ -90,8 +101,8 @@ func (p *floatPool) release(t *Tensor, live []*Tensor) {
 	}
 	delete(p.lent, ptr)
 	b := t.Data.([]float32)
-	if len(p.free[n]) < maxPooledPerSize {
-		p.free[n] = append(p.free[n], b[:n:n])
+	if len(p.free) < maxPooled {
+		p.free = append(p.free, b[:n:n])
 	}
 }
 

@@ -68,12 +68,40 @@ func TestPoolRecyclesOnlyDeadBuffers(t *testing.T) {
 					t.Errorf("output %s of the first run changed by %g after later runs", k, d)
 				}
 			}
-			if got := len(s.pool.free[seq*batch*H]); got != c.pooled {
+			if got := len(s.pool.free); got != c.pooled {
 				t.Errorf("%d buffers idle in the pool, want %d", got, c.pooled)
 			}
 			if len(s.pool.lent) != 0 {
 				t.Errorf("pool still claims %d buffers after the runs", len(s.pool.lent))
 			}
 		})
+	}
+}
+
+// TestPoolReusesAcrossSizes checks that a buffer goes to a later run of
+// another batch size when it is large enough and at most twice too large,
+// and that the pool keeps at most maxPooled idle buffers.
+func TestPoolReusesAcrossSizes(t *testing.T) {
+	p := newFloatPool()
+	give := func(b []float32) { p.release(&Tensor{DType: Float, Shape: []int{len(b)}, Data: b}, nil) }
+	a := p.get(30000)
+	give(a)
+	if b := p.get(20000); &b[0] != &a[0] || len(b) != 20000 {
+		t.Errorf("a 30000-float buffer was not reused for 20000")
+	} else {
+		give(b)
+	}
+	if c := p.get(10000); &c[0] == &a[0] {
+		t.Errorf("a 30000-float buffer was reused for 10000 (more than twice too large)")
+	}
+	var held [][]float32
+	for range maxPooled + 3 {
+		held = append(held, p.get(minPooled))
+	}
+	for _, b := range held {
+		give(b)
+	}
+	if len(p.free) != maxPooled {
+		t.Errorf("%d idle buffers, want at most %d", len(p.free), maxPooled)
 	}
 }

@@ -53,6 +53,10 @@ for tests in "$BIRNN_ONNX_TESTDATA" "${BIRNN_DATA:-../shared/data}/onnx-node-tes
 	"${TMPDIR:-/tmp}/birnn-conformance" conformance "$tests" | tail -n 1
 done
 
+step "Open Inference Protocol v2: Triton's tritonclient (HTTP and gRPC, pinned venv) against a live birnn serve"
+TRITON_PY="$(scripts/tritonclient/setup.sh)"
+BIRNN_BIN="${TMPDIR:-/tmp}/birnn-conformance" "$TRITON_PY" -m pytest -q scripts/tritonclient
+
 step "go test -race (concurrent packages; the served process built with -race)"
 go test -count=1 -race -timeout 30m ./infer/... ./score/... ./serve/...
 go test -count=1 -race -timeout 30m -run 'Serve' ./cmd/birnn

@@ -396,7 +396,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := s.v1Holder().current()
-	if l == nil && s.repo != nil && s.repo.anyReady() {
+	if l == nil && s.repo != nil && s.ready() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -276,7 +277,7 @@ func (s *Server) syncRepository(ctx context.Context, o syncOpts) error {
 	}
 	slices.SortFunc(load, func(a, b *slot) int { return int(b.version - a.version) }) // newest first
 	for _, sl := range load {
-		_, err := s.loadInto(ctx, &sl.h, r.open(sl.path), sl.h.current() != nil)
+		_, err := s.loadInto(ctx, &sl.h, r.loader(sl), sl.h.current() != nil)
 		r.mu.Lock()
 		if err != nil {
 			sl.state, sl.reason = StateUnavailable, err.Error()
@@ -287,6 +288,38 @@ func (s *Server) syncRepository(ctx context.Context, o syncOpts) error {
 			sl.state, sl.reason = StateReady, ""
 		}
 		r.mu.Unlock()
+	}
+	return nil
+}
+
+// loader loads sl's file, naming the model by its folders: the
+// repository's name and version, not the file's.
+func (r *repository) loader(sl *slot) Loader {
+	open := r.open(sl.path)
+	return func(ctx context.Context) (Model, error) {
+		m, err := open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return versionedModel{Model: m, name: sl.name, version: strconv.FormatInt(sl.version, 10)}, nil
+	}
+}
+
+// versionedModel is a repository model: Info names it by its folders.
+type versionedModel struct {
+	Model
+	name, version string
+}
+
+func (m versionedModel) Info() ModelInfo {
+	info := m.Model.Info()
+	info.Name, info.Version = m.name, m.version
+	return info
+}
+
+func (m versionedModel) Close() error {
+	if c, ok := m.Model.(io.Closer); ok {
+		return c.Close()
 	}
 	return nil
 }
@@ -479,6 +512,18 @@ func (r *repository) anyReady() bool {
 		}
 	}
 	return false
+}
+
+// Rescan brings a repository server's models in line with its folder, as
+// a poll does: new versions are loaded and warmed up, changed ones
+// reloaded, removed ones unloaded; models unloaded through the repository
+// extension are left alone. Errors: the server serves no repository, or
+// its folder cannot be read.
+func (s *Server) Rescan(ctx context.Context) error {
+	if s.repo == nil {
+		return errors.New("serve: no model repository")
+	}
+	return s.syncRepository(ctx, syncOpts{})
 }
 
 // poll rescans the repository every d until ctx is done.

@@ -32,9 +32,12 @@ type Server struct {
 
 	draining  atomic.Bool
 	startOnce sync.Once
-	startErr  error
-	baseCtx   context.Context
-	stopBase  context.CancelFunc
+	// repoStarted is set once the repository's first scan has loaded
+	// (or failed) every version found: only then is the server ready.
+	repoStarted atomic.Bool
+	startErr    error
+	baseCtx     context.Context
+	stopBase    context.CancelFunc
 }
 
 // New returns a server that loads its model with load, its batching
@@ -68,6 +71,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.repo != nil {
 		s.startOnce.Do(func() {
 			s.startErr = s.syncRepository(ctx, syncOpts{})
+			s.repoStarted.Store(s.startErr == nil)
 			if s.startErr == nil && s.cfg.RepositoryPoll > 0 {
 				go s.poll(s.baseCtx, s.cfg.RepositoryPoll)
 			}

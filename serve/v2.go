@@ -474,13 +474,14 @@ func (s *Server) serverMetadata() V2ServerMetadata {
 }
 
 // ready reports whether the server takes inference requests: not
-// draining, and a model (some repository version) loaded.
+// draining, and its model loaded (a repository: every version found at
+// start loaded or failed, and one at least ready).
 func (s *Server) ready() bool {
 	if s.draining.Load() {
 		return false
 	}
 	if s.repo != nil {
-		return s.repo.anyReady()
+		return s.repoStarted.Load() && s.repo.anyReady()
 	}
 	return s.models.current() != nil
 }

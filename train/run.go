@@ -78,6 +78,23 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	// Ids and labels are checked before the folder is made, so bad data
+	// (a label the head cannot take) leaves nothing behind.
+	r, err := newRunner(m, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		name string
+		d    Data
+	}{{"train", trainD}, {"validation", sp.Validation}, {"test", testD}} {
+		if s.d.Len() == 0 && s.name == "validation" {
+			continue
+		}
+		if err := s.d.check(r.vocab, r.classes); err != nil {
+			return nil, fmt.Errorf("%s split: %w", s.name, err)
+		}
+	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

@@ -101,7 +101,10 @@ func TestRunTextSourceErrors(t *testing.T) {
 	}
 	// A label outside the sigmoid head's 0/1.
 	os.WriteFile(filepath.Join(dir, "dev.tsv"), []byte("label\tsentence\n2\tok\n"), 0o644)
-	if _, err := Run(context.Background(), corpusConfig(t, dir), RunOptions{OutDir: out}); !errors.Is(err, ErrData) || !strings.Contains(err.Error(), "label 2") {
+	if _, err := Run(context.Background(), corpusConfig(t, dir), RunOptions{OutDir: out}); !errors.Is(err, ErrData) || !strings.Contains(err.Error(), "validation split") || !strings.Contains(err.Error(), "label 2") {
 		t.Errorf("label 2: err = %v", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run folder left behind after a bad label: %v", err)
 	}
 }

@@ -848,7 +848,10 @@ done:
 // as the 32 registers allow next to the B vectors, so that FMA latency
 // hides behind independent chains.
 func zWidths(m int) []int {
-	if m <= 2 {
+	switch m {
+	case 1: // latency-bound: all of a 256-column row (an LSTM of H 64) in one pass
+		return []int{16, 8, 4, 2, 1}
+	case 2:
 		return []int{8, 4, 2, 1}
 	}
 	return []int{4, 2, 1}
