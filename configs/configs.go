@@ -19,8 +19,15 @@ var files embed.FS
 // runs are the study's runs in the study's order.
 var runs = []string{"deep_lstm", "bilstm", "deep_bilstm", "deep_bilstm_rmsprop_dropout", "deep_bilstm_adam_dropout"}
 
+// exercises are the embedded runs beyond the study's: its exercises (another
+// dataset, better accuracy).
+var exercises = []string{"sst2_deep_bilstm", "sst2_bilstm", "sst2_best", "imdb_best"}
+
 // Runs returns the names of the study's five runs, in the study's order.
 func Runs() []string { return slices.Clone(runs) }
+
+// Names returns every embedded run: the study's five, then the exercises'.
+func Names() []string { return slices.Concat(runs, exercises) }
 
 // Config is one training run: data, architecture and optimisation.
 type Config struct {
@@ -43,7 +50,30 @@ type Data struct {
 	Seed       int64  `yaml:"seed"`       // load_data shuffle seed (113)
 	IndexFrom  int    `yaml:"index_from"` // word ids start here (3)
 	Limit      int    `yaml:"limit"`      // 0 = all rows; else the first N train and N test rows
+
+	// Source is imdb (the study's data in Dir) or a labelled text dataset
+	// of the user's: tsv, csv, jsonl (a file per split) or folder (a folder
+	// per split, a folder per class inside). Text sources build their
+	// vocabulary from the training split as keras Tokenizer does.
+	Source      string `yaml:"source"`
+	Name        string `yaml:"name"`         // what reports call the data; "" = imdb, or the train path
+	Train       string `yaml:"train"`        // text sources: training split, under Dir unless absolute
+	Validation  string `yaml:"validation"`   // optional split that replaces train.validation_split
+	Test        string `yaml:"test"`         // test split
+	TextColumn  string `yaml:"text_column"`  // column or key of the text; "a|b" = the first present
+	LabelColumn string `yaml:"label_column"` // column or key of the label
+	Labels      string `yaml:"labels"`       // "negative=0,positive=1"; "" = integer labels / sorted class folders
+	OOVToken    string `yaml:"oov_token"`    // Tokenizer oov_token; "" = None (unknown words dropped)
 }
+
+// Data sources (Data.Source).
+const (
+	SourceIMDB   = "imdb"
+	SourceTSV    = "tsv"
+	SourceCSV    = "csv"
+	SourceJSONL  = "jsonl"
+	SourceFolder = "folder"
+)
 
 // Model is the architecture: an embedding followed by layers. The layers'
 // schema (which keys a layer takes, their defaults and their checks) is
@@ -57,12 +87,15 @@ type Model struct {
 type Embedding struct {
 	Dim         int    `yaml:"dim"`
 	Initializer string `yaml:"initializer"`
+	MaskZero    bool   `yaml:"mask_zero,omitempty"` // id 0 is padding the recurrent layers skip
 }
 
-// Layer is an LSTM (optionally bidirectional) or a Dense layer.
+// Layer is one layer after the embedding; package model owns its schema.
 type Layer struct {
-	Type                 string  `yaml:"type"` // lstm | dense
+	Type                 string  `yaml:"type"` // lstm | gru | simple_rnn | dense | dropout | spatial_dropout1d | global_max_pool | global_average_pool
 	Units                int     `yaml:"units"`
+	Rate                 float64 `yaml:"rate,omitempty"`    // dropout and spatial_dropout1d layers
+	Dropout              float64 `yaml:"dropout,omitempty"` // recurrent layers: dropout on their input
 	Bidirectional        bool    `yaml:"bidirectional,omitempty"`
 	MergeMode            string  `yaml:"merge_mode,omitempty"` // concat | sum | mul | ave
 	ReturnSequences      bool    `yaml:"return_sequences,omitempty"`
@@ -82,6 +115,37 @@ type Train struct {
 	ValidationSplit float64   `yaml:"validation_split"`
 	Seed            int64     `yaml:"seed"` // weights, shuffles and dropout masks
 	Shuffle         *bool     `yaml:"shuffle,omitempty"`
+
+	// Callbacks and schedules (package train: callbacks.go).
+	LRSchedule        LRSchedule        `yaml:"lr_schedule"`
+	ReduceLROnPlateau ReduceLROnPlateau `yaml:"reduce_lr_on_plateau"`
+	EarlyStopping     EarlyStopping     `yaml:"early_stopping"`
+}
+
+// LRSchedule is a learning-rate schedule over optimizer steps: "" (none) or
+// cosine (Keras CosineDecay(learning_rate, decay_steps, alpha)).
+type LRSchedule struct {
+	Name       string  `yaml:"name"`
+	DecaySteps int     `yaml:"decay_steps"` // 0 = the whole run (epochs × steps per epoch)
+	Alpha      float64 `yaml:"alpha"`       // final fraction of the learning rate
+}
+
+// ReduceLROnPlateau is Keras's callback of that name; Monitor "" turns it off.
+type ReduceLROnPlateau struct {
+	Monitor  string  `yaml:"monitor"` // val_loss | val_accuracy | loss | accuracy
+	Factor   float64 `yaml:"factor"`
+	Patience int     `yaml:"patience"`
+	MinDelta float64 `yaml:"min_delta"`
+	Cooldown int     `yaml:"cooldown"`
+	MinLR    float64 `yaml:"min_lr"`
+}
+
+// EarlyStopping is Keras's callback of that name; Monitor "" turns it off.
+type EarlyStopping struct {
+	Monitor            string  `yaml:"monitor"`
+	Patience           int     `yaml:"patience"`
+	MinDelta           float64 `yaml:"min_delta"`
+	RestoreBestWeights bool    `yaml:"restore_best_weights"`
 }
 
 // Optimizer names a Keras optimizer and its hyper-parameters. Fields left at
@@ -97,6 +161,15 @@ type Optimizer struct {
 	Momentum           float64 `yaml:"momentum,omitempty"`
 	Nesterov           bool    `yaml:"nesterov,omitempty"`
 	InitialAccumulator float64 `yaml:"initial_accumulator_value,omitempty"`
+	// Decoupled weight decay (Keras 2.15 optimizers' weight_decay: w −=
+	// lr·weight_decay·w before each update); adamw defaults to 0.004.
+	WeightDecay float64 `yaml:"weight_decay,omitempty"`
+	// Gradient clipping, at most one of them: each weight's gradient to
+	// norm clipnorm, all of them to global norm global_clipnorm, or each
+	// value into ±clipvalue.
+	ClipNorm       float64 `yaml:"clipnorm,omitempty"`
+	GlobalClipNorm float64 `yaml:"global_clipnorm,omitempty"`
+	ClipValue      float64 `yaml:"clipvalue,omitempty"`
 }
 
 // ErrInvalid is wrapped by every configuration error.
@@ -176,14 +249,14 @@ func Parse(data []byte) (*Config, error) {
 // the name to report it by. Errors: an unknown run name that is not a file
 // either (listing the runs), an unreadable file.
 func Source(nameOrFile string) (name string, data []byte, err error) {
-	if slices.Contains(runs, nameOrFile) {
+	if slices.Contains(Names(), nameOrFile) {
 		b, err := files.ReadFile(nameOrFile + ".yaml")
 		return nameOrFile, b, err
 	}
 	b, err := os.ReadFile(nameOrFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && filepath.Ext(nameOrFile) == "" {
-			return "", nil, fmt.Errorf("configs: no run named %q and no such file (runs: %s): %w", nameOrFile, strings.Join(runs, ", "), ErrInvalid)
+			return "", nil, fmt.Errorf("configs: no run named %q and no such file (runs: %s): %w", nameOrFile, strings.Join(Names(), ", "), ErrInvalid)
 		}
 		return "", nil, fmt.Errorf("configs: %w", err)
 	}

@@ -30,6 +30,19 @@ func (c *Config) Validate() error {
 	case d.Dir == "":
 		return errf("data.dir", "must not be empty")
 	}
+	if err := oneOf("data.source", d.Source, SourceIMDB, SourceTSV, SourceCSV, SourceJSONL, SourceFolder); err != nil {
+		return err
+	}
+	if d.Source != SourceIMDB {
+		switch {
+		case d.Train == "":
+			return errf("data.train", "data.source %s needs the training split's path", d.Source)
+		case d.Test == "":
+			return errf("data.test", "data.source %s needs the test split's path", d.Source)
+		case d.Source != SourceFolder && (d.TextColumn == "" || d.LabelColumn == ""):
+			return errf("data.text_column", "the text and label columns must be named")
+		}
+	}
 	if err := oneOf("data.padding", d.Padding, "pre", "post"); err != nil {
 		return err
 	}

@@ -38,9 +38,17 @@
 // ids without a word (padding 0, start 1, out-of-vocabulary 2) print as
 // "?", as the study prints reviews.
 //
-// Other labelled text datasets (CSV, TSV, JSON lines) load with LoadText,
-// which builds its word index like keras Tokenizer (counts, descending,
-// ties by first appearance) and applies the same options.
+// Other labelled text datasets — a TSV, CSV or JSON-lines file per split
+// (ReadLabeledText), or a folder per split with a folder per class as
+// Keras's text_dataset_from_directory reads them (ReadClassFolders) — load
+// as a Corpus: its Vocabulary is a keras Tokenizer fitted on the training
+// split (counts, descending, ties by first appearance; num_words,
+// oov_token; checked against Keras 2.15's own output in
+// testdata/tokenizer_golden.json), and every split is texts_to_sequences
+// of it. The vocabulary serialises to JSON, which a trained model carries
+// (model.MetaVocabulary) so that scoring tokenizes as training did.
+// encoding/csv reads the delimited files; the class folders and the
+// vocabulary are hand-written, as no library implements Keras's rules.
 //
 // FetchIMDB downloads the inputs with checksums, HTTP Range resume and
 // atomic renames; FromDir copies them from a local folder instead.

@@ -26,7 +26,9 @@ type TextOptions struct {
 	// .tsv/.tab, .jsonl/.ndjson).
 	Format string
 	// TextColumn and LabelColumn name the columns (CSV/TSV header) or keys
-	// (JSONL); defaults "text" and "label".
+	// (JSONL); defaults "text" and "label". A name may list alternatives
+	// separated by "|" ("sentence|content"): the first one present is
+	// used, so splits whose headers differ read with one setting.
 	TextColumn, LabelColumn string
 	// Labels maps label values to classes, e.g. ParseLabelMap
 	// ("positive=1,negative=0"). Nil means labels must be integers.
@@ -37,7 +39,8 @@ type TextOptions struct {
 type TextRecord struct {
 	Text  string
 	Label int32
-	Line  int // line of the record in its file, from 1
+	Line  int    // line of the record in its file, from 1 (0 for a file per record)
+	Name  string // the record's file under its split's folder (ReadClassFolders)
 }
 
 // ParseLabelMap parses "name=class,name=class" (e.g. "positive=1,negative=0")
@@ -145,7 +148,7 @@ func readDelimited(r io.Reader, format string, o TextOptions) ([]TextRecord, err
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	}
-	ti, li := slices.Index(header, o.TextColumn), slices.Index(header, o.LabelColumn)
+	ti, li := firstColumn(header, o.TextColumn), firstColumn(header, o.LabelColumn)
 	if ti < 0 || li < 0 {
 		return nil, fmt.Errorf("%w: header has no column %q or %q (columns: %s)", ErrFormat, o.TextColumn, o.LabelColumn, strings.Join(header, ", "))
 	}
@@ -183,8 +186,8 @@ func readJSONL(r io.Reader, o TextOptions) ([]TextRecord, error) {
 		if err := json.Unmarshal(b, &obj); err != nil {
 			return nil, fmt.Errorf("%w: line %d: %v", ErrFormat, line, err)
 		}
-		rawText, ok1 := obj[o.TextColumn]
-		rawLab, ok2 := obj[o.LabelColumn]
+		rawText, ok1 := firstKey(obj, o.TextColumn)
+		rawLab, ok2 := firstKey(obj, o.LabelColumn)
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("%w: line %d: no key %q or %q", ErrFormat, line, o.TextColumn, o.LabelColumn)
 		}
@@ -210,76 +213,23 @@ func readJSONL(r io.Reader, o TextOptions) ([]TextRecord, error) {
 	return recs, nil
 }
 
-// BuildWordIndex ranks the words of texts as keras Tokenizer.fit_on_texts
-// does: words (TextToWordSequence) counted, sorted by descending count,
-// ties in order of first appearance, ranks from 1.
-func BuildWordIndex(texts []string) WordIndex {
-	counts := map[string]int{}
-	var order []string
-	for _, t := range texts {
-		for _, w := range TextToWordSequence(t) {
-			if counts[w] == 0 {
-				order = append(order, w)
-			}
-			counts[w]++
+// firstColumn is the index in header of the first of the "|"-separated
+// names alts, or -1.
+func firstColumn(header []string, alts string) int {
+	for _, name := range strings.Split(alts, "|") {
+		if i := slices.Index(header, name); i >= 0 {
+			return i
 		}
 	}
-	slices.SortStableFunc(order, func(a, b string) int { return counts[b] - counts[a] })
-	wi := make(WordIndex, len(order))
-	for i, w := range order {
-		wi[w] = i + 1
-	}
-	return wi
+	return -1
 }
 
-// LoadText loads a labelled text dataset the way LoadData loads IMDB.
-//
-// The rows are split deterministically: a RandomState(o.Seed) permutation
-// of the file's rows sends the last round(testFraction·n) of it to test
-// (at least one row each side). The word index is built with
-// BuildWordIndex from the train texts only, so test words unseen in
-// training are dropped as Keras drops words missing from its index. Each
-// side, in file order, then goes through FromReviews with o: shuffle,
-// start marker, MaxLen, NumWords/SkipTop/OOVChar. Split.Files names rows
-// "file:line". testFraction must lie in (0, 1).
-func LoadText(path string, to TextOptions, o LoadOptions, testFraction float64) (train, test *Split, wi WordIndex, err error) {
-	if err := o.validate(); err != nil {
-		return nil, nil, nil, err
-	}
-	if !(testFraction > 0 && testFraction < 1) {
-		return nil, nil, nil, fmt.Errorf("%w: test fraction %v is not in (0, 1)", ErrOption, testFraction)
-	}
-	recs, err := ReadLabeledText(path, to)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if len(recs) < 2 {
-		return nil, nil, nil, fmt.Errorf("%w: %s has %d record; a train/test split needs 2 or more", ErrEmpty, path, len(recs))
-	}
-	rng, err := NewRandomState(o.Seed)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	perm := rng.Perm(len(recs))
-	nTest := min(max(int(float64(len(recs))*testFraction+0.5), 1), len(recs)-1)
-	trainIdx := slices.Sorted(slices.Values(perm[:len(recs)-nTest]))
-	testIdx := slices.Sorted(slices.Values(perm[len(recs)-nTest:]))
-	texts := make([]string, len(trainIdx))
-	for i, j := range trainIdx {
-		texts[i] = recs[j].Text
-	}
-	wi = BuildWordIndex(texts)
-	base := filepath.Base(path)
-	toReviews := func(idx []int) []Review {
-		out := make([]Review, len(idx))
-		for i, j := range idx {
-			out[i] = Review{Name: base + ":" + strconv.Itoa(recs[j].Line), Label: recs[j].Label, Ranks: wi.ranks(recs[j].Text)}
+// firstKey is obj's value of the first of the "|"-separated keys alts.
+func firstKey(obj map[string]json.RawMessage, alts string) (json.RawMessage, bool) {
+	for _, name := range strings.Split(alts, "|") {
+		if v, ok := obj[name]; ok {
+			return v, true
 		}
-		return out
 	}
-	train, test, err = FromReviews(toReviews(trainIdx), toReviews(testIdx), o)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return train, test, wi, nil
+	return nil, false
 }

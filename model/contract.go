@@ -22,10 +22,17 @@ const (
 	MetaOOVChar         = "birnn.oov_char"          // id of out-of-vocabulary words
 	MetaTokenizer       = "birnn.tokenizer"         // text-to-words rule, e.g. keras_text_to_word_sequence/v1
 	MetaWordIndexSHA256 = "birnn.word_index_sha256" // hex SHA-256 of the word index trained with
+	MetaVocabulary      = "birnn.vocabulary"        // a text source's Tokenizer vocabulary, JSON (dataset.Vocabulary)
 	MetaConfig          = "birnn.config"            // the run configuration as YAML
 	MetaTestMetrics     = "birnn.test_metrics"      // JSON object of numbers (loss, accuracy, n)
 	MetaVersion         = "birnn.version"           // birnn release that wrote the file
 )
+
+// TokenizerKeras is the birnn.tokenizer of a model trained on a text
+// source: Keras's preprocessing.text.Tokenizer with its defaults
+// (lower=True, the default filters, split=" "), fitted vocabulary in
+// MetaVocabulary (dataset.Vocabulary).
+const TokenizerKeras = "keras_tokenizer/v1"
 
 // Keras load_data's start and out-of-vocabulary ids, which birnn keeps.
 const (
@@ -38,6 +45,7 @@ const (
 const (
 	StateTestMetrics     = "test_metrics"      // JSON object of numbers, as MetaTestMetrics
 	StateWordIndexSHA256 = "word_index_sha256" // as MetaWordIndexSHA256
+	StateVocabulary      = "vocabulary"        // as MetaVocabulary
 )
 
 // File names inside a run folder (birnn train, birnn reproduce).
@@ -84,6 +92,10 @@ type Metrics struct {
 	Accuracy float64 `json:"accuracy"`
 	Split    string  `json:"split,omitempty"`
 	N        int     `json:"n"`
+	// The data the figures are of (birnn train and evaluate fill them).
+	Dataset  string `json:"dataset,omitempty"`
+	NumWords int    `json:"num_words,omitempty"`
+	MaxLen   int    `json:"maxlen,omitempty"`
 }
 
 // Numbers returns the metrics as the JSON object of numbers recorded in an

@@ -26,6 +26,11 @@ import (
 //	lecun_uniform    U(±√(3/fan_in))
 //	lecun_normal     truncated N, σ = √(1/fan_in) / 0.8796…
 //	orthogonal       QR of a normal [max, min] matrix, sign-fixed (gain 1)
+//	identity         tf.eye(rows, cols) (gain 1): ones on the main diagonal of a
+//	                 matrix, square or not — on an LSTM's [units, 4·units]
+//	                 recurrent kernel that is the input gate's block
+//	truncated_normal N(0, 0.05²) truncated to ±2σ (Keras TruncatedNormal)
+//	random_uniform, random_normal: Keras's full names of uniform and normal
 //
 // Truncated normals redraw values beyond two standard deviations, as
 // TensorFlow's truncated_normal does; 0.8796… is the standard deviation of
@@ -33,7 +38,8 @@ import (
 var initializers = []string{
 	"zeros", "ones", "uniform", "normal",
 	"glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-	"lecun_uniform", "lecun_normal", "orthogonal",
+	"lecun_uniform", "lecun_normal", "orthogonal", "identity", "truncated_normal",
+	"random_uniform", "random_normal",
 }
 
 // Keras defaults where the config leaves an initializer empty.
@@ -56,8 +62,8 @@ func checkInit(key, name string, rank int) error {
 	if !isInitializer(name) {
 		return specErr(key, "unknown initializer %q (want one of %s)", name, strings.Join(InitializerNames(), ", "))
 	}
-	if name == "orthogonal" && rank < 2 {
-		return specErr(key, "orthogonal needs a matrix; a bias is a vector")
+	if (name == "orthogonal" || name == "identity") && rank < 2 {
+		return specErr(key, "%s needs a matrix; a bias is a vector", name)
 	}
 	return nil
 }
@@ -96,6 +102,9 @@ func initialize(m *Model, layers []LayerSpec) error {
 		lc := cfg.Model.Layers[l.Index]
 		kinit := orDefault(lc.KernelInitializer, defaultKernelInit)
 		binit := orDefault(lc.BiasInitializer, defaultBiasInit)
+		if weightless[l.Kind] {
+			continue
+		}
 		if l.Kind == KindDense {
 			k, err := draw(rng, kinit, []int{l.In, l.Units})
 			if err != nil {
@@ -110,6 +119,12 @@ func initialize(m *Model, layers []LayerSpec) error {
 			continue
 		}
 		rinit := orDefault(lc.RecurrentInitializer, defaultRecurrentInit)
+		if l.Kind != KindLSTM {
+			if err := initGatedRNN(rng, m, l, kinit, rinit, binit); err != nil {
+				return err
+			}
+			continue
+		}
 		forgetOne := lc.UnitForgetBias == nil || *lc.UnitForgetBias
 		h := l.Units
 		W, R, B := m.Param(l.Name+".W"), m.Param(l.Name+".R"), m.Param(l.Name+".B")
@@ -147,6 +162,49 @@ func initialize(m *Model, layers []LayerSpec) error {
 		}
 	}
 	return nil
+}
+
+// initGatedRNN draws a GRU's or SimpleRNN's weights, direction by
+// direction: kernel [in, gH], recurrent kernel [H, gH], bias ([2, 3H] for a
+// GRU with reset_after, [H] for a SimpleRNN). Keras's gate order (z, r, h)
+// is ONNX's, so W and R are the kernels transposed and B = [input bias,
+// recurrent bias].
+func initGatedRNN(rng *rand.Rand, m *Model, l LayerSpec, kinit, rinit, binit string) error {
+	h := l.Units
+	gh := Gates(l.Kind) * h
+	bshape := []int{h}
+	if l.Kind == KindGRU {
+		bshape = []int{2, gh}
+	}
+	W, R, B := m.Param(l.Name+".W"), m.Param(l.Name+".R"), m.Param(l.Name+".B")
+	for d := 0; d < l.Dirs; d++ {
+		k, err := draw(rng, kinit, []int{l.In, gh})
+		if err != nil {
+			return fmt.Errorf("model: %s kernel: %w", l.Name, err)
+		}
+		r, err := draw(rng, rinit, []int{h, gh})
+		if err != nil {
+			return fmt.Errorf("model: %s recurrent kernel: %w", l.Name, err)
+		}
+		b, err := draw(rng, binit, bshape)
+		if err != nil {
+			return fmt.Errorf("model: %s bias: %w", l.Name, err)
+		}
+		transposeInto(W.Data[d*gh*l.In:(d+1)*gh*l.In], k, l.In, gh)
+		transposeInto(R.Data[d*gh*h:(d+1)*gh*h], r, h, gh)
+		copy64(B.Data[d*2*gh:d*2*gh+len(b)], b)
+	}
+	return nil
+}
+
+// transposeInto writes the [rows, cols] matrix k transposed into dst
+// [cols, rows].
+func transposeInto(dst []float32, k []float64, rows, cols int) {
+	for i := range rows {
+		for j := range cols {
+			dst[j*rows+i] = float32(k[i*cols+j])
+		}
+	}
 }
 
 func copy64(dst []float32, src []float64) {
@@ -224,9 +282,18 @@ func draw(rng *rand.Rand, name string, shape []int) ([]float64, error) {
 		for i := range v {
 			v[i] = 1
 		}
-	case "uniform":
+	case "uniform", "random_uniform":
 		uniform(0.05)
-	case "normal":
+	case "truncated_normal":
+		truncated(0.05)
+	case "identity":
+		if len(shape) != 2 {
+			return nil, fmt.Errorf("identity needs a matrix, got shape %v", shape)
+		}
+		for i := range min(shape[0], shape[1]) {
+			v[i*shape[1]+i] = 1
+		}
+	case "normal", "random_normal":
 		for i := range v {
 			v[i] = 0.05 * rng.NormFloat64()
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -280,6 +281,11 @@ func TestInitializerStatistics(t *testing.T) {
 		{"he_normal", math.Sqrt(2 / fi), 2 * math.Sqrt(2/fi) / math.Sqrt(truncVar), 0, -1},
 		{"lecun_uniform", math.Sqrt(3/fi) / math.Sqrt(3), math.Sqrt(3 / fi), 0, -1},
 		{"lecun_normal", math.Sqrt(1 / fi), 2 * math.Sqrt(1/fi) / math.Sqrt(truncVar), 0, -1},
+		// Keras TruncatedNormal(stddev=0.05): cut at ±0.1, so the spread is
+		// 0.05·0.8796.
+		{"truncated_normal", 0.05 * math.Sqrt(truncVar), 0.1, 0, -1},
+		{"random_uniform", 0.05 / math.Sqrt(3), 0.05, 0, -1},
+		{"random_normal", 0.05, 0, 0, -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -340,7 +346,7 @@ func TestEveryInitializerBuilds(t *testing.T) {
 			if cfg.Model.Layers[i].Type == KindLSTM { // a dense layer has no recurrent kernel
 				cfg.Model.Layers[i].RecurrentInitializer = name
 			}
-			if name != "orthogonal" {
+			if name != "orthogonal" && name != "identity" {
 				cfg.Model.Layers[i].BiasInitializer = name
 			}
 		}
@@ -351,3 +357,37 @@ func TestEveryInitializerBuilds(t *testing.T) {
 }
 
 func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(1, 1)) }
+
+// Keras Identity is tf.eye(rows, cols): on an LSTM's [units, 4·units]
+// recurrent kernel, ones at (i, i) — the input gate's block — and zeros
+// elsewhere; on a vector it is an error naming the key.
+func TestIdentityRecurrent(t *testing.T) {
+	cfg := loadRun(t, "deep_bilstm")
+	for i := range cfg.Model.Layers[:2] {
+		cfg.Model.Layers[i].RecurrentInitializer = "identity"
+	}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Param("lstm_0.R")
+	for d := range p.Shape[0] {
+		k := kerasKernel(p, d)
+		for i := range k {
+			for j := range k[i] {
+				want := 0.0
+				if i == j {
+					want = 1
+				}
+				if k[i][j] != want {
+					t.Fatalf("dir %d: R[%d][%d] = %g, want %g", d, i, j, k[i][j], want)
+				}
+			}
+		}
+	}
+	cfg = loadRun(t, "deep_bilstm")
+	cfg.Model.Layers[0].BiasInitializer = "identity"
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "bias_initializer") {
+		t.Errorf("identity bias: err = %v, want an error naming bias_initializer", err)
+	}
+}

@@ -61,10 +61,11 @@ type Options struct {
 //	text ─dataset tokenizer→ ids ─pad/truncate→ [batch, maxlen] ─Run→
 //	[batch, 1] sigmoid (or [batch, 2] softmax, column 1) → scores
 type Scorer struct {
-	sess *infer.Session
-	wi   dataset.WordIndex
-	opts Options
-	in   infer.ValueInfo
+	sess  *infer.Session
+	wi    dataset.WordIndex
+	vocab *dataset.Vocabulary // the model's own (birnn.vocabulary); wins over wi
+	opts  Options
+	in    infer.ValueInfo
 }
 
 // New prepares a Scorer for sess. wi may be nil when only ScoreIDs is used.
@@ -84,6 +85,11 @@ func New(sess *infer.Session, wi dataset.WordIndex, opts Options) (*Scorer, erro
 		return nil, err
 	}
 	s := &Scorer{sess: sess, wi: wi, opts: o}
+	if js, ok := sess.Metadata().Props[model.MetaVocabulary]; ok {
+		if s.vocab, err = dataset.ParseVocabulary([]byte(js)); err != nil {
+			return nil, fmt.Errorf("score: model metadata %s: %w", model.MetaVocabulary, err)
+		}
+	}
 	if err := s.pickInput(); err != nil {
 		return nil, err
 	}
@@ -235,11 +241,17 @@ func (s *Scorer) Options() Options { return s.opts }
 // Session is the engine session the Scorer runs.
 func (s *Scorer) Session() *infer.Session { return s.sess }
 
-// Encode turns a review into ids as keras.datasets.imdb.load_data does:
-// start id 1, word ranks + IndexFrom, ids ≥ NumWords replaced by 2. Words
-// missing from the word index are dropped. Errors: the Scorer has no word
-// index.
+// Encode turns a review into ids. A model trained on a text source carries
+// its vocabulary (birnn.vocabulary) and is given the ids of that
+// vocabulary's Tokenizer (dataset.Vocabulary.Encode), whatever word index
+// the Scorer was made with. Else the word index is used as
+// keras.datasets.imdb.load_data does: start id 1, word ranks + IndexFrom,
+// ids ≥ NumWords replaced by 2, words missing from the index dropped.
+// Errors: neither a vocabulary nor a word index.
 func (s *Scorer) Encode(text string) ([]int32, error) {
+	if s.vocab != nil {
+		return s.vocab.Encode(text), nil
+	}
 	if s.wi == nil {
 		return nil, errors.New("score: scorer has no word index")
 	}

@@ -278,3 +278,44 @@ func TestConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A model trained on a text source carries its Tokenizer vocabulary
+// (birnn.vocabulary): the Scorer encodes with it — ids by hand: <u> 1,
+// great 2, film 3, bad 4; unknown words and ids ≥ num_words 4 become 1 —
+// whatever word index it is given, also without one.
+func TestEncodeWithModelVocabulary(t *testing.T) {
+	m, _ := exported(t, bilstm, 5, 11, "int32")
+	v, err := dataset.ParseVocabulary([]byte(`{"words":["<u>","great","film","bad"],"num_words":5,"oov_token":"<u>"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := v.Marshal()
+	mp := modeltest.ExportProto(t, m, export.Options{Vocabulary: string(js)})
+	var tok string
+	for _, kv := range mp.GetMetadataProps() {
+		if kv.GetKey() == model.MetaTokenizer {
+			tok = kv.GetValue()
+		}
+	}
+	if tok != model.TokenizerKeras {
+		t.Errorf("birnn.tokenizer %q, want %q", tok, model.TokenizerKeras)
+	}
+	for _, wi := range []dataset.WordIndex{nil, testWordIndex} {
+		s := newScorer(t, mp, wi, score.Options{})
+		got, err := s.Encode("Great FILM, the bad... Plot!")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "[2 3 1 4 1]"; fmt.Sprint(got) != want {
+			t.Errorf("Encode = %v, want %s", got, want)
+		}
+	}
+	o, err := export.OptionsOf(mp)
+	if err != nil || o.Vocabulary != string(js) {
+		t.Errorf("OptionsOf vocabulary %q, %v", o.Vocabulary, err)
+	}
+	bad := modeltest.ExportProto(t, m, export.Options{Vocabulary: `{"words":[""]}`})
+	if _, err := score.New(load(t, bad), nil, score.Options{}); err == nil || !strings.Contains(err.Error(), model.MetaVocabulary) {
+		t.Errorf("malformed vocabulary: err = %v", err)
+	}
+}

@@ -219,25 +219,13 @@ func WriteReport(out string, cc *crosscheck.Report) error {
 	var series []plot.Series
 	for _, name := range configs.Runs() {
 		s := refs[name]
-		dir := filepath.Join(out, name)
-		met, err := model.ReadMetrics(filepath.Join(dir, model.MetricsFile))
+		met, h, secs, err := readRun(filepath.Join(out, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(&b, "| %s | – | not run | %.4f | | | %.4f | | %s |\n", name, s.Accuracy, s.Loss, dash(s.Seconds))
 			continue
 		}
 		if err != nil {
 			return err
-		}
-		h, err := model.ReadHistory(filepath.Join(dir, model.HistoryFile))
-		if err != nil {
-			return err
-		}
-		var secs float64
-		for _, v := range h.Seconds {
-			secs += v
-		}
-		if len(h.Seconds) > 0 {
-			secs /= float64(len(h.Seconds))
 		}
 		inferAcc := "–"
 		if v, ok := onnxAcc[name]; ok && !math.IsNaN(v) {
@@ -262,6 +250,25 @@ func WriteReport(out string, cc *crosscheck.Report) error {
 		b.WriteString("\n" + cc.Markdown())
 	}
 	return atomicfile.WriteFile(filepath.Join(out, ReportFile), []byte(b.String()))
+}
+
+// readRun reads a finished run folder: its metrics.json (an error matching
+// fs.ErrNotExist when the run is not done), its history and the mean
+// seconds per epoch.
+func readRun(dir string) (model.Metrics, *model.History, float64, error) {
+	met, err := model.ReadMetrics(filepath.Join(dir, model.MetricsFile))
+	if err != nil {
+		return met, nil, 0, err
+	}
+	h, err := model.ReadHistory(filepath.Join(dir, model.HistoryFile))
+	if err != nil {
+		return met, nil, 0, err
+	}
+	var secs float64
+	for _, v := range h.Seconds {
+		secs += v / float64(len(h.Seconds))
+	}
+	return met, h, secs, nil
 }
 
 func dash(s string) string {

@@ -55,16 +55,16 @@ func BenchmarkTrainStep(b *testing.B) {
 				idx[i] = i
 			}
 			// One warm-up step builds the graph and its buffers.
-			if _, _, err := r.batch(d, idx, true); err != nil {
+			if _, _, err := r.batch(d, idx); err != nil {
 				b.Fatal(err)
 			}
-			n, _ := r.net(batch, cfg.Data.MaxLen, true)
+			n, _ := r.net(batch, cfg.Data.MaxLen)
 			opt.Step(G.NodesToValueGrads(n.params))
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := cpuSeconds()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := r.batch(d, idx, true); err != nil {
+				if _, _, err := r.batch(d, idx); err != nil {
 					b.Fatal(err)
 				}
 				if err := opt.Step(G.NodesToValueGrads(n.params)); err != nil {

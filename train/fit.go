@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -68,6 +69,12 @@ type FitOptions struct {
 	Resume   bool
 	Progress io.Writer // Keras-like progress; nil = silent
 	Live     bool      // redraw the progress bar in place (a terminal)
+	// Validation, when set, is the validation set (Keras validation_data):
+	// every row of d then trains and train.validation_split is not used.
+	Validation *Data
+	// State entries are saved in every checkpoint (a text source's
+	// vocabulary, model.StateVocabulary).
+	State map[string]string
 
 	onStep func(epoch, step int) // test hook, after every training step
 }
@@ -83,7 +90,10 @@ type runner struct {
 	classes int
 	rng     *rand.Rand
 	pcg     *rand.PCG
-	nets    map[int]*net[float32] // by batch size and mode (negative = inference)
+	nets    map[int]*net[float32] // training graphs by batch size
+	rec     []*seqLayer[float32]  // recurrent layers, shared by every net
+	infer   inferPass             // validation and Evaluate, without a tape
+	inferX  inferLayers           // the same for GRU, SimpleRNN, pools and dropout
 	ids     []int
 	labels  []float32
 }
@@ -105,10 +115,13 @@ func newRunner(m *model.Model, seed int64) (*runner, error) {
 		classes = 2
 	}
 	pcg := rand.NewPCG(uint64(seed), 0x6269726e6e) // "birnn"
+	rng := rand.New(pcg)
+	dim := m.Config.Model.Embedding.Dim
 	return &runner{
 		m: m, layers: layers, dropout: dropout,
-		vocab: m.Config.Data.NumWords, dim: m.Config.Model.Embedding.Dim, classes: classes,
-		pcg: pcg, rng: rand.New(pcg), nets: map[int]*net[float32]{},
+		vocab: m.Config.Data.NumWords, dim: dim, classes: classes,
+		pcg: pcg, rng: rng, nets: map[int]*net[float32]{},
+		rec: newSeqLayers[float32](layers, dim, dropout, rng),
 	}, nil
 }
 
@@ -120,27 +133,25 @@ func (r *runner) source(name string) ([]float32, error) {
 	return p.Data, nil
 }
 
-func (r *runner) net(batch, seq int, training bool) (*net[float32], error) {
-	key := batch
-	if !training {
-		key = -batch
-	}
-	if n, ok := r.nets[key]; ok && n.seq == seq {
+// net returns the training graph for a batch shape.
+func (r *runner) net(batch, seq int) (*net[float32], error) {
+	if n, ok := r.nets[batch]; ok && n.seq == seq {
 		return n, nil
 	}
-	n, err := buildNet(r.layers, r.dropout, r.vocab, r.dim, r.source, batch, seq, training, r.rng)
+	n, err := buildNet(r.layers, r.rec, r.vocab, r.dim, r.source, batch, seq, true)
 	if err != nil {
 		return nil, err
 	}
-	r.nets[key] = n
+	r.nets[batch] = n
 	return n, nil
 }
 
-// batch runs rows idx of d through a net; it returns the summed loss and
-// the number of correct predictions.
-func (r *runner) batch(d Data, idx []int, training bool) (float64, int, error) {
+// batch runs rows idx of d through the training graph (forward and
+// backward); it returns the summed loss and the number of correct
+// predictions.
+func (r *runner) batch(d Data, idx []int) (float64, int, error) {
 	seq := d.X.Cols
-	n, err := r.net(len(idx), seq, training)
+	n, err := r.net(len(idx), seq)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -180,7 +191,7 @@ func (r *runner) evaluate(ctx context.Context, d Data, batch int) (float64, floa
 		for k := i; k < j; k++ {
 			idx = append(idx, k)
 		}
-		l, c, err := r.batch(d, idx, false)
+		l, c, err := r.inferBatch(d, idx)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -254,7 +265,15 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 		return nil, fmt.Errorf("%w: validation_split %g leaves no training rows of %d", ErrData, split, d.Len())
 	}
 	trainD, valD := d.Slice(0, nTrain), d.Slice(nTrain, d.Len())
+	if o.Validation != nil {
+		if err := o.Validation.check(r.vocab, r.classes); err != nil {
+			return nil, fmt.Errorf("validation: %w", err)
+		}
+		nTrain, trainD, valD = d.Len(), d, *o.Validation
+	}
 
+	steps := (nTrain + tc.BatchSize - 1) / tc.BatchSize
+	cb := newCallbacks(tc, opt, steps, epochs)
 	hist := &model.History{}
 	start := 0
 	var resumed *model.Checkpoint
@@ -264,7 +283,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			if err != nil {
 				return nil, fmt.Errorf("train: resume: %w", err)
 			}
-			if err := restore(m, r, opt, ck); err != nil {
+			if err := restore(m, r, opt, cb, ck); err != nil {
 				return nil, fmt.Errorf("train: resume from %s: %w", o.Checkpoint, err)
 			}
 			h := ck.History.Clone()
@@ -276,8 +295,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 
 	shuffle := tc.Shuffle == nil || *tc.Shuffle
 	perm := make([]int, nTrain)
-	steps := (nTrain + tc.BatchSize - 1) / tc.BatchSize
-	for epoch := start; epoch < epochs; epoch++ {
+	for epoch := start; epoch < epochs && !cb.stopped; epoch++ {
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "Epoch %d/%d\n", epoch+1, epochs)
 		}
@@ -319,7 +337,7 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 			if s > 0 && o.Checkpoint != "" {
 				cur := midEpoch{step: s, epochRNG: epochRNG, lossSum: lossSum, correct: correct,
 					seen: seen, seconds: time.Since(began).Seconds()}
-				if serr := save(o.Checkpoint, m, r, opt, epoch, hist, &cur); serr != nil {
+				if serr := save(o.Checkpoint, m, r, opt, cb, epoch, hist, &cur, o.State); serr != nil {
 					return hist, errors.Join(err, serr)
 				}
 			}
@@ -330,11 +348,11 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 				return interrupted(s, err)
 			}
 			idx := perm[s*tc.BatchSize : min((s+1)*tc.BatchSize, nTrain)]
-			n, err := r.net(len(idx), d.X.Cols, true)
+			n, err := r.net(len(idx), d.X.Cols)
 			if err != nil {
 				return hist, err
 			}
-			l, c, err := r.batch(trainD, idx, true)
+			l, c, err := r.batch(trainD, idx)
 			if err != nil {
 				return hist, fmt.Errorf("train: epoch %d step %d: %w", epoch+1, s+1, err)
 			}
@@ -362,13 +380,16 @@ func Fit(ctx context.Context, m *model.Model, d Data, o FitOptions) (*model.Hist
 		secs := time.Since(began).Seconds()
 		hist.Append(loss, acc, valLoss, valAcc, secs)
 		bar.done(secs, loss, acc, valLoss, valAcc)
+		if _, err := cb.epochEnd(epoch, m, opt, loss, acc, valLoss, valAcc); err != nil {
+			return hist, err
+		}
 		if o.History != "" {
 			if err := hist.Write(o.History); err != nil {
 				return hist, err
 			}
 		}
 		if o.Checkpoint != "" {
-			if err := save(o.Checkpoint, m, r, opt, epoch+1, hist, nil); err != nil {
+			if err := save(o.Checkpoint, m, r, opt, cb, epoch+1, hist, nil, o.State); err != nil {
 				return hist, err
 			}
 		}
@@ -414,9 +435,12 @@ func readMidEpoch(st map[string]string) (midEpoch, error) {
 }
 
 // save writes a checkpoint after epoch completed epochs; mid, when not nil,
-// records a position inside the next epoch.
-func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *model.History, mid *midEpoch) error {
+// records a position inside the next epoch; extra entries are added to its
+// State.
+func save(path string, m *model.Model, r *runner, opt *Optimizer, cb *callbacks, epoch int, h *model.History, mid *midEpoch, extra map[string]string) error {
 	st := opt.State()
+	maps.Copy(st, extra)
+	slots := append(opt.Slots(), cb.state(st)...)
 	rs, err := r.pcg.MarshalBinary()
 	if err != nil {
 		return err
@@ -426,11 +450,11 @@ func save(path string, m *model.Model, r *runner, opt *Optimizer, epoch int, h *
 		mid.write(st)
 	}
 	return model.SaveCheckpoint(path, &model.Checkpoint{
-		Model: m, Epoch: epoch, History: h.Clone(), Optimizer: opt.Slots(), State: st,
+		Model: m, Epoch: epoch, History: h.Clone(), Optimizer: slots, State: st,
 	})
 }
 
-func restore(m *model.Model, r *runner, opt *Optimizer, ck *model.Checkpoint) error {
+func restore(m *model.Model, r *runner, opt *Optimizer, cb *callbacks, ck *model.Checkpoint) error {
 	if ck.Model == nil {
 		return errors.New("checkpoint holds no model")
 	}
@@ -441,7 +465,11 @@ func restore(m *model.Model, r *runner, opt *Optimizer, ck *model.Checkpoint) er
 		}
 		copy(p.Data, q.Data)
 	}
-	if err := opt.Restore(ck.Optimizer, ck.State); err != nil {
+	slots, err := cb.restore(ck.State, ck.Optimizer)
+	if err != nil {
+		return err
+	}
+	if err := opt.Restore(slots, ck.State); err != nil {
 		return err
 	}
 	if s := ck.State["rng.pcg"]; s != "" {

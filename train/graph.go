@@ -23,8 +23,29 @@ type net[T float32 | float64] struct {
 	logits     *G.Node // [batch, units]
 	loss       *G.Node // scalar, mean over the batch
 	lossK      *lossKernel[T]
-	lstms      []*lstmKernel[T]
 	params     []*G.Node // trainable nodes in model order
+	tm         []int     // ids reordered time-major
+	mask       *seqMask  // mask_zero models: the padded steps of the batch
+}
+
+// newSeqLayers returns the recurrent layers of a model (nil for others),
+// whose buffers the nets of every batch size share; dropout[i] is layer
+// i's recurrent dropout rate, drawn from rng when training.
+func newSeqLayers[T float32 | float64](layers []model.LayerSpec, dim int, dropout []float64, rng *rand.Rand) []*seqLayer[T] {
+	out := make([]*seqLayer[T], len(layers))
+	width := dim
+	for i, l := range layers {
+		switch l.Kind {
+		case model.KindLSTM:
+			out[i] = newSeqLayer[T](lstmCell[T]{hidden: l.Units}, l, width, dropout[i], rng)
+		case model.KindGRU, model.KindSimpleRNN, model.KindDropout, model.KindSpatialDropout:
+			// rnn_op.go and layers.go run these; the entry carries the
+			// layer's input width, recurrent dropout rate and RNG.
+			out[i] = &seqLayer[T]{name: l.Name, in: width, hidden: l.Units, dropout: dropout[i], rng: rng}
+		}
+		width = l.Out
+	}
+	return out
 }
 
 // paramSource returns the full backing slice of a model weight by name;
@@ -32,8 +53,10 @@ type net[T float32 | float64] struct {
 type paramSource[T float32 | float64] func(name string) ([]T, error)
 
 // buildNet builds the graph of layers for a batch of batch sequences of
-// length seq; dropout[i] is layer i's recurrent dropout rate. rng draws the recurrent dropout masks when training.
-func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, vocab, dim int, src paramSource[T], batch, seq int, training bool, rng *rand.Rand) (*net[T], error) {
+// length seq, with the recurrent layers rec (newSeqLayers). Rows run
+// time-major (row t·batch + b) from the embedding to the last recurrent
+// layer.
+func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T], vocab, dim int, src paramSource[T], batch, seq int, training bool) (*net[T], error) {
 	dt := dtypeOf[T]()
 	n := &net[T]{g: G.NewGraph(), batch: batch, seq: seq, training: training}
 	g := n.g
@@ -56,7 +79,7 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 	}
 	emb := param("embedding", embW, vocab, dim)
 	n.ids = G.NewVector(g, tensor.Int, G.WithShape(batch*seq), G.WithName("ids"))
-	x, err := G.ByIndices(emb, n.ids, 0)
+	x, err := applyFused(&embedKernel[T]{vocab: vocab, dim: dim, n: batch * seq}, emb, n.ids)
 	if err != nil {
 		return nil, fmt.Errorf("train: embedding: %w", err)
 	}
@@ -64,6 +87,14 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 	var logits *G.Node
 	for li, l := range layers {
 		last := li == len(layers)-1
+		if l.Recurrent() {
+			if l.Masked && l.Kind == model.KindLSTM {
+				return nil, fmt.Errorf("train: %s: the trainer does not mask lstm layers yet (mask_zero works with gru and simple_rnn)", l.Name)
+			}
+			if x, err = n.inputDropout(l, x, width, rec[li].rng); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+		}
 		switch l.Kind {
 		case model.KindLSTM:
 			if !seqOut {
@@ -79,37 +110,50 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 			if len(w) != l.Dirs*4*H*width || len(r) != l.Dirs*4*H*H || len(b) != l.Dirs*8*H {
 				return nil, fmt.Errorf("train: %s: weights do not match [%d, %d, %d]", l.Name, l.Dirs, 4*H, width)
 			}
-			var outs []*G.Node
-			for d := 0; d < l.Dirs; d++ {
-				k := &lstmKernel[T]{
-					core: lstmCore[T]{batch: batch, seq: seq, in: width, hidden: H,
-						reverse: d == 1, retSeq: l.ReturnSequences},
-					name:     fmt.Sprintf("%s/%d", l.Name, d),
-					dropout:  dropout[li],
-					rng:      rng,
-					training: training,
-				}
-				n.lstms = append(n.lstms, k)
-				wn := param(fmt.Sprintf("%s.W#%d", l.Name, d), w[d*4*H*width:(d+1)*4*H*width], 4*H, width)
-				rn := param(fmt.Sprintf("%s.R#%d", l.Name, d), r[d*4*H*H:(d+1)*4*H*H], 4*H, H)
-				bn := param(fmt.Sprintf("%s.Wb#%d", l.Name, d), b[d*8*H:d*8*H+4*H], 4*H)
-				o, err := applyFused(k, x, wn, rn, bn)
-				if err != nil {
-					return nil, fmt.Errorf("train: %s: %w", l.Name, err)
-				}
-				outs = append(outs, o)
+			if rec[li] == nil || rec[li].in != width {
+				return nil, fmt.Errorf("train: %s: no recurrent layer of input width %d", l.Name, width)
 			}
-			x = outs[0]
-			if l.Dirs == 2 {
-				if x, err = merge(l.MergeMode, outs[0], outs[1]); err != nil {
-					return nil, fmt.Errorf("train: %s: %w", l.Name, err)
-				}
+			op := &seqOp[T]{l: rec[li], batch: batch, seq: seq, training: training}
+			args := []*G.Node{x}
+			for d := 0; d < l.Dirs; d++ {
+				args = append(args,
+					param(fmt.Sprintf("%s.W#%d", l.Name, d), w[d*4*H*width:(d+1)*4*H*width], 4*H, width),
+					param(fmt.Sprintf("%s.R#%d", l.Name, d), r[d*4*H*H:(d+1)*4*H*H], 4*H, H),
+					param(fmt.Sprintf("%s.Wb#%d", l.Name, d), b[d*8*H:d*8*H+4*H], 4*H))
+			}
+			if x, err = applyFused(op, args...); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
 			}
 			seqOut = l.ReturnSequences
 			if !seqOut {
 				rows = batch
 			}
 			width = l.Out
+		case model.KindGRU, model.KindSimpleRNN:
+			if !seqOut || rec[li] == nil || rec[li].in != width {
+				return nil, fmt.Errorf("train: %s: no recurrent layer of input width %d", l.Name, width)
+			}
+			var steps *seqMask
+			if l.Masked {
+				steps = n.seqMask()
+			}
+			if x, err = addRecurrent(l, x, width, batch, seq, src, param, rec[li].dropout, training, rec[li].rng, steps); err != nil {
+				return nil, err
+			}
+			seqOut = l.ReturnSequences
+			if !seqOut {
+				rows = batch
+			}
+			width = l.Out
+		case model.KindDropout, model.KindSpatialDropout, model.KindGlobalMaxPool, model.KindGlobalAveragePool:
+			var rng *rand.Rand
+			if rec[li] != nil {
+				rng = rec[li].rng
+			}
+			if x, rows, err = n.addWeightless(l, x, rows, width, seqOut, rng); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+			seqOut = l.ReturnSequences
 		case model.KindDense:
 			if seqOut {
 				return nil, fmt.Errorf("train: layer %d: a Dense layer on sequences is not supported (the LSTM before it returns sequences)", li)
@@ -178,30 +222,19 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, dropout []float64, 
 	return n, nil
 }
 
-func merge(mode string, a, b *G.Node) (*G.Node, error) {
-	switch mode {
-	case "", model.MergeConcat:
-		return G.Concat(1, a, b)
-	case model.MergeSum:
-		return G.Add(a, b)
-	case model.MergeMul:
-		return G.HadamardProd(a, b)
-	case model.MergeAve:
-		s, err := G.Add(a, b)
-		if err != nil {
-			return nil, err
+// timeMajor writes ids [batch, seq] (row-major) into dst in time-major
+// order, [seq, batch].
+func timeMajor[I int | int32](dst []int, ids []I, batch, seq int) []int {
+	if cap(dst) < batch*seq {
+		dst = make([]int, batch*seq)
+	}
+	dst = dst[:batch*seq]
+	for b := range batch {
+		for t, v := range ids[b*seq : (b+1)*seq] {
+			dst[t*batch+b] = int(v)
 		}
-		half := G.NewConstant(halfOf(a.Dtype()))
-		return G.HadamardProd(s, half)
 	}
-	return nil, fmt.Errorf("unknown merge mode %q", mode)
-}
-
-func halfOf(dt tensor.Dtype) any {
-	if dt == tensor.Float64 {
-		return 0.5
-	}
-	return float32(0.5)
+	return dst
 }
 
 func firstErr(errs ...error) error {
@@ -217,8 +250,12 @@ func firstErr(errs ...error) error {
 // [batch]. It returns the mean loss and writes the per-row losses and
 // logits into the net's kernels.
 func (n *net[T]) run(ids []int, labels []T) (float64, error) {
-	if err := G.Let(n.ids, tensor.New(tensor.WithShape(len(ids)), tensor.WithBacking(ids))); err != nil {
+	n.tm = timeMajor(n.tm, ids, n.batch, n.seq)
+	if err := G.Let(n.ids, tensor.New(tensor.WithShape(len(n.tm)), tensor.WithBacking(n.tm))); err != nil {
 		return 0, err
+	}
+	if n.mask != nil {
+		n.mask.set(ids)
 	}
 	if err := G.Let(n.labels, dense(labels, len(labels), 1)); err != nil {
 		return 0, err
@@ -237,9 +274,15 @@ func (n *net[T]) correct(labels []T) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	u := n.lossK.u
+	return countCorrect(z, labels, n.batch, n.lossK.u), nil
+}
+
+// countCorrect counts the rows of logits z [n, u] whose prediction matches
+// the label: logit > 0 (probability > 0.5) for a sigmoid head, argmax for
+// a softmax head.
+func countCorrect[T float32 | float64](z, labels []T, n, u int) int {
 	c := 0
-	for i := 0; i < n.batch; i++ {
+	for i := 0; i < n; i++ {
 		var pred int
 		if u == 1 {
 			if z[i] > 0 {
@@ -257,5 +300,5 @@ func (n *net[T]) correct(labels []T) (int, error) {
 			c++
 		}
 	}
-	return c, nil
+	return c
 }

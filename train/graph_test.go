@@ -28,7 +28,7 @@ train: {batch_size: 4, epochs: 1, seed: 5}
 }
 
 // TestGraphGradientFiniteDifferences checks the whole graph — embedding
-// (ByIndices), fused LSTMs in both directions with and without
+// (embedKernel), fused LSTMs in both directions with and without
 // return_sequences, every merge mode, Dense and the loss — against central
 // differences in float64.
 func TestGraphGradientFiniteDifferences(t *testing.T) {
@@ -81,7 +81,8 @@ func TestGraphGradientFiniteDifferences(t *testing.T) {
 			}
 			src := func(name string) ([]float64, error) { return w64[name], nil }
 			const batch, seq = 3, 4
-			n, err := buildNet(layers, make([]float64, len(layers)), cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true, rng)
+			rec := newSeqLayers[float64](layers, cfg.Model.Embedding.Dim, make([]float64, len(layers)), rng)
+			n, err := buildNet(layers, rec, cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true)
 			if err != nil {
 				t.Fatal(err)
 			}

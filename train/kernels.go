@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/birnn/birnn/internal/kernel"
 	"github.com/chewxy/hm"
@@ -17,107 +16,6 @@ func dtypeOf[T float32 | float64]() tensor.Dtype {
 		return tensor.Float64
 	}
 	return tensor.Float32
-}
-
-// lstmKernel is one direction of one LSTM layer as a graph operator.
-//
-// Inputs: x [batch·seq, in] (batch-major), w [4H, in], r [4H, H], b [4H].
-// Output: [batch·seq, H] with return_sequences, else [batch, H].
-type lstmKernel[T float32 | float64] struct {
-	core     lstmCore[T]
-	name     string
-	dropout  float64    // recurrent dropout rate p (training only)
-	rng      *rand.Rand // draws the masks
-	training bool
-	mask     []T // current mask; a test may fix it with fixedMask
-	fixed    bool
-	y        []T
-}
-
-func (k *lstmKernel[T]) String() string  { return "LSTM(" + k.name + ")" }
-func (k *lstmKernel[T]) arity() int      { return 4 }
-func (k *lstmKernel[T]) diffWRT() []bool { return []bool{true, true, true, true} }
-func (k *lstmKernel[T]) types() []hm.Type {
-	dt := dtypeOf[T]()
-	return []hm.Type{tensorType(2, dt), tensorType(2, dt), tensorType(2, dt), tensorType(1, dt), tensorType(2, dt)}
-}
-func (k *lstmKernel[T]) inputShape(i int) tensor.Shape {
-	c := &k.core
-	switch i {
-	case 0:
-		return tensor.Shape{c.batch * c.seq, c.in}
-	case 1:
-		return tensor.Shape{4 * c.hidden, c.in}
-	case 2:
-		return tensor.Shape{4 * c.hidden, c.hidden}
-	default:
-		return tensor.Shape{4 * c.hidden}
-	}
-}
-func (k *lstmKernel[T]) inferShape(in []tensor.Shape) (tensor.Shape, error) {
-	for i, s := range in {
-		if s != nil && !s.Eq(k.inputShape(i)) {
-			return nil, fmt.Errorf("train: %s: input %d has shape %v, want %v", k, i, s, k.inputShape(i))
-		}
-	}
-	if k.core.retSeq {
-		return tensor.Shape{k.core.batch * k.core.seq, k.core.hidden}, nil
-	}
-	return tensor.Shape{k.core.batch, k.core.hidden}, nil
-}
-
-func (k *lstmKernel[T]) forward(in []G.Value) (G.Value, error) {
-	x, err := data[T](in[0])
-	if err != nil {
-		return nil, err
-	}
-	w, _ := data[T](in[1])
-	r, _ := data[T](in[2])
-	b, _ := data[T](in[3])
-	c := &k.core
-	var mask []T
-	switch {
-	case k.fixed:
-		mask = k.mask
-	case k.training && k.dropout > 0:
-		// Keras recurrent_dropout: one mask per sequence on h(t−1), the
-		// same at every step, kept units scaled by 1/(1−p).
-		k.mask = grow(k.mask, c.batch*c.hidden)
-		scale := T(1 / (1 - k.dropout))
-		for i := range k.mask {
-			if k.rng.Float64() >= k.dropout {
-				k.mask[i] = scale
-			} else {
-				k.mask[i] = 0
-			}
-		}
-		mask = k.mask
-	}
-	k.y = grow(k.y, c.outSize())
-	c.forward(x, w, r, b, mask, k.y)
-	if c.retSeq {
-		return dense(k.y, c.batch*c.seq, c.hidden), nil
-	}
-	return dense(k.y, c.batch, c.hidden), nil
-}
-
-func (k *lstmKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {
-	x, _ := data[T](in[0])
-	w, _ := data[T](in[1])
-	r, _ := data[T](in[2])
-	dy, err := data[T](grad)
-	if err != nil {
-		return nil, err
-	}
-	c := &k.core
-	c.backward(x, w, r, dy)
-	H := c.hidden
-	return []G.Value{
-		dense(c.dx, c.batch*c.seq, c.in),
-		dense(c.dw, 4*H, c.in),
-		dense(c.dr, 4*H, H),
-		dense(c.db, 4*H),
-	}, nil
 }
 
 // affineKernel is a Dense layer before its activation: y = x·W + b.
@@ -222,19 +120,7 @@ func (k *lossKernel[T]) forward(in []G.Value) (G.Value, error) {
 		return nil, err
 	}
 	k.losses = grow(k.losses, k.n)
-	var sum float64
-	for i := 0; i < k.n; i++ {
-		var l float64
-		if k.u == 1 {
-			zi := float64(z[i])
-			l = softplus(zi) - float64(y[i])*zi
-		} else {
-			row := z[i*k.u : (i+1)*k.u]
-			l = logSumExp(row) - float64(row[int(y[i])])
-		}
-		k.losses[i] = l
-		sum += l
-	}
+	sum := crossEntropy(z, y, k.n, k.u, k.losses)
 	mean := sum / float64(k.n)
 	var out T = T(mean)
 	switch v := any(out).(type) {
@@ -243,6 +129,26 @@ func (k *lossKernel[T]) forward(in []G.Value) (G.Value, error) {
 	default:
 		return G.NewF32(v.(float32)), nil
 	}
+}
+
+// crossEntropy writes the loss of each of n rows of logits z [n, u]
+// against labels y into losses and returns their sum: softplus(z) − y·z
+// for one unit (sigmoid), logsumexp(z) − z[y] for more (softmax).
+func crossEntropy[T float32 | float64](z, y []T, n, u int, losses []float64) float64 {
+	var sum float64
+	for i := 0; i < n; i++ {
+		var l float64
+		if u == 1 {
+			zi := float64(z[i])
+			l = softplus(zi) - float64(y[i])*zi
+		} else {
+			row := z[i*u : (i+1)*u]
+			l = logSumExp(row) - float64(row[int(y[i])])
+		}
+		losses[i] = l
+		sum += l
+	}
+	return sum
 }
 
 func logSumExp[T float32 | float64](row []T) float64 {
@@ -282,4 +188,80 @@ func (k *lossKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) 
 		}
 	}
 	return []G.Value{dense(k.dz, k.n, k.u), nil}, nil
+}
+
+// embedKernel is the embedding lookup: rows of emb [vocab, dim] gathered
+// by ids [n] into [n, dim], into a buffer reused across batches; backward
+// scatter-adds ∂L/∂rows into a dense [vocab, dim] gradient, in row order.
+// (gorgonia's ByIndices allocates both, 4 MB per study step.)
+type embedKernel[T float32 | float64] struct {
+	vocab, dim, n int
+	y, dw         []T
+}
+
+func (k *embedKernel[T]) String() string  { return "Embedding" }
+func (k *embedKernel[T]) arity() int      { return 2 }
+func (k *embedKernel[T]) diffWRT() []bool { return []bool{true, false} }
+func (k *embedKernel[T]) types() []hm.Type {
+	dt := dtypeOf[T]()
+	return []hm.Type{tensorType(2, dt), tensorType(1, tensor.Int), tensorType(2, dt)}
+}
+func (k *embedKernel[T]) inputShape(i int) tensor.Shape {
+	return []tensor.Shape{{k.vocab, k.dim}, {k.n}}[i]
+}
+func (k *embedKernel[T]) inferShape(in []tensor.Shape) (tensor.Shape, error) {
+	for i, s := range in {
+		if s != nil && !s.Eq(k.inputShape(i)) {
+			return nil, fmt.Errorf("train: %s: input %d has shape %v, want %v", k, i, s, k.inputShape(i))
+		}
+	}
+	return tensor.Shape{k.n, k.dim}, nil
+}
+func (k *embedKernel[T]) ids(v G.Value) ([]int, error) {
+	ids, ok := v.Data().([]int)
+	if !ok || len(ids) != k.n {
+		return nil, fmt.Errorf("train: %s: want %d int ids, got %v", k, k.n, v.Shape())
+	}
+	for _, id := range ids {
+		if id < 0 || id >= k.vocab {
+			return nil, fmt.Errorf("train: %s: id %d outside [0, %d)", k, id, k.vocab)
+		}
+	}
+	return ids, nil
+}
+func (k *embedKernel[T]) forward(in []G.Value) (G.Value, error) {
+	w, err := data[T](in[0])
+	if err != nil {
+		return nil, err
+	}
+	ids, err := k.ids(in[1])
+	if err != nil {
+		return nil, err
+	}
+	d := k.dim
+	k.y = grow(k.y, k.n*d)
+	for r, id := range ids {
+		copy(k.y[r*d:(r+1)*d], w[id*d:(id+1)*d])
+	}
+	return dense(k.y, k.n, d), nil
+}
+func (k *embedKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {
+	dy, err := data[T](grad)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := k.ids(in[1])
+	if err != nil {
+		return nil, err
+	}
+	d := k.dim
+	k.dw = grow(k.dw, k.vocab*d)
+	clear(k.dw)
+	for r, id := range ids {
+		dst, src := k.dw[id*d:(id+1)*d], dy[r*d:(r+1)*d]
+		for j, v := range src {
+			dst[j] += v
+		}
+	}
+	return []G.Value{dense(k.dw, k.vocab, d), nil}, nil
 }

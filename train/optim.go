@@ -27,6 +27,12 @@ var ErrOptimizer = errors.New("train: invalid optimizer")
 type Optimizer struct {
 	cfg   configs.Optimizer
 	iters int64 // Keras optimizer.iterations: steps applied so far
+	// lr is the learning rate of the next step: cfg.LearningRate, changed by
+	// SetLearningRate (ReduceLROnPlateau) or recomputed each step by
+	// schedule (a function of the iterations before the step, as Keras
+	// evaluates a LearningRateSchedule).
+	lr       float64
+	schedule func(step int64) float64
 
 	// slot values by "<slot>/<param>", in creation order
 	slots map[string][]float32
@@ -39,6 +45,7 @@ type Optimizer struct {
 var slotNames = map[string][]string{
 	"sgd":      {"m"},
 	"adam":     {"m", "v"},
+	"adamw":    {"m", "v"},
 	"rmsprop":  {"v", "mom"},
 	"adagrad":  {"acc"},
 	"adadelta": {"acc_grad", "acc_delta"},
@@ -48,7 +55,7 @@ var slotNames = map[string][]string{
 
 // OptimizerNames returns the optimizers a configuration may name.
 func OptimizerNames() []string {
-	return []string{"adam", "rmsprop", "sgd", "adagrad", "adadelta", "adamax", "nadam"}
+	return []string{"adam", "adamw", "rmsprop", "sgd", "adagrad", "adadelta", "adamax", "nadam"}
 }
 
 // OptimizerDefaults returns Keras 2.15's hyper-parameters for the named
@@ -57,6 +64,8 @@ func OptimizerDefaults(name string) (configs.Optimizer, bool) {
 	switch name {
 	case "adam", "adamax", "nadam":
 		return configs.Optimizer{Name: name, LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7}, true
+	case "adamw":
+		return configs.Optimizer{Name: name, LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7, WeightDecay: 0.004}, true
 	case "rmsprop":
 		return configs.Optimizer{Name: name, LearningRate: 1e-3, Rho: 0.9, Epsilon: 1e-7}, true
 	case "sgd":
@@ -78,7 +87,7 @@ func NewOptimizer(o configs.Optimizer) (*Optimizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Optimizer{cfg: o, slots: map[string][]float32{}, uProduct: 1}, nil
+	return &Optimizer{cfg: o, lr: o.LearningRate, slots: map[string][]float32{}, uProduct: 1}, nil
 }
 
 // optimizerError is a configuration error of key train.optimizer.<key>.
@@ -109,6 +118,13 @@ func resolveOptimizer(o configs.Optimizer) (configs.Optimizer, error) {
 	fill(&o.Epsilon, def.Epsilon)
 	fill(&o.Rho, def.Rho)
 	fill(&o.InitialAccumulator, def.InitialAccumulator)
+	fill(&o.WeightDecay, def.WeightDecay)
+	clips := 0
+	for _, c := range []float64{o.ClipNorm, o.GlobalClipNorm, o.ClipValue} {
+		if c != 0 {
+			clips++
+		}
+	}
 	switch {
 	case o.LearningRate <= 0:
 		return o, optErr("learning_rate", "must be > 0, got %g", o.LearningRate)
@@ -124,6 +140,12 @@ func resolveOptimizer(o configs.Optimizer) (configs.Optimizer, error) {
 		return o, optErr("epsilon", "must be ≥ 0, got %g", o.Epsilon)
 	case o.Nesterov && o.Name != "sgd":
 		return o, optErr("nesterov", "applies to sgd only")
+	case o.WeightDecay < 0:
+		return o, optErr("weight_decay", "must be ≥ 0, got %g", o.WeightDecay)
+	case o.ClipNorm < 0 || o.GlobalClipNorm < 0 || o.ClipValue < 0:
+		return o, optErr("clipnorm", "clipnorm, global_clipnorm and clipvalue must be ≥ 0")
+	case clips > 1:
+		return o, optErr("clipnorm", "set at most one of clipnorm, global_clipnorm and clipvalue (Keras refuses several)")
 	}
 	return o, nil
 }
@@ -148,6 +170,9 @@ func Resolve(cfg *configs.Config) error {
 		return err
 	}
 	cfg.Train.Optimizer = o
+	if err := checkCallbacks(cfg.Train); err != nil {
+		return err
+	}
 	if cfg.Train.Shuffle == nil {
 		s := true
 		cfg.Train.Shuffle = &s
@@ -160,6 +185,14 @@ func (o *Optimizer) Config() configs.Optimizer { return o.cfg }
 
 // Iterations returns the number of steps applied (Keras optimizer.iterations).
 func (o *Optimizer) Iterations() int64 { return o.iters }
+
+// LearningRate is the learning rate of the last step (before any step:
+// of the first one).
+func (o *Optimizer) LearningRate() float64 { return o.lr }
+
+// SetLearningRate sets the learning rate of the next steps, as Keras
+// callbacks assign optimizer.lr.
+func (o *Optimizer) SetLearningRate(lr float64) { o.lr = lr }
 
 func (o *Optimizer) slot(kind, name string, n int, init float32) []float32 {
 	key := o.cfg.Name + "." + kind + "/" + name
@@ -187,12 +220,29 @@ type named interface{ Name() string }
 // (its tape machine accumulates gradients across runs). Weights are updated
 // in the order given; the state is keyed by node name, so graphs of
 // different batch shapes share it.
+//
+// Before the updates, as Keras 2.15's apply_gradients: the learning rate
+// of the step is the schedule's (if any) at the iterations done so far;
+// gradients are clipped (clipnorm: each to norm ≤ clipnorm, as
+// tf.clip_by_norm; global_clipnorm: all scaled by clip/max(global norm,
+// clip), as tf.clip_by_global_norm; clipvalue: each value into ±clipvalue)
+// and every weight decays by w −= lr·weight_decay·w.
 func (o *Optimizer) Step(params []G.ValueGrad) error {
+	if o.schedule != nil {
+		o.lr = o.schedule(o.iters)
+	}
 	o.iters++
 	t := float64(o.iters)
 	if o.cfg.Name == "nadam" {
 		o.uProduct *= o.cfg.Beta1 * (1 - 0.5*math.Pow(0.96, t))
 	}
+	type pair struct {
+		name string
+		w, g any
+		gv   G.Value
+	}
+	pairs := make([]pair, len(params))
+	var global float64
 	for i, p := range params {
 		name := strconv.Itoa(i)
 		if nm, ok := p.(named); ok {
@@ -202,36 +252,85 @@ func (o *Optimizer) Step(params []G.ValueGrad) error {
 		if err != nil {
 			return fmt.Errorf("train: optimizer: %s: %w", name, err)
 		}
-		switch w := p.Value().Data().(type) {
+		w, g := p.Value().Data(), gv.Data()
+		ok := false
+		switch w := w.(type) {
 		case []float32:
-			g, ok := gv.Data().([]float32)
-			if !ok || len(g) != len(w) {
-				return fmt.Errorf("train: optimizer: %s: gradient does not match the weight", name)
-			}
-			update(o, name, w, g)
+			g, isT := g.([]float32)
+			ok = isT && len(g) == len(w)
+			global += sumSquares(g)
 		case []float64:
-			g, ok := gv.Data().([]float64)
-			if !ok || len(g) != len(w) {
-				return fmt.Errorf("train: optimizer: %s: gradient does not match the weight", name)
-			}
-			update(o, name, w, g)
+			g, isT := g.([]float64)
+			ok = isT && len(g) == len(w)
+			global += sumSquares(g)
 		default:
 			return fmt.Errorf("train: optimizer: %s: unsupported weight type %T", name, w)
 		}
+		if !ok {
+			return fmt.Errorf("train: optimizer: %s: gradient does not match the weight", name)
+		}
+		pairs[i] = pair{name, w, g, gv}
+	}
+	globalScale := 1.0
+	if c := o.cfg.GlobalClipNorm; c > 0 {
+		globalScale = c / math.Max(math.Sqrt(global), c)
+	}
+	for _, p := range pairs {
+		switch w := p.w.(type) {
+		case []float32:
+			clipDecayUpdate(o, p.name, w, p.g.([]float32), globalScale)
+		case []float64:
+			clipDecayUpdate(o, p.name, w, p.g.([]float64), globalScale)
+		}
 		// gorgonia adds each run's gradient into the weight's dual value;
 		// like its own solvers, clear it once applied.
-		if z, ok := gv.(interface{ Zero() }); ok {
+		if z, ok := p.gv.(interface{ Zero() }); ok {
 			z.Zero()
 		}
 	}
 	return nil
 }
 
+func sumSquares[T float32 | float64](g []T) float64 {
+	var s float64
+	for _, v := range g {
+		s += float64(v) * float64(v)
+	}
+	return s
+}
+
+// clipDecayUpdate clips g in place, decays w and applies the update rule.
+func clipDecayUpdate[T float32 | float64](o *Optimizer, name string, w, g []T, globalScale float64) {
+	c := o.cfg
+	scale := globalScale
+	if c.ClipNorm > 0 {
+		if n := math.Sqrt(sumSquares(g)); n > c.ClipNorm {
+			scale = c.ClipNorm / n
+		}
+	}
+	if scale != 1 {
+		for i := range g {
+			g[i] = T(float64(g[i]) * scale)
+		}
+	}
+	if cv := c.ClipValue; cv > 0 {
+		for i := range g {
+			g[i] = T(math.Max(-cv, math.Min(cv, float64(g[i]))))
+		}
+	}
+	if wd := c.WeightDecay; wd > 0 {
+		for i := range w {
+			w[i] -= T(float64(w[i]) * wd * o.lr)
+		}
+	}
+	update(o, name, w, g)
+}
+
 // update applies the Keras rule of o to one weight. Arithmetic is float64
 // per element; state is kept in float32 like Keras's slot variables.
 func update[T float32 | float64](o *Optimizer, name string, w, g []T) {
 	c := o.cfg
-	lr, eps := c.LearningRate, c.Epsilon
+	lr, eps := o.lr, c.Epsilon
 	t := float64(o.iters)
 	n := len(w)
 	switch c.Name {
@@ -253,7 +352,7 @@ func update[T float32 | float64](o *Optimizer, name string, w, g []T) {
 				w[i] += T(mi)
 			}
 		}
-	case "adam":
+	case "adam", "adamw":
 		m, v := o.slot("m", name, n, 0), o.slot("v", name, n, 0)
 		alpha := lr * math.Sqrt(1-math.Pow(c.Beta2, t)) / (1 - math.Pow(c.Beta1, t))
 		for i := range w {
@@ -344,6 +443,7 @@ func (o *Optimizer) State() map[string]string {
 		"optimizer.name":       o.cfg.Name,
 		"optimizer.iterations": strconv.FormatInt(o.iters, 10),
 		"optimizer.u_product":  strconv.FormatFloat(o.uProduct, 'g', -1, 64),
+		"optimizer.lr":         strconv.FormatFloat(o.lr, 'g', -1, 64),
 	}
 }
 
@@ -366,6 +466,13 @@ func (o *Optimizer) Restore(slots []*model.Param, state map[string]string) error
 			return fmt.Errorf("%w: bad u_product %q in checkpoint", ErrOptimizer, s)
 		}
 		o.uProduct = u
+	}
+	if s := state["optimizer.lr"]; s != "" {
+		lr, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(lr > 0) {
+			return fmt.Errorf("%w: bad learning rate %q in checkpoint", ErrOptimizer, s)
+		}
+		o.lr = lr
 	}
 	o.slots = map[string][]float32{}
 	o.order = o.order[:0]

@@ -13,44 +13,21 @@ import (
 	"github.com/birnn/birnn/model"
 )
 
-// Load loads the train and test splits of src under cfg.Data as the study
-// did with IMDB: load_data(num_words, skip_top, seed, index_from) with no
-// length filter, then pad_sequences(maxlen, padding, truncating).
-// cfg.Data.Limit > 0 keeps the first Limit rows of each split.
+// Load loads the train and test splits of src under cfg.Data (see
+// LoadSplits), as the study did with IMDB: load_data(num_words, skip_top,
+// seed, index_from) with no length filter, then pad_sequences(maxlen,
+// padding, truncating).
 func Load(ctx context.Context, src dataset.Source, cfg *configs.Config) (trainD, testD Data, err error) {
-	if src == nil {
-		return Data{}, Data{}, errors.New("train: no data source")
-	}
-	dc := cfg.Data
-	o := dataset.DefaultLoadOptions()
-	o.NumWords, o.SkipTop, o.Seed, o.IndexFrom = dc.NumWords, dc.SkipTop, dc.Seed, dc.IndexFrom
-	tr, te, err := src.Load(ctx, o)
+	s, err := LoadSplits(ctx, src, cfg)
 	if err != nil {
 		return Data{}, Data{}, err
 	}
-	pad := func(s *dataset.Split) (Data, error) {
-		x, y := s.X, s.Y
-		if dc.Limit > 0 && dc.Limit < len(y) {
-			x, y = x[:dc.Limit], y[:dc.Limit]
-		}
-		m, err := dataset.PadSequences(x, dc.MaxLen, dc.Padding, dc.Truncating, 0)
-		if err != nil {
-			return Data{}, err
-		}
-		return Data{X: m, Y: y}, nil
-	}
-	if trainD, err = pad(tr); err != nil {
-		return Data{}, Data{}, err
-	}
-	if testD, err = pad(te); err != nil {
-		return Data{}, Data{}, err
-	}
-	return trainD, testD, nil
+	return s.Train, s.Test, nil
 }
 
 // RunOptions control Run.
 type RunOptions struct {
-	Data     dataset.Source // the rows to train and test on, e.g. dataset.IMDB{Dir: …}
+	Data     dataset.Source // the rows to train and test on; nil = SourceOf(cfg)
 	OutDir   string         // run folder: checkpoint, history and metrics
 	Resume   bool           // continue from OutDir's checkpoint
 	Epochs   int            // 0 = cfg.Train.Epochs
@@ -77,13 +54,46 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 	if o.OutDir == "" {
 		return nil, errors.New("train: no output folder")
 	}
-	trainD, testD, err := Load(ctx, o.Data, cfg)
+	src := o.Data
+	if src == nil {
+		var err error
+		if src, err = SourceOf(cfg); err != nil {
+			return nil, err
+		}
+	}
+	sp, err := LoadSplits(ctx, src, cfg)
 	if err != nil {
 		return nil, err
+	}
+	trainD, testD := sp.Train, sp.Test
+	state, err := vocabularyState(sp.Vocabulary)
+	if err != nil {
+		return nil, err
+	}
+	var val *Data
+	if sp.Validation.Len() > 0 {
+		val = &sp.Validation
 	}
 	m, err := model.New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	// Ids and labels are checked before the folder is made, so bad data
+	// (a label the head cannot take) leaves nothing behind.
+	r, err := newRunner(m, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		name string
+		d    Data
+	}{{"train", trainD}, {"validation", sp.Validation}, {"test", testD}} {
+		if s.d.Len() == 0 && s.name == "validation" {
+			continue
+		}
+		if err := s.d.check(r.vocab, r.classes); err != nil {
+			return nil, fmt.Errorf("%s split: %w", s.name, err)
+		}
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -95,6 +105,8 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 		Resume:     o.Resume,
 		Progress:   o.Progress,
 		Live:       o.Live,
+		Validation: val,
+		State:      state,
 	})
 	if err != nil {
 		return &Result{Model: m, History: h}, err
@@ -103,7 +115,7 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 	if err != nil {
 		return &Result{Model: m, History: h}, err
 	}
-	met := model.Metrics{Loss: loss, Accuracy: acc, Split: "test", N: testD.Len()}
+	met := MetricsOf(cfg, "test", testD.Len(), loss, acc)
 	if err := model.WriteMetrics(filepath.Join(o.OutDir, model.MetricsFile), met); err != nil {
 		return nil, err
 	}

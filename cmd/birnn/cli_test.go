@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/model"
 )
 
 var (
@@ -54,12 +57,20 @@ func cliBinary(t *testing.T) string {
 }
 
 // runCLI runs birnn with args (stdin may be nil) and returns its stdout,
-// stderr and exit code. env entries are added to the test's environment.
+// stderr and exit code. env entries are added to the test's environment,
+// less its BIRNN_* variables.
 func runCLI(t *testing.T, stdin io.Reader, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(cliBinary(t), args...)
 	cmd.Stdin = stdin
-	cmd.Env = append(os.Environ(), env...)
+	// The child sees the test's BIRNN_* settings only: a BIRNN_DATA or
+	// BIRNN_TRAIN_EPOCHS in the caller's shell must not leak into it.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BIRNN_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -132,4 +143,30 @@ func TestCLITestsCleanUp(t *testing.T) {
 	if err != nil || len(left) > 0 {
 		t.Errorf("the CLI tests left %v in TMPDIR (%v)", left, err)
 	}
+}
+
+// studyModel is the embedded run configuration name, built with its
+// initial weights.
+func studyModel(t *testing.T, name string) *model.Model {
+	t.Helper()
+	cfg, err := configs.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// openFile opens path for reading until the test ends.
+func openFile(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

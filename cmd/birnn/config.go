@@ -49,7 +49,7 @@ func newConfigCmd() *cobra.Command {
 		Short: "List the embedded study runs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, r := range configs.Runs() {
+			for _, r := range configs.Names() {
 				c, err := configs.Load(r)
 				if err != nil {
 					return err

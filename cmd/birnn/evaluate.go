@@ -5,21 +5,19 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/train"
 )
-
-func init() { rootCmd.AddCommand(newEvaluateCmd()) }
 
 func newEvaluateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "evaluate --checkpoint FILE [--split test|train|val] [--out metrics.json]",
 		Short: "Loss and accuracy of a checkpoint on an IMDB split",
-		Long: "Evaluate a checkpoint on the test split (25,000 reviews), the training rows (the first\n" +
-			"70%: train) or the validation rows (the last 30%: val), with the data settings the model\n" +
-			"was trained with. Prints the loss and accuracy; --out writes them as JSON\n" +
-			`{"loss":…, "accuracy":…, "split":"test", "n":25000}.`,
+		Long: long(`
+			Evaluate a checkpoint on the test split (25,000 reviews), the training rows (the first
+			70%: train) or the validation rows (the last 30%: val), with the data settings the model
+			was trained with. Prints the loss and accuracy; --out writes them as JSON
+			{"loss":…, "accuracy":…, "split":"test", "n":25000}.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, _ := cmd.Flags().GetString("checkpoint")
 			split, _ := cmd.Flags().GetString("split")
@@ -44,12 +42,21 @@ func newEvaluateCmd() *cobra.Command {
 				return err
 			}
 			cfg.Data.Dir, cfg.Data.Limit = rc.Data.Dir, rc.Data.Limit
-			trainD, testD, err := train.Load(cmd.Context(), dataset.IMDB{Dir: cfg.Data.Dir}, cfg)
+			src, err := train.SourceOf(cfg)
 			if err != nil {
 				return err
 			}
-			d := testD
-			if split != "test" {
+			sp, err := train.LoadSplits(cmd.Context(), src, cfg)
+			if err != nil {
+				return err
+			}
+			trainD, d := sp.Train, sp.Test
+			switch {
+			case split == "val" && sp.Validation.Len() > 0:
+				d = sp.Validation // the source's own validation split
+			case split == "train" && sp.Validation.Len() > 0:
+				d = trainD
+			case split != "test":
 				at := int(float64(trainD.Len()) * (1 - cfg.Train.ValidationSplit))
 				if split == "train" {
 					d = trainD.Slice(0, at)
@@ -63,7 +70,7 @@ func newEvaluateCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: loss %.4f, accuracy %.4f (%d reviews)\n", split, loss, acc, d.Len())
 			if out != "" {
-				return model.WriteMetrics(out, model.Metrics{Loss: loss, Accuracy: acc, Split: split, N: d.Len()})
+				return model.WriteMetrics(out, train.MetricsOf(cfg, split, d.Len(), loss, acc))
 			}
 			return nil
 		},

@@ -12,8 +12,6 @@ import (
 	"github.com/birnn/birnn/onnximport"
 )
 
-func init() { rootCmd.AddCommand(newImportCmd()) }
-
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --model MODEL.onnx --out FILE.ckpt [--name NAME]",
@@ -55,6 +53,9 @@ func newImportCmd() *cobra.Command {
 			}
 			if opts.WordIndexSHA256 != "" {
 				ck.State[model.StateWordIndexSHA256] = opts.WordIndexSHA256
+			}
+			if opts.Vocabulary != "" {
+				ck.State[model.StateVocabulary] = opts.Vocabulary
 			}
 			if err := model.SaveCheckpoint(out, ck); err != nil {
 				return err

@@ -20,8 +20,6 @@ import (
 	"github.com/birnn/birnn/score"
 )
 
-func init() { rootCmd.AddCommand(newPredictCmd()) }
-
 type predictFlags struct {
 	model, wordIndex, file string
 	input                  string
@@ -105,7 +103,8 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout, st
 		return err
 	}
 	var wi dataset.WordIndex
-	if !f.ids {
+	// A model trained on a text source tokenizes with its own vocabulary.
+	if _, own := sess.Metadata().Props[model.MetaVocabulary]; !f.ids && !own {
 		if wi, err = dataset.LoadWordIndex(f.wordIndex); err != nil {
 			return fmt.Errorf("predict: word index: %w (set --word-index or --data)", err)
 		}

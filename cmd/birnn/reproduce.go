@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"strings"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -10,21 +10,28 @@ import (
 	"github.com/birnn/birnn/study"
 )
 
-func init() { rootCmd.AddCommand(newReproduceCmd()) }
-
 func newReproduceCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reproduce [--runs a,b] [--out runs] [--epochs N] [--limit N] [--force]",
 		Short: "Run the study's five trainings and write a report beside its results",
-		Long: "Train the study's runs (" + strings.Join(configs.Runs(), ", ") + ") on the full IMDB data.\n" +
-			"Each run writes OUT/<run>/{checkpoint.ckpt, history.json, metrics.json, curves.png,\n" +
-			"model.onnx}; then OUT/report.md compares test loss, accuracy and seconds per epoch with\n" +
-			"the study's, gives the test accuracy of each ONNX export computed by birnn's engine, shows\n" +
-			"OUT/compare.png (the three deep-BiLSTM runs) and ends with the cross-check against the\n" +
-			"Keras exports in --keras (birnn crosscheck). Runs whose metrics.json exists are skipped\n" +
-			"unless --force; an interrupted run resumes from its last checkpoint.\n\n" +
-			"On a 2-core machine the five runs take about 15 minutes.",
+		Long: long(`
+			Train the study's five runs (the first five of birnn config list) on the full IMDB data.
+			Each run writes OUT/<run>/{checkpoint.ckpt, history.json, metrics.json, curves.png,
+			model.onnx}; then OUT/report.md compares test loss, accuracy and seconds per epoch with
+			the study's, gives the test accuracy of each ONNX export computed by birnn's engine, shows
+			OUT/compare.png (the three deep-BiLSTM runs) and ends with the cross-check against the
+			Keras exports in --keras (birnn crosscheck). Runs whose metrics.json exists are skipped
+			unless --force; an interrupted run resumes from its last checkpoint.
+
+			On a 2-core machine the five runs take about 15 minutes.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ex, _ := cmd.Flags().GetBool("exercises"); ex {
+				out, _ := cmd.Flags().GetString("out")
+				if !cmd.Flags().Changed("out") {
+					out = filepath.Join("runs", "exercises")
+				}
+				return runSweep(cmd, study.Exercises(), out)
+			}
 			list, _ := cmd.Flags().GetString("runs")
 			runs, err := studyRuns("runs", list)
 			if err != nil {
@@ -52,6 +59,9 @@ func newReproduceCmd() *cobra.Command {
 	cmd.Flags().String("runs", "", "comma-separated subset of the runs (default: all five)")
 	cmd.Flags().String("out", "runs", "output folder")
 	cmd.Flags().Bool("force", false, "redo runs that are already done")
+	cmd.Flags().Bool("exercises", false, "run the study's exercise instead: the deep BiLSTM with every other optimizer,\n"+
+		"recurrent_dropout 0.1–0.5 and recurrent_initializer, as a sweep into --out (default runs/exercises)")
 	addRunFlags(cmd)
+	addSweepFlags(cmd)
 	return cmd
 }

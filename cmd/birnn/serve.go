@@ -36,19 +36,22 @@ func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve --model MODEL.onnx | --model-repository DIR",
 		Short: "Serve sentiment models over HTTP and gRPC (birnn's JSON API and the Open Inference Protocol v2)",
-		Long: "Serve an ONNX sentiment model: POST /v1/score {\"reviews\": [...]}, POST /v1/score/ids,\n" +
-			"GET /v1/model, /healthz, /readyz, /metrics (Prometheus), and POST /v1/admin/reload when\n" +
-			"an admin token is set. SIGHUP reloads the model file and word index; SIGTERM or SIGINT drains in-flight\n" +
-			"requests and exits 0. Logs are JSON lines on stderr.\n\n" +
-			"The Open Inference Protocol v2 (KServe, Triton clients) is served beside it: GET /v2,\n" +
-			"/v2/health/live, /v2/health/ready, /v2/models/{name}[/versions/{v}][/ready], POST .../infer, and\n" +
-			"over gRPC (inference.GRPCInferenceService, health, reflection) on --grpc-addr. With\n" +
-			"--model-repository DIR every DIR/<name>/<version>/model.onnx is served (the newest version by\n" +
-			"default), with POST /v2/repository/index, /v2/repository/models/{name}/load and /unload, and\n" +
-			"--repository-poll rescans the folder.\n\n" +
-			"Settings come from flags, then BIRNN_SERVE_* variables (--max-batch → BIRNN_SERVE_MAX_BATCH),\n" +
-			"then the YAML file of --config (keys as the flags, with _ for -: max_batch: 64), then\n" +
-			"defaults. An unknown key in the file is an error naming it and its line.",
+		Long: long(`
+			Serve an ONNX sentiment model: POST /v1/score {"reviews": [...]}, POST /v1/score/ids,
+			GET /v1/model, /healthz, /readyz, /metrics (Prometheus), and POST /v1/admin/reload when
+			an admin token is set. SIGHUP reloads the model file and word index; SIGTERM or SIGINT drains in-flight
+			requests and exits 0. Logs are JSON lines on stderr.
+
+			The Open Inference Protocol v2 (KServe, Triton clients) is served beside it: GET /v2,
+			/v2/health/live, /v2/health/ready, /v2/models/{name}[/versions/{v}][/ready], POST .../infer, and
+			over gRPC (inference.GRPCInferenceService, health, reflection) on --grpc-addr. With
+			--model-repository DIR every DIR/<name>/<version>/model.onnx is served (the newest version by
+			default), with POST /v2/repository/index, /v2/repository/models/{name}/load and /unload, and
+			--repository-poll rescans the folder.
+
+			Settings come from flags, then BIRNN_SERVE_* variables (--max-batch → BIRNN_SERVE_MAX_BATCH),
+			then the YAML file of --config (keys as the flags, with _ for -: max_batch: 64), then
+			defaults. An unknown key in the file is an error naming it and its line.`),
 		Args:        cobra.NoArgs,
 		RunE:        runServe,
 		Annotations: map[string]string{fileAnnotation: "serve"},

@@ -7,22 +7,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/birnn/birnn/configs"
-	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/train"
 )
-
-func init() { rootCmd.AddCommand(newTrainCmd()) }
 
 func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train --config NAME|FILE [--out runs/NAME] [--resume] [--epochs N] [--limit N]",
 		Short: "Train a model natively in Go",
 		Long: long(`
-			Train a run on IMDB: the study's validation split, per-epoch shuffles, Keras optimizers.
-			After every epoch OUT/history.json and OUT/checkpoint.ckpt are written; --resume
-			continues from the checkpoint and ends with the same weights as an uninterrupted run.
-			Ctrl-C stops at the next batch and saves the position inside the epoch.
-			At the end the test split is evaluated into OUT/metrics.json.`),
+			Train a run on its data.source (IMDB, or a TSV/CSV/JSONL file or class folders per
+			split): the study's validation split (or data.validation), per-epoch shuffles, Keras
+			optimizers. After every epoch OUT/history.json and OUT/checkpoint.ckpt are written;
+			--resume continues from the checkpoint and ends with the same weights as an
+			uninterrupted run. Ctrl-C stops at the next batch and saves the position inside the
+			epoch. At the end the test split is evaluated into OUT/metrics.json.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, _ := cmd.Flags().GetString("config")
 			cfg, err := loadRunConfig(cmd, name)
@@ -35,7 +33,7 @@ func newTrainCmd() *cobra.Command {
 			}
 			resume, _ := cmd.Flags().GetBool("resume")
 			res, err := train.Run(cmd.Context(), cfg, train.RunOptions{
-				Data: dataset.IMDB{Dir: cfg.Data.Dir}, OutDir: out, Resume: resume,
+				OutDir: out, Resume: resume,
 				Epochs: cfg.Train.Epochs, Progress: cmd.ErrOrStderr(), Live: isTerminal(cmd.ErrOrStderr()),
 			})
 			if err != nil {

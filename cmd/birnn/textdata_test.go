@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/birnn/birnn/dataset"
+	"github.com/birnn/birnn/model"
+)
+
+func writeCorpus(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("label\tsentence\r\n")
+	for i := range 40 {
+		if i%2 == 0 {
+			b.WriteString("1\ta good fine film\r\n")
+		} else {
+			b.WriteString("0\tbad dull plot\r\n")
+		}
+	}
+	for _, f := range []string{"train.tsv", "dev.tsv", "test.tsv"} {
+		os.WriteFile(filepath.Join(dir, f), []byte(b.String()), 0o644)
+	}
+	cfg := filepath.Join(dir, "tsv.yaml")
+	os.WriteFile(cfg, []byte(`name: tsv
+data: {source: tsv, train: train.tsv, validation: dev.tsv, test: test.tsv, text_column: sentence, num_words: 12, maxlen: 6, oov_token: "<u>", padding: pre}
+model:
+  embedding: {dim: 4}
+  layers:
+    - {type: lstm, units: 3, bidirectional: true}
+    - {type: dense, units: 1, activation: sigmoid}
+train: {epochs: 1, batch_size: 8}
+`), 0o644)
+	return cfg
+}
+
+// A text dataset through the CLI: train, evaluate on its own dev split,
+// export, then predict and import from the ONNX file alone — no word index
+// anywhere: the vocabulary travels in the model.
+func TestTextDatasetCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeCorpus(t, dir)
+	run := filepath.Join(dir, "run")
+	if _, stderr, code := runCLI(t, nil, nil, "train", "--config", cfg, "--data", dir, "--out", run); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	met := filepath.Join(dir, "val.json")
+	stdout, stderr, code := runCLI(t, nil, nil, "evaluate", "--checkpoint", filepath.Join(run, model.CheckpointFile), "--split", "val", "--data", dir, "--out", met)
+	if code != 0 || !strings.Contains(stdout, "(40 reviews)") {
+		t.Fatalf("evaluate: exit %d\n%s%s", code, stdout, stderr)
+	}
+	m, err := model.ReadMetrics(met)
+	if err != nil || m.Dataset != "train.tsv" || m.NumWords != 12 || m.MaxLen != 6 || m.Split != "val" || m.N != 40 {
+		t.Errorf("val metrics %+v, %v", m, err)
+	}
+	onnxPath := filepath.Join(dir, "m.onnx")
+	if _, stderr, code := runCLI(t, nil, nil, "export", "--checkpoint", filepath.Join(run, model.CheckpointFile), "--out", onnxPath, "--data", t.TempDir()); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, nil, nil, "predict", "--model", onnxPath, "--text", "a good fine film", "--data", t.TempDir())
+	if code != 0 {
+		t.Fatalf("predict without a word index: exit %d\n%s", code, stderr)
+	}
+	var p struct{ Score float64 }
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &p); err != nil {
+		t.Fatalf("predict output %q: %v", stdout, err)
+	}
+	// The same text as ids of the training vocabulary scores the same.
+	ck, err := model.LoadCheckpoint(filepath.Join(run, model.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := dataset.ParseVocabulary([]byte(ck.State[model.StateVocabulary]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := strings.Trim(strings.ReplaceAll(strings.Trim(jsonInts(v.Encode("a good fine film")), "[]"), ",", " "), " ")
+	stdout2, stderr, code := runCLI(t, strings.NewReader(ids+"\n"), nil, "predict", "--model", onnxPath, "--ids")
+	if code != 0 || strings.TrimSpace(stdout2) != strings.TrimSpace(stdout) {
+		t.Errorf("predict --ids %q: %s (%s), text gave %s", ids, stdout2, stderr, stdout)
+	}
+	imported := filepath.Join(dir, "imported.ckpt")
+	if _, stderr, code := runCLI(t, nil, nil, "import", "--model", onnxPath, "--out", imported); code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	ick, err := model.LoadCheckpoint(imported)
+	if err != nil || ick.State[model.StateVocabulary] != ck.State[model.StateVocabulary] {
+		t.Errorf("imported checkpoint's vocabulary differs (%v)", err)
+	}
+}
+
+func jsonInts(v []int32) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// birnn sweep: a two-run grid on the text dataset, then again (skipped),
+// and a malformed sweep file is a usage error.
+func TestSweepCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeCorpus(t, dir)
+	sw := filepath.Join(dir, "s.yaml")
+	os.WriteFile(sw, []byte("base: "+cfg+"\ngrid:\n  - {key: train.optimizer.name, values: [adam, nadam]}\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	stdout, stderr, code := runCLI(t, nil, nil, "sweep", sw, "--out", out, "--data", dir, "--set", "train.batch_size=16")
+	if code != 0 || !strings.Contains(stdout, "report.md") {
+		t.Fatalf("sweep: exit %d\n%s%s", code, stdout, stderr)
+	}
+	rep, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if !strings.Contains(string(rep), "name=nadam") || !strings.Contains(string(rep), "`train.batch_size=16`") {
+		t.Errorf("report:\n%s", rep)
+	}
+	_, stderr, code = runCLI(t, nil, nil, "sweep", sw, "--out", out, "--data", dir, "--set", "train.batch_size=16")
+	if code != 0 || strings.Count(stderr, "done already") != 2 {
+		t.Errorf("second sweep: exit %d\n%s", code, stderr)
+	}
+	os.WriteFile(sw, []byte("base: "+cfg+"\ngird: []\n"), 0o644)
+	if _, stderr, code := runCLI(t, nil, nil, "sweep", sw); code != 2 || !strings.Contains(stderr, "gird") {
+		t.Errorf("malformed sweep: exit %d, %s", code, stderr)
+	}
+}
