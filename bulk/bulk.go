@@ -4,7 +4,7 @@
 //
 //	MatchFiles(glob) ─ReadMatches─► readLines: one Record per line, or a
 //	dead letter (malformed JSON, a blank review, a line too long)
-//	─Reshuffle─► scoreReviews: the model loaded once per DoFn instance
+//	─(Reshuffle, optional)─► scoreReviews: the model loaded once per DoFn instance
 //	(Setup), reviews batched within a bundle, one score.Scorer call per
 //	batch ─► writeShards: PREFIX-SSSSS-of-NNNNN.jsonl, {"id","score","label"}
 //	dead letters ─► PREFIX-deadletter-00000-of-00001.jsonl, {"file","line","reason","text"}
@@ -71,6 +71,12 @@ type Options struct {
 	Shards    int     // output files; default 1
 	Threshold float64 // positive above it; default model.DefaultThreshold
 	ModelIn   string  // the model input taking the ids, when it has several
+	// Reshuffle spreads each file's lines over the workers before scoring,
+	// for cluster runners given few large files; without it a file is
+	// read and scored in one bundle chain, as one worker's job (on 2
+	// cores, Prism, the 25,000 test reviews: 0.95× predict's rate without,
+	// 0.75× with).
+	Reshuffle bool
 }
 
 func (o *Options) fill() error {
@@ -152,7 +158,9 @@ func Build(s beam.Scope, o Options) error {
 	matches := fileio.MatchFiles(s, o.Input, fileio.MatchEmptyDisallow())
 	files := fileio.ReadMatches(s, matches, fileio.ReadDirectorySkip())
 	records, badLines := beam.ParDo2(s, &readLines{Format: o.Format}, files)
-	records = beam.Reshuffle(s, records)
+	if o.Reshuffle {
+		records = beam.Reshuffle(s, records)
+	}
 	scored, badRows := beam.ParDo2(s, &scoreReviews{Model: o.Model, WordIndex: o.WordIndex, BatchSize: o.BatchSize,
 		Threshold: o.Threshold, Input: o.ModelIn}, records)
 	writeShards(s.Scope("results"), o.Output, o.Shards, scored)

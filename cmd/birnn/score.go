@@ -93,6 +93,7 @@ func newScoreCmd() *cobra.Command {
 	fl.IntVar(&f.Shards, "shards", 1, "output files")
 	fl.Float64Var(&f.Threshold, "threshold", model.DefaultThreshold, "scores above it are labelled positive")
 	fl.StringVar(&f.ModelIn, "model-input", "", "the model input that takes the word ids (default: its only input)")
+	fl.BoolVar(&f.Reshuffle, "reshuffle", false, "spread each file's lines over the workers before scoring (cluster runners, few large files)")
 	fl.StringVar(&f.runner, "runner", "prism", "Beam runner: "+strings.Join(bulk.Runners, ", "))
 	fl.StringVar(&f.endpoint, "endpoint", "", "job service host:port of a portable runner")
 	fl.StringArrayVar(&f.beamOpts, "beam-opt", nil, "a Beam pipeline option key=value (repeatable)")
