@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/birnn/birnn/bulk"
-	"github.com/birnn/birnn/dataset"
-	"github.com/birnn/birnn/infer"
 	"github.com/birnn/birnn/internal/testutil"
 	"github.com/birnn/birnn/score"
 )
@@ -18,19 +16,7 @@ import (
 // benchReviews writes the first n IMDB test reviews, one per line.
 func benchReviews(b *testing.B, n int) (file string, texts []string) {
 	b.Helper()
-	data := testutil.DataDir(b, "imdb")
-	files, err := dataset.Locate(data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, test, err := dataset.LoadData(data, dataset.DefaultLoadOptions())
-	if err != nil {
-		b.Fatal(err)
-	}
-	texts, err = dataset.ReadTexts(files.Reviews, test.Files[:n])
-	if err != nil {
-		b.Fatal(err)
-	}
+	texts, _ = testTexts(b, n)
 	for i := range texts {
 		texts[i] = strings.ReplaceAll(texts[i], "\n", " ")
 	}
@@ -56,18 +42,7 @@ func BenchmarkBulk(b *testing.B) {
 	var predict, prism time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		sess, err := infer.Load(modelPath)
-		if err != nil {
-			b.Fatal(err)
-		}
-		wi, err := dataset.LoadWordIndex(wordIndex)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sc, err := score.New(sess, wi, score.Options{BatchSize: score.DefaultBatchSize})
-		if err != nil {
-			b.Fatal(err)
-		}
+		sc := predictScorer(b, modelPath, wordIndex)
 		for lo := 0; lo < len(texts); lo += score.DefaultBatchSize {
 			if _, err := sc.Score(context.Background(), texts[lo:min(lo+score.DefaultBatchSize, len(texts))]); err != nil {
 				b.Fatal(err)

@@ -50,24 +50,54 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
+// testTexts returns the first n IMDB test reviews (all when n is 0), in
+// Keras's order, and their labels.
+func testTexts(tb testing.TB, n int) ([]string, []int32) {
+	tb.Helper()
+	data := testutil.DataDir(tb, "imdb")
+	files, err := dataset.Locate(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, test, err := dataset.LoadData(data, dataset.DefaultLoadOptions())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n == 0 {
+		n = len(test.Files)
+	}
+	texts, err := dataset.ReadTexts(files.Reviews, test.Files[:n])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return texts, test.Y[:n]
+}
+
+// predictScorer is the scorer birnn predict builds: the model, the word
+// index, batches of score.DefaultBatchSize.
+func predictScorer(tb testing.TB, modelPath, wordIndex string) *score.Scorer {
+	tb.Helper()
+	sess, err := infer.Load(modelPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	wi, err := dataset.LoadWordIndex(wordIndex)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sc, err := score.New(sess, wi, score.Options{BatchSize: score.DefaultBatchSize})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sc
+}
+
 // imdbTest writes the IMDB test reviews as JSON lines {"id": i, "text"}
 // to dir/reviews-N.jsonl in two files, with bad lines injected into the
 // second, and returns the texts, labels and the bad lines' positions.
 func imdbTest(t *testing.T, dir string) (texts []string, labels []int32, bad map[string]string) {
 	t.Helper()
-	data := testutil.DataDir(t, "imdb")
-	files, err := dataset.Locate(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, test, err := dataset.LoadData(data, dataset.DefaultLoadOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts, err = dataset.ReadTexts(files.Reviews, test.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
+	texts, labels = testTexts(t, 0)
 	bad = map[string]string{}
 	half := len(texts) / 2
 	for k, part := range [][]string{texts[:half], texts[half:]} {
@@ -97,7 +127,7 @@ func imdbTest(t *testing.T, dir string) (texts []string, labels []int32, bad map
 			t.Fatal(err)
 		}
 	}
-	return texts, test.Y, bad
+	return texts, labels, bad
 }
 
 func readJSONL[T any](t *testing.T, pattern string) []T {
@@ -180,19 +210,7 @@ func TestScoreIMDBTestSplitOnPrism(t *testing.T) {
 		}
 	}
 
-	// The scorer birnn predict builds: same model, word index, batch size.
-	sess, err := infer.Load(modelPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wi, err := dataset.LoadWordIndex(wordIndex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := score.New(sess, wi, score.Options{BatchSize: score.DefaultBatchSize})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := predictScorer(t, modelPath, wordIndex)
 	want, err := sc.Score(context.Background(), texts)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -146,14 +145,7 @@ func liveServer(t *testing.T) *serve.Server {
 		t.Fatal(err)
 	}
 	s, err := serve.New(serve.DefaultConfig(), serve.FileLoader(model, wi, score.Options{}), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Drain)
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return servetest.Started(t, s, err)
 }
 
 func checkProbes(t *testing.T, what string, s *serve.Server, c container, httpPort string) {
