@@ -87,12 +87,15 @@ type Model struct {
 type Embedding struct {
 	Dim         int    `yaml:"dim"`
 	Initializer string `yaml:"initializer"`
+	MaskZero    bool   `yaml:"mask_zero,omitempty"` // id 0 is padding the recurrent layers skip
 }
 
-// Layer is an LSTM (optionally bidirectional) or a Dense layer.
+// Layer is one layer after the embedding; package model owns its schema.
 type Layer struct {
-	Type                 string  `yaml:"type"` // lstm | dense
+	Type                 string  `yaml:"type"` // lstm | gru | simple_rnn | dense | dropout | spatial_dropout1d | global_max_pool | global_average_pool
 	Units                int     `yaml:"units"`
+	Rate                 float64 `yaml:"rate,omitempty"`    // dropout and spatial_dropout1d layers
+	Dropout              float64 `yaml:"dropout,omitempty"` // recurrent layers: dropout on their input
 	Bidirectional        bool    `yaml:"bidirectional,omitempty"`
 	MergeMode            string  `yaml:"merge_mode,omitempty"` // concat | sum | mul | ave
 	ReturnSequences      bool    `yaml:"return_sequences,omitempty"`

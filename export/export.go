@@ -91,13 +91,21 @@ func (o Options) resolve() (Options, error) {
 //	input_ids [batch, sequence] (int32, or float32 → Cast)
 //	→ Gather(embedding [num_words, dim])            [batch, seq, dim]
 //	→ Transpose(1, 0, 2)                            [seq, batch, dim]
-//	→ per LSTM layer: LSTM (forward or bidirectional, zero initial state)
+//	→ per recurrent layer: LSTM, GRU (linear_before_reset=1) or RNN
+//	  (forward or bidirectional, zero initial state)
 //	    return_sequences: Y [seq, dirs, batch, H] → [seq, batch, Out]
 //	      (Squeeze; concat: Transpose(0, 2, 1, 3) + Reshape;
 //	       sum/mul/ave: Slice + Squeeze per direction, Add/Mul (+ Mul 0.5))
 //	    last step: Y_h [dirs, batch, H] → [batch, Out] (the forward
 //	      direction's last state and the reverse direction's state after
 //	      reading back to step 0, which is Keras's backward "last output")
+//	  with mask_zero, sequence_lens = the count of non-zero ids per row
+//	  (native nodes, never a Loop: padded steps leave the state unchanged
+//	  and give zeros in Y, and every consumer of Y skips them)
+//	→ global_max_pool / global_average_pool: ReduceMax / ReduceMean over
+//	  time (masked: over the valid steps; see pool)
+//	→ dropout layers: an Identity named <layer>/Dropout, the identity at
+//	  inference, whose doc_string keeps the rate (so import recovers the layer)
 //	→ per Dense layer: MatMul(W [in, units]) + Add(B [units]) → activation
 //	→ probability [batch, units]
 //
@@ -119,7 +127,7 @@ func Model(m *model.Model, opts Options) (*onnx.ModelProto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	b := &builder{consts: map[string]bool{}}
+	b := &builder{consts: map[string]bool{}, opset: opts.Opset}
 	if err := b.weights(m, layers); err != nil {
 		return nil, err
 	}
@@ -133,16 +141,21 @@ func Model(m *model.Model, opts Options) (*onnx.ModelProto, error) {
 			onnx.AttrInt("to", int64(onnx.TensorProto_INT32)))
 		ids = "input_ids_int32"
 	}
+	b.ids = ids
 	b.node("Gather", "embedding/Gather", []string{"embedding", ids}, []string{"embedding/output"}, onnx.AttrInt("axis", 0))
 	b.node("Transpose", "embedding/Transpose", []string{"embedding/output"}, []string{"embedding/time_major"}, onnx.AttrInts("perm", 1, 0, 2))
 	x := "embedding/time_major" // [seq, batch, width] while LSTMs run, then [batch, width]
 
 	for _, l := range layers {
-		switch l.Kind {
-		case model.KindLSTM:
-			x = b.lstm(l, x)
-		case model.KindDense:
+		switch {
+		case l.Recurrent():
+			x = b.recurrent(l, x)
+		case l.Kind == model.KindDense:
 			x = b.dense(l, x)
+		case l.Kind == model.KindGlobalMaxPool || l.Kind == model.KindGlobalAveragePool:
+			x = b.pool(l, x)
+		case l.Kind == model.KindDropout || l.Kind == model.KindSpatialDropout:
+			x = b.dropout(l, x)
 		}
 	}
 	// The last node's output becomes the graph output.
@@ -216,6 +229,10 @@ type builder struct {
 	nodes  []*onnx.NodeProto
 	inits  []*onnx.TensorProto
 	consts map[string]bool
+	opset  int
+	ids    string // the int32 word ids [batch, seq]
+	lens   string // sequence_lens [batch], built on first use (mask_zero)
+	mask   string // [seq, batch, 1] bool, built on first use (mask_zero)
 }
 
 func (b *builder) node(op, name string, in, out []string, attrs ...*onnx.AttributeProto) {
@@ -225,9 +242,16 @@ func (b *builder) node(op, name string, in, out []string, attrs ...*onnx.Attribu
 // weights adds every model parameter as an initializer of the same name.
 func (b *builder) weights(m *model.Model, layers []model.LayerSpec) error {
 	want := []string{"embedding"}
+	var weighted []model.LayerSpec
+	for _, l := range layers {
+		if l.Recurrent() || l.Kind == model.KindDense {
+			weighted = append(weighted, l)
+		}
+	}
+	layers = weighted // dropout and pooling layers have no weights
 	for _, l := range layers {
 		want = append(want, l.Name+".W")
-		if l.Kind == model.KindLSTM {
+		if l.Recurrent() {
 			want = append(want, l.Name+".R")
 		}
 		want = append(want, l.Name+".B")
@@ -250,14 +274,15 @@ func (b *builder) weights(m *model.Model, layers []model.LayerSpec) error {
 	// Shapes are checked against the architecture, so a hand-built model
 	// cannot export a graph that fails at run time.
 	for _, l := range layers {
-		if l.Kind == model.KindLSTM {
-			if err := wantShape(m, l.Name+".W", l.Dirs, 4*l.Units, l.In); err != nil {
+		if l.Recurrent() {
+			gh := model.Gates(l.Kind) * l.Units
+			if err := wantShape(m, l.Name+".W", l.Dirs, gh, l.In); err != nil {
 				return err
 			}
-			if err := wantShape(m, l.Name+".R", l.Dirs, 4*l.Units, l.Units); err != nil {
+			if err := wantShape(m, l.Name+".R", l.Dirs, gh, l.Units); err != nil {
 				return err
 			}
-			if err := wantShape(m, l.Name+".B", l.Dirs, 8*l.Units); err != nil {
+			if err := wantShape(m, l.Name+".B", l.Dirs, 2*gh); err != nil {
 				return err
 			}
 		} else {
@@ -310,9 +335,14 @@ func (b *builder) scalar(name string, v float32) string {
 	return name
 }
 
-// lstm emits one LSTM layer reading x [seq, batch, In] and returns its
-// output: [seq, batch, Out] with return_sequences, else [batch, Out].
-func (b *builder) lstm(l model.LayerSpec, x string) string {
+// onnxOps maps a recurrent layer kind to its ONNX operator.
+var onnxOps = map[string]string{model.KindLSTM: "LSTM", model.KindGRU: "GRU", model.KindSimpleRNN: "RNN"}
+
+// recurrent emits one LSTM, GRU (linear_before_reset=1, Keras's
+// reset_after) or RNN node reading x [seq, batch, In] and returns the
+// layer's output: [seq, batch, Out] with return_sequences, else [batch,
+// Out].
+func (b *builder) recurrent(l model.LayerSpec, x string) string {
 	p := l.Name + "/"
 	dir := "forward"
 	if l.Dirs == 2 {
@@ -324,10 +354,25 @@ func (b *builder) lstm(l model.LayerSpec, x string) string {
 	} else {
 		yh = p + "Y_h"
 	}
-	// Inputs: X, W, R, B, sequence_lens, initial_h, initial_c; the omitted
-	// initial states are zero, as Keras's are.
-	b.node("LSTM", p+"LSTM", []string{x, l.Name + ".W", l.Name + ".R", l.Name + ".B"}, []string{y, yh},
-		onnx.AttrString("direction", dir), onnx.AttrInt("hidden_size", int64(l.Units)))
+	op := onnxOps[l.Kind]
+	attrs := []*onnx.AttributeProto{onnx.AttrString("direction", dir), onnx.AttrInt("hidden_size", int64(l.Units))}
+	switch {
+	case l.Kind == model.KindGRU:
+		attrs = append(attrs, onnx.AttrInt("linear_before_reset", 1))
+	case l.Kind == model.KindSimpleRNN && l.Activation == "relu":
+		acts := make([]string, l.Dirs)
+		for d := range acts {
+			acts[d] = "Relu"
+		}
+		attrs = append(attrs, onnx.AttrStrings("activations", acts...))
+	}
+	// Inputs: X, W, R, B, sequence_lens, initial_h (, initial_c); the
+	// omitted initial states are zero, as Keras's are.
+	in := []string{x, l.Name + ".W", l.Name + ".R", l.Name + ".B"}
+	if l.Masked {
+		in = append(in, b.seqLens())
+	}
+	b.node(op, p+op, in, []string{y, yh}, attrs...)
 	// Drop the trailing empty output name: a node lists outputs up to the
 	// last one it produces.
 	n := b.nodes[len(b.nodes)-1]

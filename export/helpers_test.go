@@ -37,7 +37,7 @@ func parityCases(t testing.TB) []parityCase {
 			c := parityCase{Arch: a, m: modeltest.RandomModel(t, a.Cfg, uint64(i+1))}
 			rng := rand.New(rand.NewPCG(uint64(i), 3))
 			for _, bs := range [][2]int{{1, 1}, {3, 7}, {17, 100}, {2, 130}} {
-				ids := modeltest.RandomIDs(rng, bs[0], bs[1], a.Cfg.Data.NumWords)
+				ids := modeltest.PostPad(c.m, modeltest.RandomIDs(rng, bs[0], bs[1], a.Cfg.Data.NumWords), bs[0], bs[1])
 				c.samples = append(c.samples, sample{bs[0], bs[1], ids, modeltest.RefForward(c.m, ids, bs[0], bs[1])})
 			}
 			parityCache = append(parityCache, c)

@@ -42,6 +42,10 @@ type graph struct {
 	isConst     map[uintptr]bool // backing arrays of consts
 	base        []*Tensor        // consts by slot: the start of every run
 	steps       []step
+
+	// pool recycles big intermediate buffers between runs (the main
+	// graph's; nil in bodies).
+	pool *floatPool
 }
 
 // scope is the set of values a graph defines, and its enclosing graph's.
@@ -290,7 +294,6 @@ func (l *loader) compile(gp *onnx.GraphProto, parent *scope, where string) (g *g
 	for _, o := range g.outSlot {
 		keep[o] = true
 	}
-	lastUse := map[int]int{} // slot → index in steps
 	for _, i := range order {
 		n := nodes[i]
 		l.hist[opLabel(n)]++
@@ -340,12 +343,18 @@ func (l *loader) compile(gp *onnx.GraphProto, parent *scope, where string) (g *g
 			}
 			continue
 		}
+		g.steps = append(g.steps, st)
+	}
+	if planGraphs {
+		g.plan(l.opsets[""], keep)
+	}
+	lastUse := map[int]int{} // slot → index in steps
+	for i, st := range g.steps {
 		for _, in := range st.in {
 			if in >= 0 {
-				lastUse[in] = len(g.steps)
+				lastUse[in] = i
 			}
 		}
-		g.steps = append(g.steps, st)
 	}
 	g.base = make([]*Tensor, g.nslots)
 	for sl, t := range g.consts {
@@ -432,7 +441,11 @@ func (g *graph) exec(ctx context.Context, vals []*Tensor) error {
 			}
 		}
 		for _, f := range st.free {
+			t := vals[f]
 			vals[f] = nil
+			if g.pool != nil && t != nil {
+				g.pool.release(t, vals)
+			}
 		}
 	}
 	return nil

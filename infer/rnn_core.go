@@ -11,13 +11,34 @@ type rnnProblem[T rnnFloat] struct {
 	reverse                bool // single direction running right to left
 	gates                  int  // gate blocks per direction: 4 (LSTM), 3 (GRU), 1 (RNN)
 
-	x    []T     // [seq, batch, in]
-	lens []int32 // [batch] valid steps per row, or nil for all seq
+	x    []T       // [seq, batch, in]; nil with emb
+	emb  *embedIDs // token ids projected through folded tables, or nil
+	lens []int32   // [batch] valid steps per row, or nil for all seq
 
 	h0, c0 []T // [dirs, batch, H] initial states, or nil for zeros
 
 	y      []T // [seq, dirs, batch, H] or nil; must be zeroed by the caller
 	yh, yc []T // [dirs, batch, H] or nil
+
+	// ycat and yhcat (fused path only) lay y out as [seq, batch, dirs, H]
+	// and yh as [batch, dirs, H].
+	ycat, yhcat bool
+}
+
+// yOff is the offset of row b of direction d at time t in y.
+func (p *rnnProblem[T]) yOff(t, d, b int) int {
+	if p.ycat {
+		return ((t*p.batch+b)*p.dirs + d) * p.hidden
+	}
+	return ((t*p.dirs+d)*p.batch + b) * p.hidden
+}
+
+// yhOff is the offset of row b of direction d in yh.
+func (p *rnnProblem[T]) yhOff(d, b int) int {
+	if p.yhcat {
+		return (b*p.dirs + d) * p.hidden
+	}
+	return (d*p.batch + b) * p.hidden
 }
 
 // rnnStep advances one direction by one time step for all batch rows.

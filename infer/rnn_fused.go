@@ -361,7 +361,8 @@ func (f *fusedRun) Task(i int) {
 				continue
 			}
 			if p.yh != nil {
-				copy(p.yh[dst:dst+H], tb.h[j][b*hp:b*hp+H])
+				o := p.yhOff(d, row)
+				copy(p.yh[o:o+H], tb.h[j][b*hp:b*hp+H])
 			}
 			if p.yc != nil {
 				copy(p.yc[dst:dst+H], tb.c[j][b*hp:b*hp+H])
@@ -384,26 +385,25 @@ func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 	rows := t.b1 - t.b0
 	l := f.fw.l
 	ld := l.LD
-	direct := p.y != nil && l.Hp == p.hidden
+	direct := p.y != nil && l.Hp == p.hidden && !p.ycat
 	yRows := func(d, tt int) []float32 {
-		off := ((tt*p.dirs+d)*p.batch + t.b0) * p.hidden
+		off := p.yOff(tt, d, t.b0)
 		return p.y[off : off+rows*p.hidden]
 	}
 	for s0 := 0; s0 < p.seq; s0 += f.chunk {
 		n := min(f.chunk, p.seq-s0)
 		for j := range t.nd {
 			d := t.dirs[j]
-			fd := &f.fw.dirs[d]
 			// The chunk holds times [lo, lo+n) in increasing order.
 			lo := s0
 			if f.reversed(d) {
 				lo = p.seq - s0 - n
 			}
 			if rows == p.batch {
-				fd.project(n*rows, p.x[lo*p.batch*p.in:], p.in, tb.xp[j], ld, tb.qs)
+				f.projectRows(d, lo*p.batch, n*rows, tb.xp[j], tb.qs)
 			} else {
 				for k := range n {
-					fd.project(rows, p.x[((lo+k)*p.batch+t.b0)*p.in:], p.in, tb.xp[j][k*rows*ld:], ld, tb.qs)
+					f.projectRows(d, (lo+k)*p.batch+t.b0, rows, tb.xp[j][k*rows*ld:], tb.qs)
 				}
 			}
 		}
@@ -448,8 +448,7 @@ func (f *fusedRun) runLens(t fusedTask, tb taskBuffers) {
 	ld := f.fw.l.LD
 	hp := f.fw.l.Hp
 	for j := range t.nd {
-		fd := &f.fw.dirs[t.dirs[j]]
-		fd.project(p.seq*p.batch, p.x, p.in, tb.xp[j], ld, tb.qs)
+		f.projectRows(t.dirs[j], 0, p.seq*p.batch, tb.xp[j], tb.qs)
 	}
 	maxLen := int(p.lens[f.order[0]])
 	for s := range maxLen {
@@ -477,11 +476,27 @@ func (f *fusedRun) runLens(t fusedTask, tb taskBuffers) {
 				if f.reversed(d) {
 					tt = int(p.lens[b]) - 1 - s
 				}
-				off := ((tt*p.dirs+d)*p.batch + b) * p.hidden
+				off := p.yOff(tt, d, b)
 				copy(p.y[off:off+p.hidden], tb.h[j][k*hp:])
 			}
 		}
 	}
+}
+
+// projectRows writes the input projection of rows [r0, r0+rows) of X
+// (viewed as [seq·batch, in]) for direction d into c [rows, LD]: by the
+// product, or by copying rows of a folded embedding's table.
+func (f *fusedRun) projectRows(d, r0, rows int, c []float32, qs *kernel.QScratch) {
+	p := f.p
+	ld := f.fw.l.LD
+	if e := p.emb; e != nil {
+		t := e.tables[d]
+		for r, id := range e.ids[r0 : r0+rows] {
+			copy(c[r*ld:(r+1)*ld], t[int(id)*ld:])
+		}
+		return
+	}
+	f.fw.dirs[d].project(rows, p.x[r0*p.in:], p.in, c, ld, qs)
 }
 
 // step advances rows of direction d by one step on the pre-activations z
@@ -511,8 +526,8 @@ func (f *fusedRun) writeY(d, t, b0, rows int, h []float32) {
 	}
 	H := p.hidden
 	hp := f.fw.l.Hp
-	off := ((t*p.dirs+d)*p.batch + b0) * H
 	for b := range rows {
-		copy(p.y[off+b*H:off+(b+1)*H], h[b*hp:])
+		off := p.yOff(t, d, b0+b)
+		copy(p.y[off:off+H], h[b*hp:])
 	}
 }

@@ -46,6 +46,11 @@ type rnnOp struct {
 	outputs           [3]bool // Y, Y_h, Y_c wanted
 	nOut              int
 
+	// yCat and yhCat (set by plan, layout 0 only) write Y as [seq, batch,
+	// dirs·H] and Y_h as [batch, dirs·H]: the directions side by side, as
+	// the Concat the planner removed would have.
+	yCat, yhCat bool
+
 	// constW and constR are inputs W and R when the session holds them
 	// fixed (see prepare); runs given exactly those tensors reuse their
 	// packed blocks from mats.
@@ -190,10 +195,10 @@ func (op *rnnOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 	}
 	threads := threadsFrom(ctx)
 	switch in[0].Data.(type) {
-	case []float32:
-		return runRNNOp[float32](op, in, threads)
+	case []float32, *embedIDs:
+		return runRNNOp[float32](op, in, threads, poolFrom(ctx))
 	case []float64:
-		return runRNNOp[float64](op, in, threads)
+		return runRNNOp[float64](op, in, threads, nil)
 	}
 	return nil, fmt.Errorf("%s: X must be float32 or float64, got %v", op.kind, in[0].DType)
 }
@@ -256,7 +261,7 @@ func rnnCheckedProd(dims ...int) (int, bool) {
 	return n, true
 }
 
-func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, error) {
+func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int, pool *floatPool) ([]*Tensor, error) {
 	k := op.kind
 	W, R := in[1], in[2]
 	if len(R.Shape) != 3 {
@@ -266,7 +271,7 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, erro
 	if H == 0 {
 		H = R.Shape[2]
 	}
-	prob, err := newRNNProblem[T](op, in, H)
+	prob, err := newRNNProblem[T](op, in, H, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -294,9 +299,15 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, erro
 		}
 	}
 	if p32, ok := any(prob).(*rnnProblem[float32]); ok && op.fusable() && p == nil && prob.seq > 0 && prob.batch > 0 {
+		p32.ycat, p32.yhcat = op.yCat, op.yhCat
 		w32, r32, b32 := any(w).([]float32), any(r).([]float32), any(b).([]float32)
 		fw := op.fusedWeightsFor(W, R, rnnInput(in, 3), p32, w32, r32, b32)
+		if prob.emb != nil && prob.emb.fw != fw {
+			return nil, fmt.Errorf("%s: internal error: folded embedding made with other weights", k)
+		}
 		runFused(p32, k, op.linearBeforeReset, fw, threads)
+	} else if prob.emb != nil {
+		return nil, fmt.Errorf("%s: internal error: folded embedding off the fused path", k)
 	} else {
 		runCells(op, prob, w, r, b, p, W, R, threads)
 	}
@@ -306,13 +317,17 @@ func runRNNOp[T rnnFloat](op *rnnOp, in []*Tensor, threads int) ([]*Tensor, erro
 // newRNNProblem validates X (in[0]), sequence_lens (in[4]) and the initial
 // states (in[5], and in[6] for an LSTM) of a recurrent node with hidden size
 // H, brings them to layout 0 and allocates the outputs the node names.
-func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], error) {
+func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int, pool *floatPool) (*rnnProblem[T], error) {
 	k := op.kind
 	X := in[0]
 	if len(X.Shape) != 3 {
 		return nil, fmt.Errorf("%s: X must be 3-D, got shape %v", k, X.Shape)
 	}
 	seq, batch, inSize := X.Shape[0], X.Shape[1], X.Shape[2]
+	emb, _ := X.Data.(*embedIDs)
+	if emb != nil && op.layout != 0 {
+		return nil, fmt.Errorf("%s: internal error: folded embedding with layout %d", k, op.layout)
+	}
 	if op.layout == 1 {
 		seq, batch = batch, seq
 	}
@@ -327,9 +342,12 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 	if H <= 0 {
 		return nil, fmt.Errorf("%s: hidden size is %d", k, H)
 	}
-	x, err := rnnFloats[T](X, "X", X.Shape...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k, err)
+	var x []T
+	var err error
+	if emb == nil {
+		if x, err = rnnFloats[T](X, "X", X.Shape...); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
 	}
 	var lens []int32
 	if t := rnnInput(in, 4); t != nil {
@@ -384,10 +402,15 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 	}
 	prob := &rnnProblem[T]{
 		seq: seq, batch: batch, in: inSize, hidden: H, dirs: dirs, reverse: op.reverse,
-		gates: G, x: x, lens: lens, h0: h0, c0: c0,
+		gates: G, x: x, lens: lens, h0: h0, c0: c0, emb: emb,
 	}
 	if op.outputs[0] {
-		prob.y = make([]T, seq*dirs*batch*H)
+		// The fused kernels write every element of Y when every row runs
+		// all steps; anything else needs it zeroed.
+		var zero T
+		_, f32 := any(zero).(float32)
+		fused := f32 && op.fusable() && rnnInput(in, 7) == nil && lens == nil
+		prob.y = rnnAlloc[T](pool, seq*dirs*batch*H, !fused)
 	}
 	if op.outputs[1] {
 		prob.yh = make([]T, dirs*batch*H)
@@ -398,13 +421,40 @@ func newRNNProblem[T rnnFloat](op *rnnOp, in []*Tensor, H int) (*rnnProblem[T], 
 	return prob, nil
 }
 
+// rnnAlloc returns n elements for Y, from the run's pool when T is
+// float32, zeroed when zero is set or the buffer is new.
+func rnnAlloc[T rnnFloat](pool *floatPool, n int, zero bool) []T {
+	var z T
+	if _, ok := any(z).(float32); ok && pool != nil && n >= minPooled {
+		y := any(pool.get(n)).([]T)
+		if zero {
+			clear(y)
+		}
+		return y
+	}
+	return make([]T, n)
+}
+
 // rnnOutputs wraps the results of prob as the node's outputs (Y, Y_h,
 // Y_c, nil where the node names none), in the op's layout.
 func rnnOutputs[T rnnFloat](op *rnnOp, prob *rnnProblem[T]) []*Tensor {
 	seq, dirs, batch, H := prob.seq, prob.dirs, prob.batch, prob.hidden
 	out := make([]*Tensor, 0, 3)
 	if op.outputs[0] {
-		if op.layout == 1 {
+		if op.yCat {
+			y := prob.y
+			if !prob.ycat {
+				y = make([]T, len(prob.y))
+				for t := range seq {
+					for d := range dirs {
+						for bb := range batch {
+							copy(y[((t*batch+bb)*dirs+d)*H:][:H], prob.y[((t*dirs+d)*batch+bb)*H:][:H])
+						}
+					}
+				}
+			}
+			out = append(out, New([]int{seq, batch, dirs * H}, y))
+		} else if op.layout == 1 {
 			// [seq, dirs, batch, H] → [batch, seq, dirs, H]
 			y := make([]T, len(prob.y))
 			for t := range seq {
@@ -421,10 +471,14 @@ func rnnOutputs[T rnnFloat](op *rnnOp, prob *rnnProblem[T]) []*Tensor {
 	} else {
 		out = append(out, nil)
 	}
-	for _, s := range [][]T{prob.yh, prob.yc} {
+	for i, s := range [][]T{prob.yh, prob.yc} {
 		switch {
 		case s == nil:
 			out = append(out, nil)
+		case i == 0 && op.yhCat && prob.yhcat:
+			out = append(out, New([]int{batch, dirs * H}, s))
+		case i == 0 && op.yhCat:
+			out = append(out, New([]int{batch, dirs * H}, rnnSwap01(s, dirs, batch, H)))
 		case op.layout == 1:
 			out = append(out, New([]int{batch, dirs, H}, rnnSwap01(s, dirs, batch, H)))
 		default:

@@ -91,7 +91,9 @@ func (q *qLSTMOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 	if len(in) < 12 || in[0] == nil || in[1] == nil || in[2] == nil || in[8] == nil || in[9] == nil || in[10] == nil || in[11] == nil {
 		return nil, fmt.Errorf("DynamicQuantizeLSTM needs X, W, R, W_scale, W_zero_point, R_scale and R_zero_point")
 	}
-	if _, ok := in[0].Data.([]float32); !ok {
+	switch in[0].Data.(type) {
+	case []float32, *embedIDs:
+	default:
 		return nil, fmt.Errorf("DynamicQuantizeLSTM: X must be float32, got %v", in[0].DType)
 	}
 	var key [12]*Tensor
@@ -104,7 +106,7 @@ func (q *qLSTMOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	H := pk.fused.l.H
-	prob, err := newRNNProblem[float32](op, in, H)
+	prob, err := newRNNProblem[float32](op, in, H, poolFrom(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("DynamicQuantizeLSTM: %w", err)
 	}
@@ -119,7 +121,13 @@ func (q *qLSTMOp) Run(ctx context.Context, in []*Tensor) ([]*Tensor, error) {
 	}
 	threads := threadsFrom(ctx)
 	if op.fusable() && p == nil && prob.seq > 0 && prob.batch > 0 {
+		if prob.emb != nil && prob.emb.fw != pk.fused {
+			return nil, fmt.Errorf("DynamicQuantizeLSTM: internal error: folded embedding made with other weights")
+		}
+		prob.ycat, prob.yhcat = op.yCat, op.yhCat
 		runFused(prob, kindLSTM, false, pk.fused, threads)
+	} else if prob.emb != nil {
+		return nil, fmt.Errorf("DynamicQuantizeLSTM: internal error: folded embedding off the fused path")
 	} else {
 		// The general cells on the dequantized weights; they are not
 		// session constants, so nothing is cached for them.

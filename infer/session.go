@@ -158,6 +158,7 @@ func LoadModelFrom(m *onnx.ModelProto, dir string) (s *Session, err error) {
 	if err != nil {
 		return nil, err
 	}
+	g.pool = newFloatPool()
 	return &Session{graph: g, meta: meta, hist: l.hist, params: l.params}, nil
 }
 
@@ -276,6 +277,10 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor) (map[strin
 			return nil, fmt.Errorf("infer: input %q: dtype %s, want %s", name, t.DType, c.DType)
 		}
 		vals[sl] = t
+	}
+	if s.pool != nil {
+		ctx = withPool(ctx, s.pool)
+		defer s.pool.forget(vals)
 	}
 	if err := s.exec(ctx, vals); err != nil {
 		return nil, err

@@ -102,6 +102,9 @@ func initialize(m *Model, layers []LayerSpec) error {
 		lc := cfg.Model.Layers[l.Index]
 		kinit := orDefault(lc.KernelInitializer, defaultKernelInit)
 		binit := orDefault(lc.BiasInitializer, defaultBiasInit)
+		if weightless[l.Kind] {
+			continue
+		}
 		if l.Kind == KindDense {
 			k, err := draw(rng, kinit, []int{l.In, l.Units})
 			if err != nil {
@@ -116,6 +119,12 @@ func initialize(m *Model, layers []LayerSpec) error {
 			continue
 		}
 		rinit := orDefault(lc.RecurrentInitializer, defaultRecurrentInit)
+		if l.Kind != KindLSTM {
+			if err := initGatedRNN(rng, m, l, kinit, rinit, binit); err != nil {
+				return err
+			}
+			continue
+		}
 		forgetOne := lc.UnitForgetBias == nil || *lc.UnitForgetBias
 		h := l.Units
 		W, R, B := m.Param(l.Name+".W"), m.Param(l.Name+".R"), m.Param(l.Name+".B")
@@ -153,6 +162,49 @@ func initialize(m *Model, layers []LayerSpec) error {
 		}
 	}
 	return nil
+}
+
+// initGatedRNN draws a GRU's or SimpleRNN's weights, direction by
+// direction: kernel [in, gH], recurrent kernel [H, gH], bias ([2, 3H] for a
+// GRU with reset_after, [H] for a SimpleRNN). Keras's gate order (z, r, h)
+// is ONNX's, so W and R are the kernels transposed and B = [input bias,
+// recurrent bias].
+func initGatedRNN(rng *rand.Rand, m *Model, l LayerSpec, kinit, rinit, binit string) error {
+	h := l.Units
+	gh := Gates(l.Kind) * h
+	bshape := []int{h}
+	if l.Kind == KindGRU {
+		bshape = []int{2, gh}
+	}
+	W, R, B := m.Param(l.Name+".W"), m.Param(l.Name+".R"), m.Param(l.Name+".B")
+	for d := 0; d < l.Dirs; d++ {
+		k, err := draw(rng, kinit, []int{l.In, gh})
+		if err != nil {
+			return fmt.Errorf("model: %s kernel: %w", l.Name, err)
+		}
+		r, err := draw(rng, rinit, []int{h, gh})
+		if err != nil {
+			return fmt.Errorf("model: %s recurrent kernel: %w", l.Name, err)
+		}
+		b, err := draw(rng, binit, bshape)
+		if err != nil {
+			return fmt.Errorf("model: %s bias: %w", l.Name, err)
+		}
+		transposeInto(W.Data[d*gh*l.In:(d+1)*gh*l.In], k, l.In, gh)
+		transposeInto(R.Data[d*gh*h:(d+1)*gh*h], r, h, gh)
+		copy64(B.Data[d*2*gh:d*2*gh+len(b)], b)
+	}
+	return nil
+}
+
+// transposeInto writes the [rows, cols] matrix k transposed into dst
+// [cols, rows].
+func transposeInto(dst []float32, k []float64, rows, cols int) {
+	for i := range rows {
+		for j := range cols {
+			dst[j*rows+i] = float32(k[i*cols+j])
+		}
+	}
 }
 
 func copy64(dst []float32, src []float64) {

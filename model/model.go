@@ -65,13 +65,41 @@ type Model struct {
 	Params []*Param
 }
 
-// Layer kinds of LayerSpec.Kind.
+// Layer kinds of LayerSpec.Kind: the recurrent layers (Keras LSTM, GRU
+// with reset_after=True, SimpleRNN) and Dense.
 const (
-	KindLSTM  = "lstm"
-	KindDense = "dense"
+	KindLSTM      = "lstm"
+	KindGRU       = "gru"
+	KindSimpleRNN = "simple_rnn"
+	KindDense     = "dense"
+
+	// Weightless layers (Keras Dropout, SpatialDropout1D,
+	// GlobalMaxPooling1D, GlobalAveragePooling1D).
+	KindDropout           = "dropout"
+	KindSpatialDropout    = "spatial_dropout1d"
+	KindGlobalMaxPool     = "global_max_pool"
+	KindGlobalAveragePool = "global_average_pool"
 )
 
-// Merge modes of a bidirectional LSTM (Keras Bidirectional merge_mode).
+// Gates is the number of gate blocks of a recurrent layer kind — 4 for an
+// LSTM (ONNX order i, o, f, c), 3 for a GRU (z, r, h, the same order in
+// Keras and ONNX), 1 for a SimpleRNN — and 0 for any other kind.
+func Gates(kind string) int {
+	switch kind {
+	case KindLSTM:
+		return 4
+	case KindGRU:
+		return 3
+	case KindSimpleRNN:
+		return 1
+	}
+	return 0
+}
+
+// IsRecurrent reports whether kind is an lstm, gru or simple_rnn layer.
+func IsRecurrent(kind string) bool { return Gates(kind) > 0 }
+
+// Merge modes of a bidirectional recurrent layer (Keras Bidirectional merge_mode).
 const (
 	MergeConcat = "concat"
 	MergeSum    = "sum"
@@ -81,28 +109,47 @@ const (
 
 // LayerSpec is one layer of cfg.Model.Layers with its widths resolved.
 type LayerSpec struct {
-	Index           int    // position in cfg.Model.Layers
-	Kind            string // KindLSTM or KindDense
-	Name            string // weight prefix: lstm_<i> or dense_<i>
-	In              int    // input width: embedding dim or previous Out
-	Units           int    // H for an LSTM, units for a Dense layer
-	Dirs            int    // 2 for a bidirectional LSTM, else 1
-	MergeMode       string // bidirectional only: concat (default), sum, mul, ave
-	Out             int    // output width: 2H for concat, H for sum/mul/ave, units
-	ReturnSequences bool   // output is [batch, seq, Out] rather than [batch, Out]
-	Activation      string // dense only: sigmoid (default), linear, relu, tanh, softmax
+	Index           int     // position in cfg.Model.Layers
+	Kind            string  // KindLSTM, KindGRU, KindSimpleRNN or KindDense
+	Name            string  // weight prefix: <kind>_<i>, e.g. lstm_0, gru_1, dense_2
+	In              int     // input width: embedding dim or previous Out
+	Units           int     // H for a recurrent layer, units for a Dense layer
+	Dirs            int     // 2 for a bidirectional layer, else 1
+	MergeMode       string  // bidirectional only: concat (default), sum, mul, ave
+	Out             int     // output width: 2H for concat, H for sum/mul/ave, units
+	ReturnSequences bool    // output is [batch, seq, Out] rather than [batch, Out]
+	Activation      string  // dense: sigmoid (default), linear, relu, tanh, softmax; simple_rnn: tanh (default), relu
+	Rate            float64 // dropout layers: the rate; recurrent layers: dropout on their input
+	// Masked: the layer's input is a sequence masked by the embedding
+	// (mask_zero): padded steps leave a recurrent layer's state unchanged
+	// and pools skip them.
+	Masked bool
 }
 
-// Params is the Keras parameter count of the layer: 4·(in·H + H·H + H) per
-// LSTM direction (one bias, although ONNX B also stores a zero Rb), and
+// Recurrent reports whether l is an lstm, gru or simple_rnn layer.
+func (l LayerSpec) Recurrent() bool { return IsRecurrent(l.Kind) }
+
+// Params is the Keras parameter count of the layer, per direction:
+// 4·(in·H + H·H + H) for an LSTM and in·H + H·H + H for a SimpleRNN (one
+// bias, although ONNX B also stores a zero Rb), 3·(in·H + H·H + 2H) for a
+// GRU (reset_after keeps an input and a recurrent bias, ONNX Wb and Rb);
 // in·units + units for a Dense layer.
 func (l LayerSpec) Params() int {
-	if l.Kind == KindLSTM {
-		h := l.Units
-		return l.Dirs * 4 * (l.In*h + h*h + h)
+	h, g := l.Units, Gates(l.Kind)
+	switch l.Kind {
+	case KindLSTM, KindSimpleRNN:
+		return l.Dirs * g * (l.In*h + h*h + h)
+	case KindGRU:
+		return l.Dirs * g * (l.In*h + h*h + 2*h)
+	case KindDense:
+		return l.In*l.Units + l.Units
 	}
-	return l.In*l.Units + l.Units
+	return 0
 }
+
+// TrainedRb reports whether the recurrent bias Rb of the layer's ONNX B is
+// a weight of its own (a GRU with reset_after) rather than always zero.
+func (l LayerSpec) TrainedRb() bool { return l.Kind == KindGRU }
 
 var denseActivations = map[string]bool{"sigmoid": true, "linear": true, "relu": true, "tanh": true, "softmax": true}
 
@@ -134,18 +181,35 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 	specs := make([]LayerSpec, 0, len(cfg.Model.Layers))
 	in, seq := emb.Dim, true // the embedding emits [batch, seq, dim]
 	prev := "the embedding"
+	if emb.MaskZero && cfg.Data.Padding == "pre" {
+		return nil, specErr("model.embedding.mask_zero", "masking needs data.padding: post (the valid steps first, as ONNX sequence_lens counts them)")
+	}
 	for i, l := range cfg.Model.Layers {
 		key := fmt.Sprintf("model.layers[%d]", i)
+		if weightless[l.Type] {
+			s, err := weightlessLayer(key, i, l, in, seq, prev)
+			if err != nil {
+				return nil, err
+			}
+			s.Masked = emb.MaskZero && seq
+			specs = append(specs, s)
+			seq = s.ReturnSequences
+			prev = fmt.Sprintf("layer %d (%s)", i, l.Type)
+			continue
+		}
 		if l.Units <= 0 {
 			return nil, specErr(key+".units", "want > 0, got %d", l.Units)
 		}
-		s := LayerSpec{Index: i, In: in, Units: l.Units, Dirs: 1, ReturnSequences: l.ReturnSequences}
+		if l.Rate != 0 {
+			return nil, specErr(key+".rate", "only a dropout or spatial_dropout1d layer has a rate")
+		}
+		s := LayerSpec{Index: i, In: in, Units: l.Units, Dirs: 1, ReturnSequences: l.ReturnSequences, Masked: emb.MaskZero && seq}
 		switch l.Type {
-		case KindLSTM:
+		case KindLSTM, KindGRU, KindSimpleRNN:
 			if !seq {
-				return nil, specErr(key+".type", "an lstm needs a sequence, but %s returns one vector per review (set return_sequences: true on it)", prev)
+				return nil, specErr(key+".type", "a%s %s needs a sequence, but %s returns one vector per review (set return_sequences: true on it)", article(l.Type), l.Type, prev)
 			}
-			s.Kind, s.Name = KindLSTM, fmt.Sprintf("lstm_%d", i)
+			s.Kind, s.Name = l.Type, fmt.Sprintf("%s_%d", l.Type, i)
 			s.Out = l.Units
 			mm := l.MergeMode
 			if mm == "" {
@@ -165,8 +229,21 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 			if !(l.RecurrentDropout >= 0 && l.RecurrentDropout < 1) {
 				return nil, specErr(key+".recurrent_dropout", "want a rate in [0, 1), got %g", l.RecurrentDropout)
 			}
-			if l.Activation != "" {
-				return nil, specErr(key+".activation", "an lstm's activations are fixed (tanh, recurrent sigmoid); remove the key")
+			if !(l.Dropout >= 0 && l.Dropout < 1) {
+				return nil, specErr(key+".dropout", "want a rate in [0, 1), got %g", l.Dropout)
+			}
+			s.Rate = l.Dropout
+			switch {
+			case l.Type == KindSimpleRNN:
+				if l.Activation != "" && l.Activation != "tanh" && l.Activation != "relu" {
+					return nil, specErr(key+".activation", "unknown simple_rnn activation %q (want tanh or relu)", l.Activation)
+				}
+				s.Activation = orDefault(l.Activation, "tanh")
+			case l.Activation != "":
+				return nil, specErr(key+".activation", "a%s %s's activations are fixed (tanh, recurrent sigmoid); remove the key", article(l.Type), l.Type)
+			}
+			if l.UnitForgetBias != nil && l.Type != KindLSTM {
+				return nil, specErr(key+".unit_forget_bias", "only an lstm layer has a forget gate")
 			}
 			if err := checkInit(key+".kernel_initializer", l.KernelInitializer, 2); err != nil {
 				return nil, err
@@ -177,25 +254,28 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 			if err := checkInit(key+".bias_initializer", l.BiasInitializer, 1); err != nil {
 				return nil, err
 			}
-			prev = fmt.Sprintf("layer %d (lstm)", i)
+			prev = fmt.Sprintf("layer %d (%s)", i, l.Type)
 		case KindDense:
 			if seq {
 				return nil, specErr(key+".type", "a dense layer needs one vector per review, but %s returns a sequence (set return_sequences: false on it)", prev)
 			}
 			if l.Bidirectional {
-				return nil, specErr(key+".bidirectional", "only an lstm layer can be bidirectional")
+				return nil, specErr(key+".bidirectional", "only a recurrent layer (lstm, gru, simple_rnn) can be bidirectional")
 			}
 			if l.ReturnSequences {
-				return nil, specErr(key+".return_sequences", "only an lstm layer returns sequences")
+				return nil, specErr(key+".return_sequences", "only a recurrent layer (lstm, gru, simple_rnn) returns sequences")
 			}
 			if l.RecurrentDropout != 0 {
-				return nil, specErr(key+".recurrent_dropout", "only an lstm layer has recurrent dropout")
+				return nil, specErr(key+".recurrent_dropout", "only a recurrent layer (lstm, gru, simple_rnn) has recurrent dropout")
+			}
+			if l.Dropout != 0 {
+				return nil, specErr(key+".dropout", "a dense layer has no input dropout; put a dropout layer before it")
 			}
 			switch {
 			case l.MergeMode != "":
-				return nil, specErr(key+".merge_mode", "only a bidirectional lstm has a merge mode")
+				return nil, specErr(key+".merge_mode", "only a bidirectional recurrent layer has a merge mode")
 			case l.RecurrentInitializer != "":
-				return nil, specErr(key+".recurrent_initializer", "only an lstm layer has a recurrent kernel")
+				return nil, specErr(key+".recurrent_initializer", "only a recurrent layer (lstm, gru, simple_rnn) has a recurrent kernel")
 			case l.UnitForgetBias != nil:
 				return nil, specErr(key+".unit_forget_bias", "only an lstm layer has a forget gate")
 			}
@@ -215,9 +295,9 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 			s.Kind, s.Name, s.Out, s.Activation = KindDense, fmt.Sprintf("dense_%d", i), l.Units, act
 			prev = fmt.Sprintf("layer %d (dense)", i)
 		case "":
-			return nil, specErr(key+".type", "missing layer type (want lstm or dense)")
+			return nil, specErr(key+".type", "missing layer type (want %s)", layerTypes)
 		default:
-			return nil, specErr(key+".type", "unknown layer type %q (want lstm or dense)", l.Type)
+			return nil, specErr(key+".type", "unknown layer type %q (want %s)", l.Type, layerTypes)
 		}
 		specs = append(specs, s)
 		in, seq = s.Out, s.ReturnSequences
@@ -232,10 +312,62 @@ func Layers(cfg *configs.Config) ([]LayerSpec, error) {
 	return specs, nil
 }
 
-// checkHead is the head rule: a sentiment model ends in Dense(1, sigmoid),
-// P(positive), or Dense(2, softmax), [P(negative), P(positive)]. Scoring,
-// labels and the Keras cross-check read P(positive) as the last column, so
-// a softmax over more than two classes is refused rather than misread.
+const layerTypes = "lstm, gru, simple_rnn, dense, dropout, spatial_dropout1d, global_max_pool or global_average_pool"
+
+var weightless = map[string]bool{KindDropout: true, KindSpatialDropout: true, KindGlobalMaxPool: true, KindGlobalAveragePool: true}
+
+// weightlessLayer validates a dropout, spatial_dropout1d or pooling layer
+// reading width in (a sequence when seq): dropout keeps its input's shape,
+// spatial_dropout1d (one mask per review and channel, shared by every
+// step) needs a sequence, and a pool reduces a sequence over time to one
+// vector (mask-aware: padded steps are skipped).
+func weightlessLayer(key string, i int, l configs.Layer, in int, seq bool, prev string) (LayerSpec, error) {
+	s := LayerSpec{Index: i, Kind: l.Type, Name: fmt.Sprintf("%s_%d", l.Type, i), In: in, Out: in, Dirs: 1, ReturnSequences: seq}
+	set := map[string]bool{
+		"units": l.Units != 0, "bidirectional": l.Bidirectional, "merge_mode": l.MergeMode != "",
+		"return_sequences": l.ReturnSequences, "recurrent_dropout": l.RecurrentDropout != 0, "dropout": l.Dropout != 0,
+		"kernel_initializer": l.KernelInitializer != "", "recurrent_initializer": l.RecurrentInitializer != "",
+		"bias_initializer": l.BiasInitializer != "", "unit_forget_bias": l.UnitForgetBias != nil, "activation": l.Activation != "",
+	}
+	for _, k := range []string{"units", "bidirectional", "merge_mode", "return_sequences", "recurrent_dropout", "dropout",
+		"kernel_initializer", "recurrent_initializer", "bias_initializer", "unit_forget_bias", "activation"} {
+		if set[k] {
+			return s, specErr(key+"."+k, "a %s layer has no %s", l.Type, k)
+		}
+	}
+	switch l.Type {
+	case KindDropout, KindSpatialDropout:
+		if !(l.Rate >= 0 && l.Rate < 1) {
+			return s, specErr(key+".rate", "want a rate in [0, 1), got %g", l.Rate)
+		}
+		s.Rate = l.Rate
+		if l.Type == KindSpatialDropout && !seq {
+			return s, specErr(key+".type", "spatial_dropout1d needs a sequence, but %s returns one vector per review", prev)
+		}
+	default:
+		if l.Rate != 0 {
+			return s, specErr(key+".rate", "a %s layer has no rate", l.Type)
+		}
+		if !seq {
+			return s, specErr(key+".type", "%s pools a sequence over time, but %s returns one vector per review", l.Type, prev)
+		}
+		s.ReturnSequences = false
+	}
+	return s, nil
+}
+
+func article(kind string) string {
+	if kind == KindLSTM {
+		return "n"
+	}
+	return ""
+}
+
+// checkHead is the head rule: a model ends in Dense(1, sigmoid),
+// P(positive), trained with binary cross-entropy, or Dense(k ≥ 2,
+// softmax), one probability per class, trained with sparse categorical
+// cross-entropy (labels 0..k−1). A two-class sentiment softmax is
+// [P(negative), P(positive)]: scoring reads P(positive) as the last column.
 func checkHead(l LayerSpec) error {
 	key := fmt.Sprintf("model.layers[%d]", l.Index)
 	switch {
@@ -243,8 +375,8 @@ func checkHead(l LayerSpec) error {
 		return specErr(key+".type", "the last layer must be dense (the classifier head)")
 	case l.Activation == "sigmoid" && l.Units != 1:
 		return specErr(key+".units", "a sigmoid head has 1 unit, P(positive); got %d", l.Units)
-	case l.Activation == "softmax" && l.Units != 2:
-		return specErr(key+".units", "a softmax head has 2 units, P(negative) and P(positive); got %d", l.Units)
+	case l.Activation == "softmax" && l.Units < 2:
+		return specErr(key+".units", "a softmax head has one unit per class, at least 2; got %d", l.Units)
 	case l.Activation != "sigmoid" && l.Activation != "softmax":
 		return specErr(key+".activation", "the head must be sigmoid or softmax, got %q", l.Activation)
 	}
@@ -254,7 +386,8 @@ func checkHead(l LayerSpec) error {
 // Resolve fills, in cfg.Model, the defaults that depend on each layer's
 // kind — the initializers Keras uses (embedding uniform; kernels
 // glorot_uniform, recurrent kernels orthogonal, biases zeros),
-// unit_forget_bias true, merge_mode concat for a bidirectional lstm, a
+// unit_forget_bias true (lstm), activation tanh (simple_rnn), merge_mode
+// concat for a bidirectional recurrent layer, a
 // dense layer's activation sigmoid — and validates the result (Layers).
 // It is the one place the layer schema is checked: configs only decode
 // layers, and New resolves a copy of its config.
@@ -267,13 +400,16 @@ func Resolve(cfg *configs.Config) error {
 	for i := range m.Layers {
 		l := &m.Layers[i]
 		switch l.Type {
-		case KindLSTM:
+		case KindLSTM, KindGRU, KindSimpleRNN:
 			l.KernelInitializer = orDefault(l.KernelInitializer, defaultKernelInit)
 			l.RecurrentInitializer = orDefault(l.RecurrentInitializer, defaultRecurrentInit)
 			l.BiasInitializer = orDefault(l.BiasInitializer, defaultBiasInit)
-			if l.UnitForgetBias == nil {
+			if l.UnitForgetBias == nil && l.Type == KindLSTM {
 				t := true
 				l.UnitForgetBias = &t
+			}
+			if l.Type == KindSimpleRNN {
+				l.Activation = orDefault(l.Activation, "tanh")
 			}
 			if l.Bidirectional {
 				l.MergeMode = orDefault(l.MergeMode, MergeConcat)
@@ -312,17 +448,18 @@ type paramSpec struct {
 }
 
 // paramSpecs lists the weight tensors of a model in their fixed order:
-// embedding, then per layer W, R, B (lstm) or W, B (dense).
+// embedding, then per layer W, R, B (recurrent, ONNX shapes [dirs, g·H,
+// in], [dirs, g·H, H], [dirs, 2g·H] with g = Gates(kind)) or W, B (dense).
 func paramSpecs(cfg *configs.Config, layers []LayerSpec) []paramSpec {
 	ps := []paramSpec{{"embedding", []int{cfg.Data.NumWords, cfg.Model.Embedding.Dim}}}
 	for _, l := range layers {
-		if l.Kind == KindLSTM {
-			h := l.Units
+		if l.Recurrent() {
+			gh := Gates(l.Kind) * l.Units
 			ps = append(ps,
-				paramSpec{l.Name + ".W", []int{l.Dirs, 4 * h, l.In}},
-				paramSpec{l.Name + ".R", []int{l.Dirs, 4 * h, h}},
-				paramSpec{l.Name + ".B", []int{l.Dirs, 8 * h}})
-		} else {
+				paramSpec{l.Name + ".W", []int{l.Dirs, gh, l.In}},
+				paramSpec{l.Name + ".R", []int{l.Dirs, gh, l.Units}},
+				paramSpec{l.Name + ".B", []int{l.Dirs, 2 * gh}})
+		} else if l.Kind == KindDense {
 			ps = append(ps,
 				paramSpec{l.Name + ".W", []int{l.In, l.Units}},
 				paramSpec{l.Name + ".B", []int{l.Units}})
@@ -345,14 +482,19 @@ func paramSpecs(cfg *configs.Config, layers []LayerSpec) []paramSpec {
 //     (default glorot_uniform), recurrent kernel [H, 4H] (default
 //     orthogonal), then the bias: with unit_forget_bias (the default) as
 //     Keras builds it, [H] for i, ones for f, [2H] for c and o; else [4H];
+//     gru: per direction: kernel [in, 3H], recurrent kernel [H, 3H], bias
+//     [2, 3H] (input then recurrent bias, Keras reset_after);
+//     simple_rnn: per direction: kernel [in, H], recurrent kernel [H, H],
+//     bias [H];
 //     dense: kernel [in, units] (default glorot_uniform), bias [units].
 //
 // zeros and ones draw nothing; bias initializers default to zeros. A
 // uniform value is (2u−1)·limit with u = Float64(); a normal one is
 // NormFloat64()·σ, redrawn beyond ±2σ for the truncated initializers;
 // orthogonal draws its [max, min] normal matrix row-major before the QR. The
-// Keras tensors are then permuted to ONNX gate order and transposed into
-// W, R and Wb (see KerasToONNXKernel); Rb stays zero.
+// Keras tensors are then permuted to ONNX gate order (LSTM only; GRU and
+// SimpleRNN gates are in the same order) and transposed into W, R and Wb
+// (see KerasToONNXKernel); Rb stays zero except a GRU's recurrent bias.
 //
 // Errors: those of Resolve (wrapping ErrSpec).
 func New(cfg *configs.Config) (*Model, error) {
@@ -387,7 +529,7 @@ func (m *Model) Param(name string) *Param {
 }
 
 // NumParams is the Keras parameter count (trainable parameters): the ONNX
-// Rb halves of LSTM biases, always zero, are not counted.
+// Rb halves of LSTM and SimpleRNN biases, always zero, are not counted.
 func (m *Model) NumParams() int {
 	_, total := Summarize(m)
 	return total

@@ -203,7 +203,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown recurrent init", func(c *configs.Config) { c.Model.Layers[1].RecurrentInitializer = "eye" }, "model.layers[1].recurrent_initializer", `"eye"`},
 		{"orthogonal bias", func(c *configs.Config) { c.Model.Layers[2].BiasInitializer = "orthogonal" }, "model.layers[2].bias_initializer", "vector"},
 		{"unknown embedding init", func(c *configs.Config) { c.Model.Embedding.Initializer = "random" }, "model.embedding.initializer", `"random"`},
-		{"unknown type", func(c *configs.Config) { c.Model.Layers[1].Type = "gru" }, "model.layers[1].type", `"gru"`},
+		{"unknown type", func(c *configs.Config) { c.Model.Layers[1].Type = "conv1d" }, "model.layers[1].type", `"conv1d"`},
 		{"missing type", func(c *configs.Config) { c.Model.Layers[1].Type = "" }, "model.layers[1].type", "missing"},
 		{"zero units", func(c *configs.Config) { c.Model.Layers[2].Units = 0 }, "model.layers[2].units", "> 0"},
 		{"zero dim", func(c *configs.Config) { c.Model.Embedding.Dim = 0 }, "model.embedding.dim", "> 0"},
@@ -212,8 +212,14 @@ func TestValidationErrors(t *testing.T) {
 		{"dropout 1", func(c *configs.Config) { c.Model.Layers[0].RecurrentDropout = 1 }, "model.layers[0].recurrent_dropout", "[0, 1)"},
 		{"unknown activation", func(c *configs.Config) { c.Model.Layers[2].Activation = "gelu" }, "model.layers[2].activation", `"gelu"`},
 		// The head rule: Dense(1, sigmoid) or Dense(2, softmax).
-		{"softmax of 3", func(c *configs.Config) { c.Model.Layers[2].Units, c.Model.Layers[2].Activation = 3, "softmax" }, "model.layers[2].units", "2 units"},
-		{"softmax of 1", func(c *configs.Config) { c.Model.Layers[2].Activation = "softmax" }, "model.layers[2].units", "2 units"},
+		{"softmax of 1", func(c *configs.Config) { c.Model.Layers[2].Activation = "softmax" }, "model.layers[2].units", "at least 2"},
+		{"gru forget bias", func(c *configs.Config) { c.Model.Layers[0].Type = "gru"; c.Model.Layers[0].UnitForgetBias = &tr }, "model.layers[0].unit_forget_bias", "lstm"},
+		{"gru activation", func(c *configs.Config) { c.Model.Layers[0].Type = "gru"; c.Model.Layers[0].Activation = "relu" }, "model.layers[0].activation", "fixed"},
+		{"simple_rnn activation", func(c *configs.Config) {
+			c.Model.Layers[0].Type = "simple_rnn"
+			c.Model.Layers[0].Activation = "sigmoid"
+		}, "model.layers[0].activation", "tanh or relu"},
+		{"gru after last step", func(c *configs.Config) { c.Model.Layers[1].Type = "gru"; c.Model.Layers[0].ReturnSequences = false }, "model.layers[1].type", "return_sequences"},
 		{"sigmoid of 2", func(c *configs.Config) { c.Model.Layers[2].Units = 2 }, "model.layers[2].units", "1 unit"},
 		{"relu head", func(c *configs.Config) { c.Model.Layers[2].Activation = "relu" }, "model.layers[2].activation", "sigmoid or softmax"},
 		{"lstm head", func(c *configs.Config) { c.Model.Layers = c.Model.Layers[:2] }, "model.layers[1].type", "dense"},
@@ -282,7 +288,7 @@ func TestModelLayersDoesNotPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Config.Model.Layers[0].Type = "gru"
+	m.Config.Model.Layers[0].Type = "conv1d"
 	if _, err := m.Layers(); !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), "model.layers[0].type") {
 		t.Errorf("Layers() on an invalid config: %v, want an ErrSpec naming model.layers[0].type", err)
 	}

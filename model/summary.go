@@ -10,14 +10,15 @@ import (
 // LayerSummary is one row of the Keras-style summary.
 type LayerSummary struct {
 	Name        string // embedding, lstm_<i>, dense_<i>: the weight prefix
-	Kind        string // Keras class: Embedding, LSTM, Bidirectional, Dense
+	Kind        string // Keras class: Embedding, LSTM, GRU, SimpleRNN, Bidirectional, Dense
 	OutputShape []int  // -1 = None (batch, and sequence length)
-	Params      int    // Keras count: an LSTM has one 4H bias per direction
+	Params      int    // Keras count (see LayerSpec.Params)
 }
 
 // Summarize returns the Keras-style rows of m (embedding first) and the
 // total parameter count, which equals Keras's: 322,113 for deep_lstm,
-// 322,177 for bilstm, 420,993 for the deep BiLSTMs. It returns nil, 0 when
+// 322,177 for bilstm, 420,993 for the deep BiLSTMs, 343,233 for Bi-GRU(64,
+// sequences) → GRU(64) → Dense(1) on the study's embedding. It returns nil, 0 when
 // m.Config is not a valid architecture (see Layers).
 func Summarize(m *Model) ([]LayerSummary, int) {
 	layers, err := Layers(m.Config)
@@ -42,12 +43,17 @@ func Summarize(m *Model) ([]LayerSummary, int) {
 		case l.Dirs == 2:
 			r.Kind = "Bidirectional"
 		default:
-			r.Kind = "LSTM"
+			r.Kind = kerasClass[l.Kind]
 		}
 		rows = append(rows, r)
 		total += r.Params
 	}
 	return rows, total
+}
+
+var kerasClass = map[string]string{
+	KindLSTM: "LSTM", KindGRU: "GRU", KindSimpleRNN: "SimpleRNN", KindDropout: "Dropout",
+	KindSpatialDropout: "SpatialDropout1D", KindGlobalMaxPool: "GlobalMaxPooling1D", KindGlobalAveragePool: "GlobalAveragePooling1D",
 }
 
 // summaryWidth and summaryCols are Keras's (TF 2.3) layout for a

@@ -12,7 +12,7 @@ import (
 
 // importConfig is birnn.config when the metadata has it, else a
 // configuration built over the defaults from what the graph holds.
-func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (*configs.Config, error) {
+func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer, masked bool) (*configs.Config, error) {
 	meta := map[string]string{}
 	for _, kv := range mp.GetMetadataProps() {
 		meta[kv.GetKey()] = kv.GetValue()
@@ -28,6 +28,9 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 		if err := sameArchitecture(cfg, embShape, layers); err != nil {
 			return nil, err
 		}
+		if cfg.Model.Embedding.MaskZero != masked {
+			return nil, fmt.Errorf("onnximport: metadata %s says model.embedding.mask_zero = %v, the graph's sequence_lens say %v", model.MetaConfig, cfg.Model.Embedding.MaskZero, masked)
+		}
 		return cfg, nil
 	}
 	cfg := configs.Defaults()
@@ -42,6 +45,7 @@ func importConfig(mp *onnx.ModelProto, embShape []int, layers []configs.Layer) (
 	cfg.Data.NumWords = embShape[0]
 	cfg.Model.Embedding.Dim = embShape[1]
 	cfg.Model.Layers = layers
+	cfg.Model.Embedding.MaskZero = masked
 	if ins := mp.GetGraph().GetInput(); len(ins) > 0 {
 		dims := ins[0].GetType().GetTensorType().GetShape().GetDim()
 		if len(dims) == 2 && dims[1].GetDimValue() > 0 {
@@ -98,7 +102,7 @@ func sameArchitecture(cfg *configs.Config, embShape []int, layers []configs.Laye
 			return bad(key+".merge_mode", c.MergeMode, g.MergeMode)
 		case c.ReturnSequences != g.ReturnSequences:
 			return bad(key+".return_sequences", c.ReturnSequences, g.ReturnSequences)
-		case g.Type == "dense" && c.Activation != g.Activation:
+		case (g.Type == model.KindDense || g.Type == model.KindSimpleRNN) && c.Activation != g.Activation:
 			return bad(key+".activation", c.Activation, g.Activation)
 		}
 	}

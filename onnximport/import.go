@@ -15,7 +15,7 @@ import (
 var ErrUnmapped = errors.New("onnximport: graph does not map to a birnn model")
 
 // UnmappedError names the node of a graph that Import cannot map: an
-// operator outside the embedding → LSTM → Dense pattern, or a supported
+// operator outside the embedding → recurrent → Dense pattern, or a supported
 // operator used in a way birnn has no layer for (peepholes, a clip, a
 // non-zero initial state, …). Node is empty when the problem is the graph
 // as a whole.
@@ -49,24 +49,32 @@ var importOps = map[string]bool{
 	"Cast": true, "Gather": true, "Transpose": true, "Shape": true, "Slice": true, "Concat": true,
 	"Expand": true, "Unsqueeze": true, "Squeeze": true, "ConstantOfShape": true, "Constant": true,
 	"MatMul": true, "Add": true, "Gemm": true, "Sigmoid": true, "Softmax": true, "Relu": true,
-	"Tanh": true, "Identity": true, "Reshape": true, "LSTM": true, "Mul": true, "Div": true,
-	"Flatten": true,
+	"Tanh": true, "Identity": true, "Reshape": true, "LSTM": true, "GRU": true, "RNN": true,
+	"Mul": true, "Div": true, "Flatten": true,
+	// mask_zero (sequence_lens) and pools over time
+	"Greater": true, "Equal": true, "Not": true, "ReduceSum": true, "ReduceMax": true, "ReduceMean": true,
+	"Where": true, "Max": true, "Min": true,
 }
 
 // recurrentOps are recurrent and control-flow operators birnn has no layer
 // for; an import error names one of them before any other node.
-var recurrentOps = map[string]bool{"GRU": true, "RNN": true, "Loop": true, "Scan": true, "If": true}
+var recurrentOps = map[string]bool{"Loop": true, "Scan": true, "If": true}
 
-// Import reads a graph that computes embedding → LSTM stack → Dense stack —
-// birnn's own exports, or Keras/tf2onnx exports of the same layer kinds —
-// back into a trainable model:
+// layerKinds maps the ONNX recurrent operators to birnn layer kinds.
+var layerKinds = map[string]string{"LSTM": model.KindLSTM, "GRU": model.KindGRU, "RNN": model.KindSimpleRNN}
+
+// Import reads a graph that computes embedding → recurrent stack → Dense
+// stack — birnn's own exports, or Keras/tf2onnx exports of the same layer
+// kinds — back into a trainable model:
 //
 //	Gather(data = embedding [num_words, dim])
-//	→ LSTM nodes (forward or bidirectional; zero or omitted initial state;
+//	→ LSTM, GRU (linear_before_reset=1, Keras reset_after) or RNN (tanh or
+//	  relu) nodes (forward or bidirectional; zero or omitted initial state;
 //	  default activations; no clip, peepholes or sequence_lens)
 //	→ MatMul + Add or Gemm, then Sigmoid, Softmax, Relu, Tanh or nothing
 //
-// LSTM biases become B = [Wb + Rb, 0]. The configuration is birnn.config
+// LSTM and RNN biases become B = [Wb + Rb, 0] (Keras has one bias); a
+// GRU keeps both, as Keras's reset_after does. The configuration is birnn.config
 // from the metadata when present (checked against the graph); otherwise it
 // is built from the weights (num_words = embedding rows, widths, merge mode
 // from the merge pattern: concat when the next layer reads 2H values, else
@@ -75,7 +83,7 @@ var recurrentOps = map[string]bool{"GRU": true, "RNN": true, "Loop": true, "Scan
 // maxlen from a fixed input length.
 //
 // The walk has four steps: refuse operators no layer computes (checkOps),
-// find the embedding, LSTM and Dense nodes (findLayers), check they form
+// find the embedding, recurrent and Dense nodes (findLayers), check they form
 // one chain and map each (mapChain), then derive the layer list and widths
 // (layers) and build the model over the configuration (build).
 //
@@ -101,7 +109,7 @@ func Import(mp *onnx.ModelProto) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := importConfig(mp, c.embShape, layers)
+	cfg, err := importConfig(mp, c.embShape, layers, c.masked)
 	if err != nil {
 		return nil, err
 	}
@@ -128,19 +136,20 @@ func (gr *graph) checkOps() error {
 	case n.GetDomain() != "" && n.GetDomain() != "ai.onnx":
 		return unmapped(n, "operator domain %q has no birnn layer", n.GetDomain())
 	case recurrentOps[n.GetOpType()]:
-		return unmapped(n, "birnn's only recurrent layer is the ONNX LSTM (a Keras LSTM without masking)")
+		return unmapped(n, "birnn's recurrent layers are the ONNX LSTM, GRU and RNN nodes (a Loop is how tf2onnx writes a masked or dropout layer and Keras 3 a GRU or SimpleRNN)")
 	}
-	return unmapped(n, "no birnn layer computes this operator (birnn maps Gather → LSTM → MatMul/Gemm + Add → activation)")
+	return unmapped(n, "no birnn layer computes this operator (birnn maps Gather → LSTM/GRU/RNN → MatMul/Gemm + Add → activation)")
 }
 
 // layerNodes are the nodes that carry a layer's weights, in graph order.
 type layerNodes struct {
-	emb           *onnx.NodeProto // the embedding Gather
-	lstms, denses []*onnx.NodeProto
+	emb          *onnx.NodeProto // the embedding Gather
+	recs, denses []*onnx.NodeProto
 }
 
 // findLayers finds the one embedding Gather (of a constant [num_words,
-// dim] matrix), the LSTM nodes and the MatMul/Gemm nodes of Dense layers.
+// dim] matrix), the LSTM/GRU/RNN nodes and the MatMul/Gemm nodes of Dense
+// layers.
 func (gr *graph) findLayers() (layerNodes, error) {
 	var f layerNodes
 	var gathers []*onnx.NodeProto
@@ -150,8 +159,8 @@ func (gr *graph) findLayers() (layerNodes, error) {
 			if _, s, ok := gr.floats(input(n, 0)); ok && len(s) == 2 {
 				gathers = append(gathers, n)
 			}
-		case "LSTM":
-			f.lstms = append(f.lstms, n)
+		case "LSTM", "GRU", "RNN":
+			f.recs = append(f.recs, n)
 		case "MatMul", "Gemm":
 			if _, s, ok := gr.floats(input(n, 1)); !ok || len(s) != 2 {
 				return f, unmapped(n, "the right operand is not a constant weight matrix")
@@ -164,8 +173,8 @@ func (gr *graph) findLayers() (layerNodes, error) {
 		return f, unmapped(nil, "no embedding: no Gather reads a constant [num_words, dim] matrix")
 	case len(gathers) > 1:
 		return f, unmapped(gathers[1], "a second embedding Gather; birnn models have one")
-	case len(f.lstms) == 0:
-		return f, unmapped(nil, "no LSTM node")
+	case len(f.recs) == 0:
+		return f, unmapped(nil, "no recurrent (LSTM, GRU or RNN) node")
 	case len(f.denses) == 0:
 		return f, unmapped(nil, "no Dense layer (MatMul or Gemm with a constant weight)")
 	}
@@ -176,36 +185,47 @@ func (gr *graph) findLayers() (layerNodes, error) {
 	return f, nil
 }
 
-// chain is a graph's layers mapped: the embedding, each LSTM and each
+// chain is a graph's layers mapped: the embedding, each recurrent and each
 // Dense layer, each reading the one before.
 type chain struct {
 	layerNodes
 	embW     []float32
 	embShape []int // [num_words, dim]
-	lstms    []*lstmFound
+	recs     []*recFound
 	denses   []*denseFound
 	mapped   map[*onnx.NodeProto]bool // nodes that belong to a layer
 	output   string                   // the graph output
+	pool     *poolFound               // a pool over time after the last recurrent layer, or nil
+	masked   bool                     // the recurrent layers read sequence_lens (mask_zero)
 }
 
-// mapChain checks that the embedding, the LSTMs and the Dense layers form
+// mapChain checks that the embedding, the recurrent and the Dense layers form
 // one chain ending in the graph output, and maps each node to a layer.
 func (gr *graph) mapChain(f layerNodes) (*chain, error) {
 	c := &chain{layerNodes: f, mapped: map[*onnx.NodeProto]bool{f.emb: true}}
 	c.embW, c.embShape, _ = gr.floats(input(f.emb, 0))
 	prev, prevNode := output(f.emb, 0), f.emb
-	for i, n := range f.lstms {
+	for i, n := range f.recs {
 		if !gr.ancestors(input(n, 0))[prev] {
 			return nil, unmapped(n, "its input X does not come from %q (%s); birnn layers form one chain", prevNode.GetName(), prevNode.GetOpType())
 		}
-		l, err := gr.lstm(n)
+		l, err := gr.recurrent(n)
 		if err != nil {
 			return nil, err
 		}
-		if i > 0 && len(f.lstms[i-1].GetOutput()) > 0 && !gr.ancestors(input(n, 0))[output(f.lstms[i-1], 0)] {
-			return nil, unmapped(n, "its input X is not the output sequence Y of %q", f.lstms[i-1].GetName())
+		if i > 0 && len(f.recs[i-1].GetOutput()) > 0 && !gr.ancestors(input(n, 0))[output(f.recs[i-1], 0)] {
+			return nil, unmapped(n, "its input X is not the output sequence Y of %q", f.recs[i-1].GetName())
 		}
-		c.lstms = append(c.lstms, l)
+		if i > 0 && (l.lens != "") != c.masked {
+			return nil, unmapped(n, "some recurrent layers read sequence_lens and others do not (Keras mask_zero masks them all)")
+		}
+		if l.lens != "" {
+			if !gr.maskedLens(c, l.lens) {
+				return nil, unmapped(n, "sequence_lens is not the count of non-zero word ids (Keras mask_zero)")
+			}
+			c.masked = true
+		}
+		c.recs = append(c.recs, l)
 		c.mapped[n] = true
 		prev, prevNode = "", n
 		for _, o := range n.GetOutput() { // the last output used: Y or Y_h
@@ -214,7 +234,12 @@ func (gr *graph) mapChain(f layerNodes) (*chain, error) {
 			}
 		}
 	}
-	prevOuts := f.lstms[len(f.lstms)-1].GetOutput()
+	prevOuts := f.recs[len(f.recs)-1].GetOutput()
+	pool, err := gr.findPool(c, prevOuts, input(f.denses[0], 0))
+	if err != nil {
+		return nil, err
+	}
+	c.pool = pool
 	for i, n := range f.denses {
 		up := gr.ancestors(input(n, 0))
 		ok := false
@@ -246,24 +271,28 @@ func (gr *graph) mapChain(f layerNodes) (*chain, error) {
 }
 
 // layers derives the configuration's layer list from the mapped chain:
-// widths, return_sequences, and the merge mode of bidirectional LSTMs from
+// widths, return_sequences, and the merge mode of bidirectional layers from
 // what the next layer reads. Every node computing on the data path must
 // belong to a layer (or be plumbing that moves values).
 func (gr *graph) layers(c *chain) ([]configs.Layer, error) {
-	layers := make([]configs.Layer, 0, len(c.lstms)+len(c.denses))
+	layers := make([]configs.Layer, 0, len(c.recs)+len(c.denses))
 	in := c.embShape[1]
-	for i, l := range c.lstms {
+	for i, l := range c.recs {
 		if l.in != in {
 			return nil, unmapped(l.node, "W reads %d values per step, the layer before gives %d", l.in, in)
 		}
 		var next int
 		var nextNode *onnx.NodeProto
-		if i+1 < len(c.lstms) {
-			next, nextNode = c.lstms[i+1].in, c.lstms[i+1].node
+		if i+1 < len(c.recs) {
+			next, nextNode = c.recs[i+1].in, c.recs[i+1].node
 		} else {
 			next, nextNode = c.denses[0].in, c.denses[0].node
 		}
-		cl := configs.Layer{Type: model.KindLSTM, Units: l.h, ReturnSequences: i+1 < len(c.lstms)}
+		lastRec := i+1 == len(c.recs)
+		if lastRec && c.pool != nil {
+			nextNode = c.pool.anchor
+		}
+		cl := configs.Layer{Type: l.kind, Units: l.h, ReturnSequences: !lastRec || c.pool != nil, Activation: l.activation}
 		out := l.h
 		if l.dirs == 2 {
 			cl.Bidirectional = true
@@ -271,20 +300,27 @@ func (gr *graph) layers(c *chain) ([]configs.Layer, error) {
 			case 2 * l.h:
 				cl.MergeMode, out = model.MergeConcat, 2*l.h
 			case l.h:
-				mm, err := gr.mergeMode(l.node, input(nextNode, 0), c.mapped)
+				into := input(nextNode, 0)
+				if lastRec && c.pool != nil {
+					into = c.pool.in
+				}
+				mm, err := gr.mergeMode(l.node, into, c.mapped)
 				if err != nil {
 					return nil, err
 				}
 				cl.MergeMode = mm
 			default:
-				return nil, unmapped(nextNode, "reads %d values from a bidirectional LSTM of %d units (want %d or %d)", next, l.h, 2*l.h, l.h)
+				return nil, unmapped(nextNode, "reads %d values from a bidirectional %s of %d units (want %d or %d)", next, l.node.GetOpType(), l.h, 2*l.h, l.h)
 			}
 		}
 		if next != out {
-			return nil, unmapped(nextNode, "reads %d values, the LSTM %q before it gives %d", next, l.node.GetName(), out)
+			return nil, unmapped(nextNode, "reads %d values, the %s %q before it gives %d", next, l.node.GetOpType(), l.node.GetName(), out)
 		}
 		layers = append(layers, cl)
 		in = out
+	}
+	if c.pool != nil {
+		layers = append(layers, configs.Layer{Type: c.pool.kind})
 	}
 	for _, n := range gr.dataPath(c.layerNodes.emb.GetOutput(), c.output) {
 		if !c.mapped[n] && !plumbing[n.GetOpType()] {
@@ -298,7 +334,7 @@ func (gr *graph) layers(c *chain) ([]configs.Layer, error) {
 		layers = append(layers, configs.Layer{Type: model.KindDense, Units: d.units, Activation: d.activation})
 		in = d.units
 	}
-	return layers, nil
+	return gr.insertDropouts(c, layers)
 }
 
 // build makes the model of cfg and copies the chain's weights into it.
@@ -312,26 +348,35 @@ func build(cfg *configs.Config, c *chain) (*model.Model, error) {
 		return nil, fmt.Errorf("onnximport: %w", err)
 	}
 	copy(m.Param("embedding").Data, c.embW)
-	for i, l := range c.lstms {
-		name := specs[i].Name
+	var rec []model.LayerSpec
+	for _, l := range specs {
+		if l.Recurrent() {
+			rec = append(rec, l)
+		}
+	}
+	for i, l := range c.recs {
+		name := rec[i].Name
 		copy(m.Param(name+".W").Data, l.W)
 		copy(m.Param(name+".R").Data, l.R)
 		copy(m.Param(name+".B").Data, l.B)
 	}
 	for i, d := range c.denses {
-		name := specs[len(c.lstms)+i].Name
+		name := specs[len(specs)-len(c.denses)+i].Name
 		copy(m.Param(name+".W").Data, d.W)
 		copy(m.Param(name+".B").Data, d.B)
 	}
 	return m, nil
 }
 
-// lstmFound is one LSTM node mapped to a layer.
-type lstmFound struct {
-	node    *onnx.NodeProto
-	dirs, h int
-	in      int
-	W, R, B []float32 // ONNX layout; B is [dirs, 8H] with Rb folded into Wb
+// recFound is one LSTM, GRU or RNN node mapped to a layer.
+type recFound struct {
+	node       *onnx.NodeProto
+	kind       string // model.KindLSTM, KindGRU or KindSimpleRNN
+	activation string // simple_rnn: tanh or relu; else empty
+	dirs, h    int
+	in         int
+	W, R, B    []float32 // ONNX layout; B is [dirs, 2gH], Rb folded into Wb except for a GRU
+	lens       string    // sequence_lens, or ""
 }
 
 // denseFound is one MatMul/Gemm (+ Add) (+ activation) mapped to a layer.
@@ -344,9 +389,15 @@ type denseFound struct {
 	nodes      []*onnx.NodeProto // the nodes of the layer
 }
 
-// lstm maps one LSTM node.
-func (gr *graph) lstm(n *onnx.NodeProto) (*lstmFound, error) {
-	l := &lstmFound{node: n, dirs: 1}
+// defaultActivations are the ONNX activations of one direction that
+// birnn's layers compute.
+var defaultActivations = map[string][]string{"LSTM": {"sigmoid", "tanh", "tanh"}, "GRU": {"sigmoid", "tanh"}, "RNN": {"tanh"}}
+
+// recurrent maps one LSTM, GRU or RNN node.
+func (gr *graph) recurrent(n *onnx.NodeProto) (*recFound, error) {
+	op := n.GetOpType()
+	l := &recFound{node: n, kind: layerKinds[op], dirs: 1}
+	g := model.Gates(l.kind)
 	if a := attrOf(n, "direction"); a != nil {
 		switch string(a.GetS()) {
 		case "forward":
@@ -356,56 +407,74 @@ func (gr *graph) lstm(n *onnx.NodeProto) (*lstmFound, error) {
 			return nil, unmapped(n, "direction %q (birnn maps forward and bidirectional)", a.GetS())
 		}
 	}
+	want := defaultActivations[op]
+	if op == "RNN" {
+		l.activation = "tanh"
+		if a := attrOf(n, "activations"); a != nil && len(a.GetStrings()) > 0 && strings.EqualFold(string(a.GetStrings()[0]), "relu") {
+			l.activation, want = "relu", []string{"relu"}
+		}
+	}
 	if a := attrOf(n, "activations"); a != nil {
 		for i, s := range a.GetStrings() {
-			want := []string{"sigmoid", "tanh", "tanh"}[i%3]
-			if !strings.EqualFold(string(s), want) {
-				return nil, unmapped(n, "activation %q where birnn's LSTM has %s", s, want)
+			if w := want[i%len(want)]; !strings.EqualFold(string(s), w) {
+				return nil, unmapped(n, "activation %q where birnn's %s has %s", s, op, w)
 			}
 		}
 	}
 	if a := attrOf(n, "clip"); a != nil {
-		return nil, unmapped(n, "cell clip %g (birnn's LSTM has none)", a.GetF())
+		return nil, unmapped(n, "cell clip %g (birnn's %s has none)", a.GetF(), op)
 	}
 	if a := attrOf(n, "input_forget"); a != nil && a.GetI() != 0 {
 		return nil, unmapped(n, "input_forget coupling (birnn's LSTM has none)")
 	}
-	W, ws, ok := gr.floats(input(n, 1))
-	if !ok || len(ws) != 3 || ws[0] != l.dirs || ws[1]%4 != 0 {
-		return nil, unmapped(n, "W is not a constant [%d, 4H, in] tensor", l.dirs)
+	if op == "GRU" {
+		if a := attrOf(n, "linear_before_reset"); a == nil || a.GetI() != 1 {
+			return nil, unmapped(n, "linear_before_reset is 0 (Keras reset_after=False); birnn's GRU is Keras's default reset_after=True, linear_before_reset=1")
+		}
 	}
-	l.h, l.in = ws[1]/4, ws[2]
+	W, ws, ok := gr.floats(input(n, 1))
+	if !ok || len(ws) != 3 || ws[0] != l.dirs || ws[1]%g != 0 {
+		return nil, unmapped(n, "W is not a constant [%d, %dH, in] tensor", l.dirs, g)
+	}
+	l.h, l.in = ws[1]/g, ws[2]
+	gh := g * l.h
 	if a := attrOf(n, "hidden_size"); a != nil && int(a.GetI()) != l.h {
-		return nil, unmapped(n, "hidden_size %d but W has 4H = %d rows", a.GetI(), ws[1])
+		return nil, unmapped(n, "hidden_size %d but W has %dH = %d rows", a.GetI(), g, ws[1])
 	}
 	R, rs, ok := gr.floats(input(n, 2))
-	if !ok || len(rs) != 3 || rs[0] != l.dirs || rs[1] != 4*l.h || rs[2] != l.h {
-		return nil, unmapped(n, "R is not a constant [%d, %d, %d] tensor", l.dirs, 4*l.h, l.h)
+	if !ok || len(rs) != 3 || rs[0] != l.dirs || rs[1] != gh || rs[2] != l.h {
+		return nil, unmapped(n, "R is not a constant [%d, %d, %d] tensor", l.dirs, gh, l.h)
 	}
 	l.W, l.R = W, R
-	l.B = make([]float32, l.dirs*8*l.h)
+	l.B = make([]float32, l.dirs*2*gh)
 	if name := input(n, 3); name != "" {
 		B, bs, ok := gr.floats(name)
-		if !ok || len(bs) != 2 || bs[0] != l.dirs || bs[1] != 8*l.h {
-			return nil, unmapped(n, "B is not a constant [%d, %d] tensor", l.dirs, 8*l.h)
+		if !ok || len(bs) != 2 || bs[0] != l.dirs || bs[1] != 2*gh {
+			return nil, unmapped(n, "B is not a constant [%d, %d] tensor", l.dirs, 2*gh)
 		}
-		// Keras has one bias: fold Rb into Wb, leave Rb zero.
-		for d := range l.dirs {
-			for k := range 4 * l.h {
-				l.B[d*8*l.h+k] = B[d*8*l.h+k] + B[d*8*l.h+4*l.h+k]
+		if op == "GRU" {
+			copy(l.B, B) // reset_after keeps the recurrent bias apart
+		} else {
+			// Keras has one bias: fold Rb into Wb, leave Rb zero.
+			for d := range l.dirs {
+				for k := range gh {
+					l.B[d*2*gh+k] = B[d*2*gh+k] + B[d*2*gh+gh+k]
+				}
 			}
 		}
 	}
-	if input(n, 4) != "" {
-		return nil, unmapped(n, "sequence_lens is set (birnn reads whole padded sequences)")
+	l.lens = input(n, 4) // checked by mapChain: Keras's mask_zero or unmapped
+	states := map[int]string{5: "initial_h"}
+	if op == "LSTM" {
+		states[6] = "initial_c"
+		if input(n, 7) != "" {
+			return nil, unmapped(n, "peephole weights P (birnn's LSTM has none)")
+		}
 	}
-	for i, what := range map[int]string{5: "initial_h", 6: "initial_c"} {
+	for i, what := range states {
 		if name := input(n, i); name != "" && !gr.isZero(name, 0) {
 			return nil, unmapped(n, "%s is not a zero state", what)
 		}
-	}
-	if input(n, 7) != "" {
-		return nil, unmapped(n, "peephole weights P (birnn's LSTM has none)")
 	}
 	return l, nil
 }

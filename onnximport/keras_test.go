@@ -22,11 +22,9 @@ import (
 // kerasUnmappable are the Keras exports in testdata/keras that hold layers
 // birnn has no equivalent of, with the operator the import error must name.
 var kerasUnmappable = map[string]string{
-	"gru":               "(GRU)",
 	"simple_rnn":        "(Loop)", // tf2onnx keeps Keras's SimpleRNN as a while loop
 	"lstm_hard_sigmoid": "(LSTM)",
 	"lstm_mask_zero":    "(Loop)",
-	"lstm_seq_avgpool":  "(Reduce",
 }
 
 // kerasRows is how many rows of predictions.json each model is checked on:

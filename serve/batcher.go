@@ -13,6 +13,7 @@ type job struct {
 	ctx   context.Context
 	texts []string
 	ids   [][]int32
+	h     *holder // the model generation holder to score on; nil: the server's default
 
 	mu     sync.Mutex
 	scores []float32

@@ -67,6 +67,18 @@ type Config struct {
 	// access log.
 	AccessLog bool `mapstructure:"access_log"`
 
+	// RepositoryPoll is how often a model repository is rescanned for
+	// new, changed and removed versions; 0 (the default) scans only at
+	// start, on reload and on the repository extension's load.
+	RepositoryPoll time.Duration `mapstructure:"repository_poll"`
+	// DefaultModel is the repository model /v1 scores on; default the
+	// repository's only model (with several and none named, /v1 scoring
+	// answers 503 model_not_loaded).
+	DefaultModel string `mapstructure:"default_model"`
+	// GRPCAddr is the listen address of the gRPC service (Open Inference
+	// Protocol v2); empty (the default) serves no gRPC.
+	GRPCAddr string `mapstructure:"grpc_addr"`
+
 	// Threshold splits "positive" (score > Threshold, model.Positive) from
 	// "negative"; default 0.5, Keras's accuracy threshold.
 	Threshold float32 `mapstructure:"threshold"`
@@ -129,6 +141,14 @@ func (c *Config) Validate() error {
 	for _, p := range pos {
 		if p.v <= 0 {
 			return &ConfigError{p.key, fmt.Sprintf("must be positive, got %d", p.v)}
+		}
+	}
+	if c.RepositoryPoll < 0 {
+		return &ConfigError{"repository_poll", fmt.Sprintf("must not be negative, got %s", c.RepositoryPoll)}
+	}
+	if c.GRPCAddr != "" {
+		if _, _, err := net.SplitHostPort(c.GRPCAddr); err != nil {
+			return &ConfigError{"grpc_addr", fmt.Sprintf("%q is not host:port", c.GRPCAddr)}
 		}
 	}
 	if c.MaxWait < 0 {

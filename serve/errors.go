@@ -18,7 +18,8 @@ const (
 	CodeEmptyRequest         = "empty_request"          // 422
 	CodeTooManyReviews       = "too_many_reviews"       // 422
 	CodeReviewTooLong        = "review_too_long"        // 422
-	CodeInvalidID            = "invalid_id"             // 422
+	CodeInvalidID            = "invalid_id"             // 422 (/v2: 400)
+	CodeInvalidTensor        = "invalid_tensor"         // 400: a v2 input of the wrong name, datatype or shape
 	CodeReloadFailed         = "reload_failed"          // 422
 	CodeClientClosed         = "client_closed_request"  // 499
 	CodeInferenceFailed      = "inference_failed"       // 500

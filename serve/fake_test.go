@@ -75,7 +75,10 @@ func (f *fakeModel) ScoreIDs(ctx context.Context, ids [][]int32) ([]float32, err
 }
 
 func (f *fakeModel) Info() ModelInfo {
-	return ModelInfo{Name: f.name, SHA256: f.sha, MaxID: 3999, MaxLen: 100, NumWords: 4000}
+	return ModelInfo{Name: f.name, SHA256: f.sha, MaxID: 3999, MaxLen: 100, NumWords: 4000,
+		Inputs:  []TensorInfo{{Name: "input_ids", DType: "INT32", Shape: []any{"batch", "len"}}},
+		Outputs: []TensorInfo{{Name: "score", DType: "FLOAT", Shape: []any{"batch", int64(1)}}},
+		Input:   "input_ids", Output: "score"}
 }
 
 func (f *fakeModel) Close() error {

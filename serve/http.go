@@ -73,6 +73,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST", "/v1/admin/reload", s.handleReload)
 	handle("GET", "/healthz", s.handleHealth)
 	handle("GET", "/readyz", s.handleReady)
+	s.v2Routes(mux)
 	mux.Handle("GET /metrics", s.instrument("/metrics", s.metricsHandler().ServeHTTP))
 	mux.Handle("/", s.instrument("other", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, apiErrorf(http.StatusNotFound, CodeNotFound, "no route %s %s", r.Method, r.URL.Path))
@@ -265,7 +266,7 @@ func (s *Server) handleScoreIDs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	maxID := 0
-	if l := s.models.current(); l != nil {
+	if l := s.v1Holder().current(); l != nil {
 		maxID = l.info.MaxID
 	}
 	for i, row := range req.IDs {
@@ -290,60 +291,75 @@ func (s *Server) handleScoreIDs(w http.ResponseWriter, r *http.Request) {
 	s.score(w, r, nil, req.IDs, arrived)
 }
 
-// score queues the request's rows, waits for them (or for the timeout or
-// the client going away) and answers. arrived ends the request's arriving
-// note once its rows are queued.
+// score queues the request's rows on the server's model, waits for them
+// and answers in /v1's shape. arrived ends the request's arriving note
+// once its rows are queued.
 func (s *Server) score(w http.ResponseWriter, r *http.Request, texts []string, ids [][]int32, arrived func()) {
 	if rec, ok := w.(*recorder); ok {
 		rec.rows = len(texts) + len(ids)
 	}
-	if s.models.current() == nil {
-		s.writeError(w, r, apiErrorf(http.StatusServiceUnavailable, CodeModelNotLoaded, "no model loaded yet"))
+	j, e := s.run(r.Context(), s.v1Holder(), texts, ids, arrived)
+	if e != nil {
+		s.writeError(w, r, e)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
-	j := newJob(ctx, texts, ids)
-	err := s.batch.submit(j)
-	arrived()
-	if err != nil {
-		st := errStatus[err]
-		s.writeError(w, r, apiErrorf(st.status, st.code, "%s", strings.TrimPrefix(err.Error(), "serve: ")))
-		return
-	}
-	select {
-	case <-j.done:
-	case <-ctx.Done():
-		if r.Context().Err() != nil {
-			s.writeError(w, r, apiErrorf(statusClientClosed, CodeClientClosed, "client closed the request"))
-		} else {
-			s.writeError(w, r, apiErrorf(http.StatusGatewayTimeout, CodeTimeout, "not scored within %s", s.cfg.RequestTimeout))
-		}
-		return
-	}
-	if j.err != nil {
-		if st, ok := errStatus[j.err]; ok {
-			s.writeError(w, r, apiErrorf(st.status, st.code, "%s", strings.TrimPrefix(j.err.Error(), "serve: ")))
-			return
-		}
-		s.writeError(w, r, apiErrorf(http.StatusInternalServerError, CodeInferenceFailed, "%v", j.err))
-		return
-	}
-	resp := ScoreResponse{Scores: j.scores, Labels: make([]string, len(j.scores)), Model: j.models[len(j.models)-1]}
+	resp := ScoreResponse{Scores: j.scores, Labels: s.labels(j.scores), Model: j.models[len(j.models)-1]}
 	for _, m := range j.models {
 		if m != resp.Model {
 			resp.RowModels = j.models
 			break
 		}
 	}
-	for i, p := range j.scores {
-		resp.Labels[i] = model.Label(float64(p), float64(s.cfg.Threshold))
-	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// labels are the scores' labels under the server's threshold.
+func (s *Server) labels(scores []float32) []string {
+	out := make([]string, len(scores))
+	for i, p := range scores {
+		out[i] = model.Label(float64(p), float64(s.cfg.Threshold))
+	}
+	return out
+}
+
+// run is every protocol's way to the model (/v1, /v2 and gRPC): it queues
+// the rows (texts or ids) on the batcher for h's model, waits for them, the
+// request timeout or ctx (the client) ending, and returns the finished job
+// or the error to answer. arrived ends the request's arriving note once its
+// rows are queued.
+func (s *Server) run(ctx context.Context, h *holder, texts []string, ids [][]int32, arrived func()) (*job, *APIError) {
+	if h == nil || h.current() == nil {
+		return nil, apiErrorf(http.StatusServiceUnavailable, CodeModelNotLoaded, "no model loaded yet")
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	j := newJob(tctx, texts, ids)
+	j.h = h
+	err := s.batch.submit(j)
+	arrived()
+	if err != nil {
+		st := errStatus[err]
+		return nil, apiErrorf(st.status, st.code, "%s", strings.TrimPrefix(err.Error(), "serve: "))
+	}
+	select {
+	case <-j.done:
+	case <-tctx.Done():
+		if ctx.Err() != nil {
+			return nil, apiErrorf(statusClientClosed, CodeClientClosed, "client closed the request")
+		}
+		return nil, apiErrorf(http.StatusGatewayTimeout, CodeTimeout, "not scored within %s", s.cfg.RequestTimeout)
+	}
+	if j.err != nil {
+		if st, ok := errStatus[j.err]; ok {
+			return nil, apiErrorf(st.status, st.code, "%s", strings.TrimPrefix(j.err.Error(), "serve: "))
+		}
+		return nil, apiErrorf(http.StatusInternalServerError, CodeInferenceFailed, "%v", j.err)
+	}
+	return j, nil
+}
+
 func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
-	l := s.models.current()
+	l := s.v1Holder().current()
 	if l == nil {
 		s.writeError(w, r, apiErrorf(http.StatusServiceUnavailable, CodeModelNotLoaded, "no model loaded yet"))
 		return
@@ -379,7 +395,11 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, apiErrorf(http.StatusServiceUnavailable, CodeDraining, "shutting down"))
 		return
 	}
-	l := s.models.current()
+	l := s.v1Holder().current()
+	if l == nil && s.repo != nil && s.ready() {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return
+	}
 	if l == nil {
 		s.writeError(w, r, apiErrorf(http.StatusServiceUnavailable, CodeModelNotLoaded, "no model loaded yet"))
 		return

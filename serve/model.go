@@ -53,6 +53,10 @@ type ModelInfo struct {
 	Metadata        map[string]string `json:"metadata,omitempty"`
 	Inputs          []TensorInfo      `json:"inputs,omitempty"`
 	Outputs         []TensorInfo      `json:"outputs,omitempty"`
+	// Input is the input the ids go to and Output the one the scores
+	// come from (default: the only input, the first output).
+	Input  string `json:"input,omitempty"`
+	Output string `json:"output,omitempty"`
 	// MaxLen is the sequence length reviews are padded or truncated to
 	// and NumWords the vocabulary size (ids ≥ NumWords are
 	// out-of-vocabulary); 0 when unknown.
@@ -85,11 +89,17 @@ type loaded struct {
 // holder publishes the current model generation.
 type holder struct {
 	cur atomic.Pointer[loaded]
+	// loadMu serializes loads into this holder (start-up, reloads,
+	// repository loads), so two reloads never race to swap.
+	loadMu sync.Mutex
 }
 
 // acquire returns the current model with its read lock held (release
 // with l.mu.RUnlock), or nil when no model is loaded yet.
 func (h *holder) acquire() *loaded {
+	if h == nil {
+		return nil
+	}
 	for {
 		l := h.cur.Load()
 		if l == nil {
@@ -106,13 +116,18 @@ func (h *holder) acquire() *loaded {
 }
 
 // current is the model being served now (nil before the first load).
-func (h *holder) current() *loaded { return h.cur.Load() }
+func (h *holder) current() *loaded {
+	if h == nil {
+		return nil
+	}
+	return h.cur.Load()
+}
 
 // swap installs n and retires the previous generation once its in-flight
 // batches have finished, closing it if it is an io.Closer.
 func (h *holder) swap(n *loaded) {
 	old := h.cur.Swap(n)
-	if old == nil {
+	if old == nil || old == n {
 		return
 	}
 	go old.retire()

@@ -71,6 +71,8 @@ func NewScorerModel(path string, b []byte, wi dataset.WordIndex, opts score.Opti
 		Metadata:        md.Props,
 		Inputs:          tensorInfos(sess.Inputs()),
 		Outputs:         tensorInfos(sess.Outputs()),
+		Input:           o.Input,
+		Output:          o.Output,
 		MaxLen:          o.MaxLen,
 		NumWords:        o.NumWords,
 	}

@@ -13,23 +13,31 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
 )
 
 // Server is the scoring service: HTTP routes, the batching queue, and the
 // model holder that reloads swap atomically.
 type Server struct {
-	cfg     Config
-	load    Loader
-	log     *slog.Logger
-	met     *metrics
-	models  holder
-	batch   *batcher
-	handler http.Handler
+	cfg      Config
+	load     Loader
+	log      *slog.Logger
+	met      *metrics
+	models   holder
+	batch    *batcher
+	handler  http.Handler
+	repo     *repository // nil: the one model of load
+	grpc     *grpcServer
+	grpcOnce sync.Once
 
-	reloadMu sync.Mutex
-	draining atomic.Bool
-	baseCtx  context.Context
-	stopBase context.CancelFunc
+	draining  atomic.Bool
+	startOnce sync.Once
+	// repoStarted is set once the repository's first scan has loaded
+	// (or failed) every version found: only then is the server ready.
+	repoStarted atomic.Bool
+	startErr    error
+	baseCtx     context.Context
+	stopBase    context.CancelFunc
 }
 
 // New returns a server that loads its model with load, its batching
@@ -60,6 +68,16 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start loads the first model (unless one is loaded).
 func (s *Server) Start(ctx context.Context) error {
+	if s.repo != nil {
+		s.startOnce.Do(func() {
+			s.startErr = s.syncRepository(ctx, syncOpts{})
+			s.repoStarted.Store(s.startErr == nil)
+			if s.startErr == nil && s.cfg.RepositoryPoll > 0 {
+				go s.poll(s.baseCtx, s.cfg.RepositoryPoll)
+			}
+		})
+		return s.startErr
+	}
 	if s.models.current() == nil {
 		if _, err := s.swapIn(ctx, false); err != nil {
 			return err
@@ -72,16 +90,24 @@ func (s *Server) Start(ctx context.Context) error {
 // and stops the workers. Requests arriving afterwards get 503 draining.
 func (s *Server) Drain() {
 	s.draining.Store(true)
+	s.setServing(false)
 	s.batch.close()
 	s.stopBase()
 }
 
-// Run serves on ln until ctx is done, then shuts down gracefully: it stops
-// accepting connections, lets every request in flight and every queued row
-// finish (up to ShutdownTimeout), and returns nil. /healthz answers while
-// the first model loads; /readyz only once it is loaded. A first model
-// that fails to load ends Run with that error.
+// Run serves HTTP on ln until ctx is done, then shuts down gracefully: it
+// stops accepting connections, lets every request in flight and every
+// queued row finish (up to ShutdownTimeout), and returns nil. /healthz
+// and /v2/health/live answer while the first model loads; /readyz and
+// /v2/health/ready only once it is loaded. A first model that fails to
+// load ends Run with that error.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	return s.RunWith(ctx, ln, nil)
+}
+
+// RunWith is Run that also serves the gRPC service (GRPCServer) on
+// grpcLn, when not nil, and drains it the same way.
+func (s *Server) RunWith(ctx context.Context, ln, grpcLn net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -90,9 +116,19 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String())
+	var g *grpc.Server
+	if grpcLn != nil {
+		g = s.GRPCServer()
+		go func() {
+			if err := g.Serve(grpcLn); err != nil {
+				serveErr <- fmt.Errorf("grpc: %w", err)
+			}
+		}()
+		s.log.Info("listening (gRPC)", "addr", grpcLn.Addr().String())
+	}
 
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- s.Start(ctx) }()
@@ -107,6 +143,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 			runErr = err
 		} else {
 			s.log.Info("ready")
+			s.setServing(true)
 			select {
 			case <-ctx.Done():
 			case err := <-serveErr:
@@ -116,11 +153,27 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 
 	s.draining.Store(true)
+	s.setServing(false)
 	s.log.Info("draining", "in_flight_timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	grpcDone := make(chan struct{})
+	if g != nil {
+		go func() {
+			g.GracefulStop()
+			close(grpcDone)
+		}()
+	} else {
+		close(grpcDone)
+	}
 	if err := srv.Shutdown(sctx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("serve: shutdown: %w", err)
+	}
+	select {
+	case <-grpcDone:
+	case <-sctx.Done():
+		g.Stop()
+		<-grpcDone
 	}
 	s.Drain()
 	if runErr == nil {
@@ -134,14 +187,30 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 // already running finish on the old model. On failure the old model keeps
 // serving and the error is a *ReloadError.
 func (s *Server) Reload(ctx context.Context) (ModelInfo, error) {
+	if s.repo != nil {
+		if err := s.syncRepository(ctx, syncOpts{force: true}); err != nil {
+			return ModelInfo{}, &ReloadError{Err: err}
+		}
+		if l := s.v1Holder().current(); l != nil {
+			return l.info, nil
+		}
+		return ModelInfo{}, nil
+	}
 	return s.swapIn(ctx, true)
 }
 
 func (s *Server) swapIn(ctx context.Context, reload bool) (ModelInfo, error) {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
+	return s.loadInto(ctx, &s.models, s.load, reload)
+}
+
+// loadInto loads a model with load, warms it up with a probe inference and
+// installs it in h; a model that fails either never serves, and h keeps
+// what it had.
+func (s *Server) loadInto(ctx context.Context, h *holder, load Loader, reload bool) (ModelInfo, error) {
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
 	start := time.Now()
-	m, err := s.load(ctx)
+	m, err := load(ctx)
 	if err == nil {
 		err = probe(ctx, m)
 		if err != nil {
@@ -163,8 +232,8 @@ func (s *Server) swapIn(ctx context.Context, reload bool) (ModelInfo, error) {
 	info.LoadedAt = time.Now().UTC()
 	info.LoadSeconds = secs
 	l := &loaded{model: m, info: info, id: info.ID()}
-	prev := s.models.current()
-	s.models.swap(l)
+	prev := h.current()
+	h.swap(l)
 	if prev != nil {
 		s.met.modelInfo.DeleteLabelValues(prev.info.Name, prev.info.SHA256)
 	}
@@ -200,10 +269,37 @@ func probe(ctx context.Context, m Model) error {
 	return check("ids", p, err)
 }
 
-// runBatch scores one batch on the current model and routes the scores
-// back to their jobs.
+// runBatch scores one batch and routes the scores back to their jobs.
+// Rows bound for different models (a model repository) share the queue;
+// each model's rows run as one call.
 func (s *Server) runBatch(items []item) {
-	l := s.models.acquire()
+	first := items[0].j.h
+	for _, it := range items[1:] {
+		if it.j.h != first {
+			groups := map[*holder][]item{}
+			var order []*holder
+			for _, it := range items {
+				if _, ok := groups[it.j.h]; !ok {
+					order = append(order, it.j.h)
+				}
+				groups[it.j.h] = append(groups[it.j.h], it)
+			}
+			for _, h := range order {
+				s.runGroup(h, groups[h])
+			}
+			return
+		}
+	}
+	s.runGroup(first, items)
+}
+
+// runGroup scores items, all bound for h (nil: the server's model), on
+// h's current model.
+func (s *Server) runGroup(h *holder, items []item) {
+	if h == nil {
+		h = &s.models
+	}
+	l := h.acquire()
 	if l == nil {
 		for _, it := range items {
 			it.j.complete(it.i, 0, "", ErrNoModel)

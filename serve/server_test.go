@@ -195,7 +195,7 @@ func TestLimits(t *testing.T) {
 		{"fractional id", "/v1/score/ids", "application/json", `{"ids": [[1.5]]}`, 400, CodeMalformedJSON, nil},
 		{"ids empty", "/v1/score/ids", "application/json", `{"ids": []}`, 422, CodeEmptyRequest, nil},
 		{"reviews on ids route", "/v1/score/ids", "application/json", `{"reviews": ["a"]}`, 400, CodeUnknownField, nil},
-		{"no route", "/v2/score", "application/json", `{}`, 404, CodeNotFound, nil},
+		{"no route", "/v1/nothing", "application/json", `{}`, 404, CodeNotFound, nil},
 		{"admin disabled", "/v1/admin/reload", "", ``, 404, CodeNotFound, nil},
 	}
 	for _, tc := range cases {

@@ -93,6 +93,7 @@ type runner struct {
 	nets    map[int]*net[float32] // training graphs by batch size
 	rec     []*seqLayer[float32]  // recurrent layers, shared by every net
 	infer   inferPass             // validation and Evaluate, without a tape
+	inferX  inferLayers           // the same for GRU, SimpleRNN, pools and dropout
 	ids     []int
 	labels  []float32
 }

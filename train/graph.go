@@ -25,6 +25,7 @@ type net[T float32 | float64] struct {
 	lossK      *lossKernel[T]
 	params     []*G.Node // trainable nodes in model order
 	tm         []int     // ids reordered time-major
+	mask       *seqMask  // mask_zero models: the padded steps of the batch
 }
 
 // newSeqLayers returns the recurrent layers of a model (nil for others),
@@ -34,8 +35,13 @@ func newSeqLayers[T float32 | float64](layers []model.LayerSpec, dim int, dropou
 	out := make([]*seqLayer[T], len(layers))
 	width := dim
 	for i, l := range layers {
-		if l.Kind == model.KindLSTM {
+		switch l.Kind {
+		case model.KindLSTM:
 			out[i] = newSeqLayer[T](lstmCell[T]{hidden: l.Units}, l, width, dropout[i], rng)
+		case model.KindGRU, model.KindSimpleRNN, model.KindDropout, model.KindSpatialDropout:
+			// rnn_op.go and layers.go run these; the entry carries the
+			// layer's input width, recurrent dropout rate and RNG.
+			out[i] = &seqLayer[T]{name: l.Name, in: width, hidden: l.Units, dropout: dropout[i], rng: rng}
 		}
 		width = l.Out
 	}
@@ -81,6 +87,14 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T],
 	var logits *G.Node
 	for li, l := range layers {
 		last := li == len(layers)-1
+		if l.Recurrent() {
+			if l.Masked && l.Kind == model.KindLSTM {
+				return nil, fmt.Errorf("train: %s: the trainer does not mask lstm layers yet (mask_zero works with gru and simple_rnn)", l.Name)
+			}
+			if x, err = n.inputDropout(l, x, width, rec[li].rng); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+		}
 		switch l.Kind {
 		case model.KindLSTM:
 			if !seqOut {
@@ -115,6 +129,31 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T],
 				rows = batch
 			}
 			width = l.Out
+		case model.KindGRU, model.KindSimpleRNN:
+			if !seqOut || rec[li] == nil || rec[li].in != width {
+				return nil, fmt.Errorf("train: %s: no recurrent layer of input width %d", l.Name, width)
+			}
+			var steps *seqMask
+			if l.Masked {
+				steps = n.seqMask()
+			}
+			if x, err = addRecurrent(l, x, width, batch, seq, src, param, rec[li].dropout, training, rec[li].rng, steps); err != nil {
+				return nil, err
+			}
+			seqOut = l.ReturnSequences
+			if !seqOut {
+				rows = batch
+			}
+			width = l.Out
+		case model.KindDropout, model.KindSpatialDropout, model.KindGlobalMaxPool, model.KindGlobalAveragePool:
+			var rng *rand.Rand
+			if rec[li] != nil {
+				rng = rec[li].rng
+			}
+			if x, rows, err = n.addWeightless(l, x, rows, width, seqOut, rng); err != nil {
+				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
+			}
+			seqOut = l.ReturnSequences
 		case model.KindDense:
 			if seqOut {
 				return nil, fmt.Errorf("train: layer %d: a Dense layer on sequences is not supported (the LSTM before it returns sequences)", li)
@@ -214,6 +253,9 @@ func (n *net[T]) run(ids []int, labels []T) (float64, error) {
 	n.tm = timeMajor(n.tm, ids, n.batch, n.seq)
 	if err := G.Let(n.ids, tensor.New(tensor.WithShape(len(n.tm)), tensor.WithBacking(n.tm))); err != nil {
 		return 0, err
+	}
+	if n.mask != nil {
+		n.mask.set(ids)
 	}
 	if err := G.Let(n.labels, dense(labels, len(labels), 1)); err != nil {
 		return 0, err

@@ -113,6 +113,11 @@ func (r *runner) inferBatch(d Data, idx []int) (float64, int, error) {
 				}
 			}
 			x, width = y, u
+		default:
+			var err error
+			if x, rows, width, err = r.inferOther(li, x, rows, width, B, S, p.rowIDs); err != nil {
+				return 0, 0, err
+			}
 		}
 	}
 	p.loss = grow(p.loss, B)

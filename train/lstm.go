@@ -19,13 +19,10 @@ type lstmCell[T kernel.Float] struct{ hidden int }
 func (lstmCell[T]) gates() int      { return 4 }
 func (lstmCell[T]) cellState() bool { return true }
 
-func (l lstmCell[T]) forwardRows(rows int, z []T, ldz int, bias, cPrev, c, h []T, ldh int) {
+func (l lstmCell[T]) forwardRows(rows int, z []T, ldz int, cPrev, c, h []T, ldh int) {
 	H := l.hidden
 	for b := range rows {
 		zr := z[b*ldz : b*ldz+4*H]
-		for j, v := range bias[:4*H] {
-			zr[j] += v
-		}
 		cr, hr := c[b*ldh:b*ldh+H], h[b*ldh:b*ldh+H]
 		if cPrev == nil {
 			// c(−1) = 0: the cell update reads cPrev as a zero vector,

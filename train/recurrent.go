@@ -24,10 +24,10 @@ type seqCell[T kernel.Float] interface {
 	// cellState reports whether the cell keeps a second state c (LSTM).
 	cellState() bool
 	// forwardRows advances rows of one direction by one step. z [rows,
-	// G·H] (row stride ldz) holds x·Wᵀ + h(t−1)·Rᵀ of the step; the cell
-	// adds bias [G·H] and leaves in z what backwardRows reads. It writes h
-	// and, with a cell state, c (row stride ldh) from cPrev (nil: zeros).
-	forwardRows(rows int, z []T, ldz int, bias, cPrev, c, h []T, ldh int)
+	// G·H] (row stride ldz) holds x·Wᵀ + b + h(t−1)·Rᵀ of the step; the
+	// cell leaves in z what backwardRows reads. It writes h and, with a
+	// cell state, c (row stride ldh) from cPrev (nil: zeros).
+	forwardRows(rows int, z []T, ldz int, cPrev, c, h []T, ldh int)
 	// backwardRows turns the z left by forwardRows into ∂L/∂z in place,
 	// from dh = ∂L/∂h(t) [rows, H] (row stride H, every path summed) and dc
 	// = ∂L/∂c(t) (same shape), which it updates to ∂L/∂c(t−1). c and cPrev
@@ -52,9 +52,9 @@ type seqCell[T kernel.Float] interface {
 //	cs   [N, D·H]      c(t), for cells with a cell state
 //	hm   [N, D·H]      mask ⊙ h(t−1), the recurrent operand under dropout
 //
-// The time loop is cut into tasks: one per direction, and with a single
-// direction two halves of the batch (rows never interact). The cut
-// depends on the layer alone, never on the thread count, and every
+// The time loop is cut into tasks: per direction, slices of about 32
+// batch rows (rows never interact). The cut depends on the batch alone,
+// never on the thread count, and every
 // product is bit-identical however kernel.Parallel and kernel.GemmPar
 // share it, so a run's results do not depend on GOMAXPROCS.
 //
@@ -75,7 +75,12 @@ type seqLayer[T kernel.Float] struct {
 	x           []T                  // input of the last forward
 	w, r, rt, b [][]T                // per direction: W [GH, in], R [GH, H], Rᵀ, bias [GH]
 	rp, rtp     []*kernel.GateMatrix // float32: R and Rᵀ packed for the step kernels
-	mask        []T                  // [D, batch, H], nil without dropout
+	wp, wtp     []*kernel.GateMatrix // float32: W and Wᵀ packed likewise
+	wt          [][]T                // Wᵀ [in, GH]
+	dbt         [][]T                // per task: its rows' share of ∂b
+	rowJob      rowTasks
+	gradJob     gradTasks[T]
+	mask        []T // [D, batch, H], nil without dropout
 
 	z, hs, cs, hm []T
 	last          []T // [batch, D·H] final states (no return_sequences)
@@ -103,6 +108,9 @@ func newSeqLayer[T kernel.Float](cell seqCell[T], l model.LayerSpec, in int, dro
 	s.b = make([][]T, s.dirs)
 	s.rp = make([]*kernel.GateMatrix, s.dirs)
 	s.rtp = make([]*kernel.GateMatrix, s.dirs)
+	s.wp = make([]*kernel.GateMatrix, s.dirs)
+	s.wtp = make([]*kernel.GateMatrix, s.dirs)
+	s.wt = make([][]T, s.dirs)
 	s.dw = make([][]T, s.dirs)
 	s.dr = make([][]T, s.dirs)
 	s.db = make([][]T, s.dirs)
@@ -126,13 +134,14 @@ func (s *seqLayer[T]) outRows(batch, seq int) int {
 	return batch
 }
 
-// chunks is the number of batch slices per direction (see seqLayer).
-func (s *seqLayer[T]) chunks() int {
-	if s.dirs == 1 {
-		return 2
-	}
-	return 1
-}
+// chunkRows is the batch rows of one time-loop task (see seqLayer).
+const chunkRows = 32
+
+// chunks is the number of batch slices per direction: tasks of about
+// chunkRows rows, so that on a busy machine a thread that runs ahead
+// takes a descheduled one's share instead of waiting for it. It depends
+// on the batch alone.
+func (s *seqLayer[T]) chunks() int { return max(1, (s.batch+chunkRows-1)/chunkRows) }
 
 // rows returns the batch rows [r0, r1) of chunk c.
 func (s *seqLayer[T]) rows(c int) (int, int) {
@@ -193,12 +202,32 @@ func (s *seqLayer[T]) forward(batch, seq int, training bool, x []T, w, r, b [][]
 		s.w[d], s.r[d], s.b[d] = w[d], r[d], b[d]
 		s.rt[d] = transpose(s.rt[d], r[d], GH, H)
 		if s.packed() {
-			r32, rt32 := any(r[d]).([]float32), any(s.rt[d]).([]float32)
-			s.rp[d] = kernel.PackGateMatrix(s.rp[d], kernel.NewGates(1, GH), r32, H)
-			s.rtp[d] = kernel.PackGateMatrix(s.rtp[d], kernel.NewGates(1, H), rt32, GH)
+			s.wt[d] = transpose(s.wt[d], w[d], GH, s.in)
+			s.rp[d] = kernel.PackGateMatrix(s.rp[d], kernel.NewGates(1, GH), f32(r[d]), H)
+			s.rtp[d] = kernel.PackGateMatrix(s.rtp[d], kernel.NewGates(1, H), f32(s.rt[d]), GH)
+			s.wp[d] = kernel.PackGateMatrix(s.wp[d], kernel.NewGates(1, GH), f32(w[d]), s.in)
+			if s.in%16 == 0 {
+				s.wtp[d] = kernel.PackGateMatrix(s.wtp[d], kernel.NewGates(1, s.in), f32(s.wt[d]), GH)
+			} else {
+				s.wtp[d] = nil
+			}
 		}
-		// One GEMM for the input projection of every step.
-		kernel.GemmPar(false, true, N, GH, s.in, 1, x, s.in, w[d], s.in, 0, s.z[d*GH:], ldz)
+	}
+	// One product for the input projection of every step and direction,
+	// bias included: z = x·Wᵀ + b.
+	if s.packed() {
+		s.parallelRows(N, func(r0, r1 int) {
+			for d := range D {
+				s.wp[d].Project(r1-r0, f32(x[r0*s.in:]), s.in, f32(b[d]), f32(s.z[r0*ldz+d*GH:]), ldz)
+			}
+		})
+	} else {
+		for d := range D {
+			for n := range N {
+				copy(s.z[n*ldz+d*GH:n*ldz+d*GH+GH], b[d])
+			}
+			kernel.GemmPar(false, true, N, GH, s.in, 1, x, s.in, w[d], s.in, 1, s.z[d*GH:], ldz)
+		}
 	}
 	s.mask = nil
 	switch {
@@ -279,8 +308,31 @@ func (s *seqLayer[T]) forwardTask(d, c int) {
 		if hPrev != nil {
 			s.recurrent(d, rows, hPrev, ldh, z, ldz)
 		}
-		s.cell.forwardRows(rows, z, ldz, s.b[d], cPrev, c, h, ldh)
+		s.cell.forwardRows(rows, z, ldz, cPrev, c, h, ldh)
 	}
+}
+
+// f32 is a float32 view of a slice on the packed path.
+func f32[T kernel.Float](v []T) []float32 { return any(v).([]float32) }
+
+// rowTasks cuts rows [0, n) into parts fixed by n alone, so results do
+// not depend on how many threads take them.
+type rowTasks struct {
+	n, parts int
+	fn       func(r0, r1 int)
+}
+
+func (t *rowTasks) Task(i int) { t.fn(t.n*i/t.parts, t.n*(i+1)/t.parts) }
+
+// rowBlock is the rows of one task of parallelRows: products of rows
+// never interact, and each row's arithmetic is the same in any block.
+const rowBlock = 768
+
+// parallelRows runs fn on blocks of rows [0, n) on kernel.Parallel.
+func (s *seqLayer[T]) parallelRows(n int, fn func(r0, r1 int)) {
+	s.rowJob = rowTasks{n: n, parts: max(1, n/rowBlock), fn: fn}
+	kernel.Parallel(0, s.rowJob.parts, &s.rowJob)
+	s.rowJob.fn = nil
 }
 
 // packed reports whether the per-step products run on the engine's
@@ -398,36 +450,90 @@ func (s *seqLayer[T]) backward(dy []T) {
 	for len(s.scratch) < tasks {
 		s.scratch = append(s.scratch, nil)
 	}
+	for len(s.dbt) < tasks {
+		s.dbt = append(s.dbt, nil)
+	}
 	for i := range tasks {
 		s.scratch[i] = grow(s.scratch[i], (2*(B/s.chunks()+1)+1)*H)
+		s.dbt[i] = grow(s.dbt[i], GH)
+		clear(s.dbt[i])
 	}
 	s.tasks.backward = true
 	kernel.Parallel(0, tasks, &s.tasks)
 
 	// Weight gradients: a few GEMMs over every step at once.
 	s.dx = grow(s.dx, N*s.in)
+	if s.packed() && s.wtp[0] != nil {
+		s.parallelRows(N, func(r0, r1 int) {
+			for d := range D {
+				dz, dx := f32(s.z[r0*ldz+d*GH:]), f32(s.dx[r0*s.in:])
+				if d == 0 {
+					s.wtp[d].Project(r1-r0, dz, ldz, nil, dx, s.in)
+				} else {
+					s.wtp[d].MulAdd(r1-r0, dz, ldz, dx, s.in)
+				}
+			}
+		})
+	} else {
+		for d := range D {
+			var beta T
+			if d > 0 {
+				beta = 1
+			}
+			kernel.GemmPar(false, false, N, s.in, GH, 1, s.z[d*GH:], ldz, s.w[d], s.in, beta, s.dx, s.in)
+		}
+	}
 	for d := range D {
-		zd := s.z[d*GH:]
 		s.dw[d] = grow(s.dw[d], GH*s.in)
 		s.dr[d] = grow(s.dr[d], GH*H)
 		s.db[d] = grow(s.db[d], GH)
-		kernel.GemmPar(true, false, GH, s.in, N, 1, zd, ldz, s.x, s.in, 0, s.dw[d], s.in)
-		var beta T
-		if d > 0 {
-			beta = 1
+	}
+	s.gradJob.l = s
+	kernel.Parallel(0, 2*D*gradBlocks(GH), &s.gradJob)
+	for d := range D {
+		// ∂b: the tasks' partial sums, in task order.
+		copy(s.db[d], s.dbt[d*s.chunks()])
+		for c := 1; c < s.chunks(); c++ {
+			for j, v := range s.dbt[d*s.chunks()+c] {
+				s.db[d][j] += v
+			}
 		}
-		kernel.GemmPar(false, false, N, s.in, GH, 1, zd, ldz, s.w[d], s.in, beta, s.dx, s.in)
-		// ∂R = Σ_t ∂z(t)ᵀ·h(t−1): the steps whose h(t−1) is not zero.
-		switch {
-		case s.mask != nil:
-			kernel.GemmPar(true, false, GH, H, N, 1, zd, ldz, s.hm[d*H:], ldh, 0, s.dr[d], H)
-		case d == 0:
-			kernel.GemmPar(true, false, GH, H, N-B, 1, zd[B*ldz:], ldz, s.hs[d*H:], ldh, 0, s.dr[d], H)
-		default:
-			kernel.GemmPar(true, false, GH, H, N-B, 1, zd, ldz, s.hs[B*ldh+d*H:], ldh, 0, s.dr[d], H)
-		}
-		clear(s.db[d])
-		kernel.ColumnSums(s.db[d], N, GH, zd, ldz)
+	}
+}
+
+// gradRows is the rows of ∂W or ∂R (of G·H) one weight-gradient task
+// computes: each is a GEMM over every time step.
+const gradRows = 48
+
+func gradBlocks(gh int) int { return (gh + gradRows - 1) / gradRows }
+
+// gradTasks computes ∂W = ∂zᵀ·x and ∂R = Σ_t ∂z(t)ᵀ·h(t−1) of every
+// direction in blocks of rows, fixed by the layer's shape.
+type gradTasks[T kernel.Float] struct{ l *seqLayer[T] }
+
+func (g *gradTasks[T]) Task(i int) {
+	s := g.l
+	B, S, H, D := s.batch, s.seq, s.hidden, s.dirs
+	GH := s.cell.gates() * H
+	N := B * S
+	ldz, ldh := D*GH, D*H
+	nb := gradBlocks(GH)
+	d, kind, blk := i/(2*nb), (i/nb)%2, i%nb
+	r0, r1 := blk*gradRows, min(GH, (blk+1)*gradRows)
+	zd := s.z[d*GH+r0:] // columns r0… of direction d: rows r0… of op(A) = ∂zᵀ
+	if kind == 0 {
+		kernel.Gemm(true, false, r1-r0, s.in, N, 1, zd, ldz, s.x, s.in, 0, s.dw[d][r0*s.in:], s.in)
+		return
+	}
+	dr := s.dr[d][r0*H:]
+	// ∂R: only the steps whose h(t−1) is not zero.
+	switch {
+	case s.mask != nil:
+		kernel.Gemm(true, false, r1-r0, H, N, 1, zd, ldz, s.hm[d*H:], ldh, 0, dr, H)
+	case d == 0:
+		kernel.Gemm(true, false, r1-r0, H, N-B, 1, zd[B*ldz:], ldz, s.hs[d*H:], ldh, 0, dr, H)
+	default:
+		kernel.Gemm(true, false, r1-r0, H, N-B, 1, zd, ldz, s.hs[B*ldh+d*H:], ldh, 0, dr, H)
 	}
 }
 
@@ -442,6 +548,7 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 	ldz, ldh := s.dirs*GH, s.dirs*H
 	sc := s.scratch[task]
 	dh, dc, tc := sc[:rows*H], sc[rows*H:2*rows*H], sc[2*rows*H:2*rows*H+H]
+	db := s.dbt[task]
 	clear(dh)
 	clear(dc)
 	cells := s.cell.cellState()
@@ -473,6 +580,7 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 			}
 		}
 		s.cell.backwardRows(rows, z, ldz, cPrev, c, ldh, dh, dc, tc)
+		kernel.ColumnSums(db, rows, GH, z, ldz)
 		if k == 0 {
 			break
 		}

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { rootCmd.AddCommand(newConformanceCmd()) }
-
 func newConformanceCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "conformance DIR...",

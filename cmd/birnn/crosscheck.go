@@ -11,18 +11,17 @@ import (
 	"github.com/birnn/birnn/crosscheck"
 )
 
-func init() { rootCmd.AddCommand(newCrosscheckCmd()) }
-
 func newCrosscheckCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "crosscheck [--keras DIR] [--runs DIR] [--only a,b] [--markdown]",
 		Short: "Compare the study runs trained by birnn with the same runs trained in Keras",
-		Long: "For each study run (" + strings.Join(configs.Runs(), ", ") + "), print Keras's test\n" +
-			"accuracy (KERAS/<run>/metrics.json) beside birnn's (RUNS/<run>/metrics.json), the share of\n" +
-			"the 25,000 test reviews both models label alike (Keras's test_labels.txt against birnn's\n" +
-			"model.onnx, or its checkpoint, run on the test split read from --data), and the largest\n" +
-			"difference between birnn's engine and Keras on the Keras export's predictions.json.\n" +
-			"Runs missing on either side are listed as missing; a malformed file is an error.",
+		Long: long(`
+			For each of the study's five runs (the first five of birnn config list), print Keras's test
+			accuracy (KERAS/<run>/metrics.json) beside birnn's (RUNS/<run>/metrics.json), the share of
+			the 25,000 test reviews both models label alike (Keras's test_labels.txt against birnn's
+			model.onnx, or its checkpoint, run on the test split read from --data), and the largest
+			difference between birnn's engine and Keras on the Keras export's predictions.json.
+			Runs missing on either side are listed as missing; a malformed file is an error.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keras, _ := cmd.Flags().GetString("keras")
 			runs, _ := cmd.Flags().GetString("runs")

@@ -13,8 +13,6 @@ import (
 	"github.com/birnn/birnn/dataset"
 )
 
-func init() { rootCmd.AddCommand(newDataCmd()) }
-
 func newDataCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "data",
@@ -227,9 +225,10 @@ func newDataShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show --split train --index 0",
 		Short: "Print one row's ids, padded, and its words decoded through the word index",
-		Long: "Print one row as the study's first cells do: the ids after load_data, the row after\n" +
-			"pad_sequences, and the words (id − 3 through the inverted word index). Ids with no word\n" +
-			"behind them — padding 0, start 1, out-of-vocabulary 2 — print as \"?\".",
+		Long: long(`
+			Print one row as the study's first cells do: the ids after load_data, the row after
+			pad_sequences, and the words (id − 3 through the inverted word index). Ids with no word
+			behind them — padding 0, start 1, out-of-vocabulary 2 — print as "?".`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			split, err := splitFlag(cmd)

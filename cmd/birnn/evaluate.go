@@ -9,16 +9,15 @@ import (
 	"github.com/birnn/birnn/train"
 )
 
-func init() { rootCmd.AddCommand(newEvaluateCmd()) }
-
 func newEvaluateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "evaluate --checkpoint FILE [--split test|train|val] [--out metrics.json]",
 		Short: "Loss and accuracy of a checkpoint on an IMDB split",
-		Long: "Evaluate a checkpoint on the test split (25,000 reviews), the training rows (the first\n" +
-			"70%: train) or the validation rows (the last 30%: val), with the data settings the model\n" +
-			"was trained with. Prints the loss and accuracy; --out writes them as JSON\n" +
-			`{"loss":…, "accuracy":…, "split":"test", "n":25000}.`,
+		Long: long(`
+			Evaluate a checkpoint on the test split (25,000 reviews), the training rows (the first
+			70%: train) or the validation rows (the last 30%: val), with the data settings the model
+			was trained with. Prints the loss and accuracy; --out writes them as JSON
+			{"loss":…, "accuracy":…, "split":"test", "n":25000}.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, _ := cmd.Flags().GetString("checkpoint")
 			split, _ := cmd.Flags().GetString("split")

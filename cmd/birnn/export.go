@@ -10,8 +10,6 @@ import (
 	"github.com/birnn/birnn/model"
 )
 
-func init() { rootCmd.AddCommand(newExportCmd()) }
-
 func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --checkpoint FILE --out MODEL.onnx [--opset 15] [--input-dtype int32|float32]",

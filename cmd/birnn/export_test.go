@@ -108,16 +108,16 @@ func TestExportImportCLIErrors(t *testing.T) {
 		}
 	}
 	// A graph with no birnn equivalent: the error names the node.
-	bad := filepath.Join(dir, "gru.onnx")
-	g := onnx.MakeGraph("g", []*onnx.NodeProto{onnx.MakeNode("my_gru", "GRU", []string{"x"}, []string{"y"})},
+	bad := filepath.Join(dir, "loop.onnx")
+	g := onnx.MakeGraph("g", []*onnx.NodeProto{onnx.MakeNode("my_loop", "Loop", []string{"x"}, []string{"y"})},
 		[]*onnx.ValueInfoProto{onnx.MakeValueInfo("x", onnx.TensorProto_FLOAT, onnx.DimValue(1))},
 		[]*onnx.ValueInfoProto{onnx.MakeValueInfo("y", onnx.TensorProto_FLOAT, onnx.DimValue(1))})
 	if err := onnx.WriteModel(bad, onnx.MakeModel(g)); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := runCLI(t, nil, nil, "import", "--model", bad, "--out", filepath.Join(dir, "x.ckpt"), "--name", "gru")
-	if code != 1 || !strings.Contains(errOut, `"my_gru" (GRU)`) {
-		t.Errorf("import of a GRU graph: exit %d %q", code, errOut)
+	_, errOut, code := runCLI(t, nil, nil, "import", "--model", bad, "--out", filepath.Join(dir, "x.ckpt"), "--name", "loop")
+	if code != 1 || !strings.Contains(errOut, `"my_loop" (Loop)`) {
+		t.Errorf("import of a Loop graph: exit %d %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.ckpt")); err == nil {
 		t.Error("a failed import wrote a checkpoint")

@@ -12,8 +12,6 @@ import (
 	"github.com/birnn/birnn/onnximport"
 )
 
-func init() { rootCmd.AddCommand(newImportCmd()) }
-
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --model MODEL.onnx --out FILE.ckpt [--name NAME]",

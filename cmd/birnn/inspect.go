@@ -11,8 +11,6 @@ import (
 	"github.com/birnn/birnn/infer"
 )
 
-func init() { rootCmd.AddCommand(newInspectCmd()) }
-
 func newInspectCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect MODEL.onnx",

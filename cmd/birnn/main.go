@@ -1,7 +1,8 @@
 // Command birnn trains, exports and serves recurrent sentiment models
-// through ONNX. Each subcommand lives in a file of its own and registers
-// itself on the root command from an init function; settings.go says how
-// every command's flags, BIRNN_* variables and files combine.
+// through ONNX. Each subcommand lives in a file of its own, built by its
+// new…Cmd function; the root command's init lists them (config and serve
+// register themselves beside their settings); settings.go says how every
+// command's flags, BIRNN_* variables and files combine.
 package main
 
 import (
@@ -39,6 +40,22 @@ func init() {
 	rootCmd.PersistentFlags().String("data", "data", "data folder: the IMDB archive (or aclImdb/) and imdb_word_index.json, or an imdb/ folder holding them (also BIRNN_DATA_DIR, BIRNN_DATA, a config's data.dir)")
 	setKey(rootCmd, "data", "data.dir")
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	rootCmd.AddCommand(
+		newConformanceCmd(),
+		newCrosscheckCmd(),
+		newDataCmd(),
+		newEvaluateCmd(),
+		newExportCmd(),
+		newImportCmd(),
+		newInspectCmd(),
+		newPlotCmd(),
+		newPredictCmd(),
+		newQuantizeCmd(),
+		newReproduceCmd(),
+		newRunCmd(),
+		newSummaryCmd(),
+		newTrainCmd(),
+	)
 }
 
 func main() {

@@ -11,8 +11,6 @@ import (
 	"github.com/birnn/birnn/plot"
 )
 
-func init() { rootCmd.AddCommand(newPlotCmd()) }
-
 func newPlotCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plot (--history FILE | --compare FILE,FILE,…)",

@@ -20,8 +20,6 @@ import (
 	"github.com/birnn/birnn/score"
 )
 
-func init() { rootCmd.AddCommand(newPredictCmd()) }
-
 type predictFlags struct {
 	model, wordIndex, file string
 	input                  string

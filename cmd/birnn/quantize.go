@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { rootCmd.AddCommand(newQuantizeCmd()) }
-
 func newQuantizeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "quantize IN.onnx OUT.onnx [--per-tensor] [--reduce-range]",

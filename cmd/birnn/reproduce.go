@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,20 +10,20 @@ import (
 	"github.com/birnn/birnn/study"
 )
 
-func init() { rootCmd.AddCommand(newReproduceCmd()) }
-
 func newReproduceCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reproduce [--runs a,b] [--out runs] [--epochs N] [--limit N] [--force]",
 		Short: "Run the study's five trainings and write a report beside its results",
-		Long: "Train the study's runs (" + strings.Join(configs.Runs(), ", ") + ") on the full IMDB data.\n" +
-			"Each run writes OUT/<run>/{checkpoint.ckpt, history.json, metrics.json, curves.png,\n" +
-			"model.onnx}; then OUT/report.md compares test loss, accuracy and seconds per epoch with\n" +
-			"the study's, gives the test accuracy of each ONNX export computed by birnn's engine, shows\n" +
-			"OUT/compare.png (the three deep-BiLSTM runs) and ends with the cross-check against the\n" +
-			"Keras exports in --keras (birnn crosscheck). Runs whose metrics.json exists are skipped\n" +
-			"unless --force; an interrupted run resumes from its last checkpoint.\n\n" +
-			"On a 2-core machine the five runs take about 15 minutes.",
+		Long: long(`
+			Train the study's five runs (the first five of birnn config list) on the full IMDB data.
+			Each run writes OUT/<run>/{checkpoint.ckpt, history.json, metrics.json, curves.png,
+			model.onnx}; then OUT/report.md compares test loss, accuracy and seconds per epoch with
+			the study's, gives the test accuracy of each ONNX export computed by birnn's engine, shows
+			OUT/compare.png (the three deep-BiLSTM runs) and ends with the cross-check against the
+			Keras exports in --keras (birnn crosscheck). Runs whose metrics.json exists are skipped
+			unless --force; an interrupted run resumes from its last checkpoint.
+
+			On a 2-core machine the five runs take about 15 minutes.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ex, _ := cmd.Flags().GetBool("exercises"); ex {
 				out, _ := cmd.Flags().GetString("out")

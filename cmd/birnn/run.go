@@ -12,8 +12,6 @@ import (
 	"github.com/birnn/birnn/onnx"
 )
 
-func init() { rootCmd.AddCommand(newRunCmd()) }
-
 func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --model MODEL.onnx --input NAME=FILE.pb ... --out DIR",

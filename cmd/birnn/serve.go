@@ -28,20 +28,30 @@ func init() {
 type serveSettings struct {
 	serve.Config `mapstructure:",squash"`
 	Model        string `mapstructure:"model"`
+	Repository   string `mapstructure:"model_repository"`
 	WordIndex    string `mapstructure:"word_index"`
 }
 
 func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve --model MODEL.onnx",
-		Short: "Serve a sentiment model over HTTP (JSON scoring API with micro-batching)",
-		Long: "Serve an ONNX sentiment model: POST /v1/score {\"reviews\": [...]}, POST /v1/score/ids,\n" +
-			"GET /v1/model, /healthz, /readyz, /metrics (Prometheus), and POST /v1/admin/reload when\n" +
-			"an admin token is set. SIGHUP reloads the model file and word index; SIGTERM or SIGINT drains in-flight\n" +
-			"requests and exits 0. Logs are JSON lines on stderr.\n\n" +
-			"Settings come from flags, then BIRNN_SERVE_* variables (--max-batch → BIRNN_SERVE_MAX_BATCH),\n" +
-			"then the YAML file of --config (keys as the flags, with _ for -: max_batch: 64), then\n" +
-			"defaults. An unknown key in the file is an error naming it and its line.",
+		Use:   "serve --model MODEL.onnx | --model-repository DIR",
+		Short: "Serve sentiment models over HTTP and gRPC (birnn's JSON API and the Open Inference Protocol v2)",
+		Long: long(`
+			Serve an ONNX sentiment model: POST /v1/score {"reviews": [...]}, POST /v1/score/ids,
+			GET /v1/model, /healthz, /readyz, /metrics (Prometheus), and POST /v1/admin/reload when
+			an admin token is set. SIGHUP reloads the model file and word index; SIGTERM or SIGINT drains in-flight
+			requests and exits 0. Logs are JSON lines on stderr.
+
+			The Open Inference Protocol v2 (KServe, Triton clients) is served beside it: GET /v2,
+			/v2/health/live, /v2/health/ready, /v2/models/{name}[/versions/{v}][/ready], POST .../infer, and
+			over gRPC (inference.GRPCInferenceService, health, reflection) on --grpc-addr. With
+			--model-repository DIR every DIR/<name>/<version>/model.onnx is served (the newest version by
+			default), with POST /v2/repository/index, /v2/repository/models/{name}/load and /unload, and
+			--repository-poll rescans the folder.
+
+			Settings come from flags, then BIRNN_SERVE_* variables (--max-batch → BIRNN_SERVE_MAX_BATCH),
+			then the YAML file of --config (keys as the flags, with _ for -: max_batch: 64), then
+			defaults. An unknown key in the file is an error naming it and its line.`),
 		Args:        cobra.NoArgs,
 		RunE:        runServe,
 		Annotations: map[string]string{fileAnnotation: "serve"},
@@ -49,7 +59,11 @@ func newServeCmd() *cobra.Command {
 	def := serve.DefaultConfig()
 	fl := cmd.Flags()
 	fl.String("config", "", "YAML settings file")
-	fl.String("model", "", "ONNX model to serve (required)")
+	fl.String("model", "", "ONNX model to serve (this or --model-repository)")
+	fl.String("model-repository", "", "folder of <name>/<version>/model.onnx to serve (this or --model)")
+	fl.Duration("repository-poll", def.RepositoryPoll, "rescan the model repository this often (0: never)")
+	fl.String("default-model", def.DefaultModel, "repository model /v1 scores on (default: the only one)")
+	fl.String("grpc-addr", def.GRPCAddr, "gRPC listen address of the v2 protocol (empty: no gRPC)")
 	fl.String("word-index", "", "Keras word index JSON (default: <data dir>/imdb_word_index.json)")
 	fl.String("addr", def.Addr, "listen address")
 	fl.Int("max-batch", def.MaxBatch, "most reviews per model call")
@@ -93,8 +107,8 @@ func serveConfig(cmd *cobra.Command) (serveSettings, error) {
 	if err := v.UnmarshalExact(&s); err != nil {
 		return serveSettings{}, usagef("serve: settings: %v", err)
 	}
-	if s.Model == "" {
-		return serveSettings{}, usagef("serve: --model is required (or BIRNN_SERVE_MODEL, or model: in --config)")
+	if (s.Model == "") == (s.Repository == "") {
+		return serveSettings{}, usagef("serve: give one of --model and --model-repository (or BIRNN_SERVE_MODEL / BIRNN_SERVE_MODEL_REPOSITORY, or model: / model_repository: in --config)")
 	}
 	if s.WordIndex == "" {
 		s.WordIndex = defaultWordIndex(dataDir(cmd))
@@ -111,7 +125,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	log.Info("settings", "model", s.Model, "word_index", s.WordIndex, "addr", s.Addr,
+	log.Info("settings", "model", s.Model, "model_repository", s.Repository, "word_index", s.WordIndex, "addr", s.Addr, "grpc_addr", s.GRPCAddr,
 		"max_batch", s.MaxBatch, "max_wait", s.MaxWait.String(), "queue_size", s.QueueSize, "workers", s.Workers,
 		"request_timeout", s.RequestTimeout.String(), "max_body_bytes", s.MaxBodyBytes, "max_reviews", s.MaxReviews,
 		"max_review_chars", s.MaxReviewChars, "max_ids", s.MaxIDs, "admin", s.AdminToken != "", "access_log", s.AccessLog)
@@ -120,14 +134,28 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if _, err := dataset.LoadWordIndex(s.WordIndex); err != nil {
 		return fmt.Errorf("serve: word index: %w (set --word-index or --data)", err)
 	}
-	load := serve.FilesLoader(s.Model, s.WordIndex, score.Options{BatchSize: s.MaxBatch})
-	srv, err := serve.New(s.Config, load, log)
+	opts := score.Options{BatchSize: s.MaxBatch}
+	var srv *serve.Server
+	if s.Repository != "" {
+		srv, err = serve.NewRepository(s.Config, s.Repository, func(path string) serve.Loader {
+			return serve.FilesLoader(path, s.WordIndex, opts)
+		}, log)
+	} else {
+		srv, err = serve.New(s.Config, serve.FilesLoader(s.Model, s.WordIndex, opts), log)
+	}
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	var grpcLn net.Listener
+	if s.GRPCAddr != "" {
+		if grpcLn, err = net.Listen("tcp", s.GRPCAddr); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("serve: gRPC: %w", err)
+		}
 	}
 	ctx := cmd.Context()
 	hup := make(chan os.Signal, 1)
@@ -139,10 +167,10 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				log.Info("SIGHUP: reloading", "path", s.Model)
+				log.Info("SIGHUP: reloading", "path", s.Model, "model_repository", s.Repository)
 				_, _ = srv.Reload(context.WithoutCancel(ctx)) // the outcome is logged
 			}
 		}
 	}()
-	return srv.Run(ctx, ln)
+	return srv.RunWith(ctx, ln, grpcLn)
 }

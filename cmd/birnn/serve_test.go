@@ -732,7 +732,7 @@ func TestServeSettings(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"serve", "--word-index", wi}, nil, 2, "--model is required"},
+		{[]string{"serve", "--word-index", wi}, nil, 2, "give one of --model and --model-repository"},
 		{[]string{"serve", "--model", model, "--word-index", wi, "--config", bad}, nil, 2, "max_batchh: unknown key (line 1"},
 		{[]string{"serve", "--model", model, "--word-index", wi, "--config", badValue}, nil, 2, "max_batch (line 2)"},
 		{[]string{"serve", "--model", model, "--word-index", wi, "--max-batch", "0"}, nil, 2, "max_batch"},

@@ -1,24 +1,21 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
-	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/model"
 )
-
-func init() { rootCmd.AddCommand(newSummaryCmd()) }
 
 func newSummaryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "summary [--config NAME|FILE | --checkpoint FILE]",
 		Short: "Print a model's layers, output shapes and parameter counts (Keras model.summary)",
-		Long: "Print the Keras-style summary table of a run's architecture.\n\n" +
-			"--config is one of the study's runs (" + strings.Join(configs.Runs(), ", ") + ")\n" +
-			"or a YAML file (it may also be given as the only argument); --checkpoint reads the\n" +
-			"architecture stored in a checkpoint instead.",
+		Long: long(`
+			Print the Keras-style summary table of a run's architecture.
+
+			--config is one of the embedded runs (birnn config list) or a YAML file (it may also
+			be given as the only argument); --checkpoint reads the architecture stored in a
+			checkpoint instead.`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, _ := cmd.Flags().GetString("config")

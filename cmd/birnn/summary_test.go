@@ -90,3 +90,32 @@ func TestSummaryErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryGRUSimpleRNN checks the totals Keras 2.15's count_params()
+// gives for a GRU stack (the example config) and a masked Bi-SimpleRNN
+// with a 4-class softmax head (masking adds no weights).
+func TestSummaryGRUSimpleRNN(t *testing.T) {
+	dir := t.TempDir()
+	rnn := filepath.Join(dir, "rnn.yaml")
+	os.WriteFile(rnn, []byte("name: rnn4\nmodel:\n  layers:\n"+
+		"    - {type: simple_rnn, units: 32, bidirectional: true}\n    - {type: dense, units: 4, activation: softmax}\n"), 0o644)
+	for _, tc := range []struct {
+		cfg   string
+		wants []string
+	}{
+		{filepath.Join("..", "..", "configs", "gru_bigru_gru.yaml"), []string{
+			"gru_0 (Bidirectional)        (None, None, 128)         49920",
+			"gru_1 (GRU)                  (None, 64)                37248", "Total params: 343,233"}},
+		{rnn, []string{"simple_rnn_0 (Bidirectional) (None, 64)                6208", "Total params: 262,468"}},
+	} {
+		out, errOut, code := runCLI(t, nil, nil, "summary", tc.cfg)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.cfg, code, errOut)
+		}
+		for _, want := range tc.wants {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", tc.cfg, want, out)
+			}
+		}
+	}
+}

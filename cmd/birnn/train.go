@@ -10,8 +10,6 @@ import (
 	"github.com/birnn/birnn/train"
 )
 
-func init() { rootCmd.AddCommand(newTrainCmd()) }
-
 func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train --config NAME|FILE [--out runs/NAME] [--resume] [--epochs N] [--limit N]",

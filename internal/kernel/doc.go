@@ -7,13 +7,18 @@
 // # Implementations
 //
 // Impl names a set of kernels: ImplGo (portable Go; gonum's BLAS for plain
-// products) and ImplAVX2 (AVX2+FMA assembly, amd64). The fastest one the
-// CPU allows is chosen once at start-up; BIRNN_KERNEL=purego or avx2 forces
-// one, the `purego` build tag leaves the assembly out, and SetImpl switches
-// in tests, which run the kernels under every Impl of Available. An
-// AVX-512 path would be one more Impl (detection in bestImpl, its kernels
-// behind the same functions); there is none, for want of a machine to test
-// it on. Float32Impl names the float32 GEMM in use.
+// products), ImplAVX2 (AVX2+FMA assembly, amd64) and ImplAVX512 (ImplAVX2
+// with the recurrent products and LSTM gate activations on 16-lane
+// AVX-512 registers, and the int8 products on VNNI's VPDPBUSD where the
+// CPU has avx512_vnni). The fastest one the CPU allows is chosen once at
+// start-up (AVX-512 > AVX2 > pure Go); BIRNN_KERNEL=purego, avx2 or avx512
+// asks for one, the `purego` build tag leaves the assembly out, the
+// `noavx512` tag stops at AVX2, and SetImpl switches in tests, which run
+// the kernels under every Impl of Available. A BIRNN_KERNEL request the
+// CPU cannot honour falls back, and TestRequestedKernel then fails, so
+// that a CI run meant for a path never passes on another. Every Impl gives
+// bit-identical products and LSTM cells (same FMA chains, same rounding
+// steps); Float32Impl names the kernels in use.
 //
 // # Products
 //

@@ -20,6 +20,24 @@ func gemm2xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, l
 func gemm1xN(k, n16 int, a *float32, b *float32, ldb int, c *float32, bias *float32)
 
 //go:noescape
+func gemmZ6xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemmZ5xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemmZ4xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemmZ2xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func gemmZ1xN(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func lstmCellsAVX512(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
+
+//go:noescape
 func lstmCellsAVX2(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
 
 //go:noescape
@@ -55,23 +73,30 @@ func mulAddGates(m *GateMatrix, rows int, a []float32, lda int, bias, c []float3
 		checkRows(bias, 1, ld, ld)
 		bp = &bias[0]
 	}
+	kern := &gemmRowsAVX2
+	if useZ {
+		kern = &gemmRowsZ
+	}
 	for i := 0; i < rows; {
 		n := rowBlock(rows - i)
-		ai, ci := &a[i*lda], &c[i*ldc]
-		switch n {
-		case 6:
-			gemm6xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		case 5:
-			gemm5xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		case 4:
-			gemm4xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		case 2:
-			gemm2xN(m.K, ld/16, ai, lda, &m.data[0], ld, ci, ldc, bp)
-		default:
-			gemm1xN(m.K, ld/16, ai, &m.data[0], ld, ci, bp)
-		}
+		kern[n](m.K, ld/16, &a[i*lda], lda, &m.data[0], ld, &c[i*ldc], ldc, bp)
 		i += n
 	}
+}
+
+// gemmRowsKernel is the signature of the row-block product kernels.
+type gemmRowsKernel func(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+
+// gemmRowsAVX2 and gemmRowsZ are the product kernels by rows of the
+// block (rowBlock's sizes: 1, 2, 4, 5, 6).
+var (
+	gemmRowsAVX2 = [stepRows + 1]gemmRowsKernel{1: gemm1xNRows, 2: gemm2xN, 4: gemm4xN, 5: gemm5xN, 6: gemm6xN}
+	gemmRowsZ    = [stepRows + 1]gemmRowsKernel{1: gemmZ1xN, 2: gemmZ2xN, 4: gemmZ4xN, 5: gemmZ5xN, 6: gemmZ6xN}
+)
+
+// gemm1xNRows is gemm1xN with the row kernels' signature.
+func gemm1xNRows(k, n16 int, a *float32, _ int, b *float32, ldb int, c *float32, _ int, bias *float32) {
+	gemm1xN(k, n16, a, b, ldb, c, bias)
 }
 
 func lstmCells(l Gates, rows int, z, c, h []float32) {
@@ -82,7 +107,11 @@ func lstmCells(l Gates, rows int, z, c, h []float32) {
 	checkRows(z, rows, l.LD, 4*l.Hp)
 	checkRows(c, rows, l.Hp, l.Hp)
 	checkRows(h, rows, l.Hp, l.Hp)
-	if rows > 0 {
+	switch {
+	case rows <= 0:
+	case useZ:
+		lstmCellsAVX512(rows, l.Groups(), &z[0], l.LD, &c[0], &h[0], l.Hp)
+	default:
 		lstmCellsAVX2(rows, l.Groups(), &z[0], l.LD, &c[0], &h[0], l.Hp)
 	}
 }
@@ -140,6 +169,15 @@ func qgemm2xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc in
 //go:noescape
 func qgemm1xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
 
+//go:noescape
+func qgemmZ4xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+
+//go:noescape
+func qgemmZ2xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+
+//go:noescape
+func qgemmZ1xN(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+
 // qgemm computes acc [rows, LD] = q · Wᵀ in int32 for rows ≤ 6.
 func qgemm(m *QGateMatrix, rows int, q []uint8, ldq int, acc []int32, lda int, s *QScratch) {
 	if !useAsm {
@@ -155,6 +193,22 @@ func qgemm(m *QGateMatrix, rows int, q []uint8, ldq int, acc []int32, lda int, s
 	}
 	if len(q) < (rows-1)*ldq+4*m.K4 || len(acc) < (rows-1)*lda+ld {
 		panic("kernel: int8 product buffer too short")
+	}
+	if useVNNI {
+		for i := 0; i < rows; {
+			switch {
+			case rows-i >= 4:
+				qgemmZ4xN(m.K4, ld/16, &q[i*ldq], ldq, &m.data[0], ld, &acc[i*lda], lda)
+				i += 4
+			case rows-i >= 2:
+				qgemmZ2xN(m.K4, ld/16, &q[i*ldq], ldq, &m.data[0], ld, &acc[i*lda], lda)
+				i += 2
+			default:
+				qgemmZ1xN(m.K4, ld/16, &q[i*ldq], ldq, &m.data[0], ld, &acc[i*lda], lda)
+				i++
+			}
+		}
+		return
 	}
 	for i := 0; i < rows; {
 		n := 1

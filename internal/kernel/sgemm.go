@@ -219,8 +219,15 @@ func sgemmPanels(transA bool, m, n, k int, alpha float32, a []float32, lda int, 
 }
 
 // Float32Impl names the float32 GEMM and gate implementation in use:
-// "avx2+fma assembly" or "gonum (pure Go)". Benchmarks report it.
+// "avx512 recurrent steps, avx2+fma gemm", "avx2+fma assembly" or "gonum
+// (pure Go)". Benchmarks report it.
 func Float32Impl() string {
+	if useZ {
+		if useVNNI {
+			return "avx512 assembly (recurrent steps; VNNI int8 products; avx2+fma dense GEMM)"
+		}
+		return "avx512 assembly (recurrent steps; avx2+fma dense GEMM)"
+	}
 	if useAsm {
 		return "avx2+fma assembly"
 	}

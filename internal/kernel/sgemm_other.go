@@ -2,11 +2,15 @@
 
 package kernel
 
-const useAsm = false
+const useAsm, useZ, useVNNI = false, false, false
 
 func applyImpl(Impl) {}
 
 func hasAVX2FMA() bool { return false }
+
+func hasAVX512() bool { return false }
+
+func hasVNNI() bool { return false }
 
 func sgemmMicro(k int, a []float32, sa int, b []float32, ldb int, c []float32, ldc int) {
 	panic("kernel: no SGEMM micro-kernel on this platform")

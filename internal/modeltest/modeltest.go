@@ -79,6 +79,67 @@ model:
     - {type: dense, units: 5, activation: tanh}
     - {type: dense, units: 3, activation: linear}
     - {type: dense, units: 1, activation: sigmoid}`,
+	"gru_stack": `
+data: {num_words: 50}
+model:
+  embedding: {dim: 6}
+  layers:
+    - {type: gru, units: 5, bidirectional: true, return_sequences: true}
+    - {type: gru, units: 4}
+    - {type: dense, units: 1}`,
+	"rnn_softmax4": `
+data: {num_words: 50}
+model:
+  embedding: {dim: 6}
+  layers:
+    - {type: simple_rnn, units: 5, bidirectional: true, merge_mode: sum}
+    - {type: dense, units: 4, activation: softmax}`,
+	"mixed_recurrent": `
+data: {num_words: 50}
+model:
+  embedding: {dim: 6}
+  layers:
+    - {type: simple_rnn, units: 4, activation: relu, return_sequences: true}
+    - {type: gru, units: 3, bidirectional: true, merge_mode: mul, return_sequences: true}
+    - {type: lstm, units: 3, bidirectional: true, merge_mode: ave, return_sequences: true}
+    - {type: gru, units: 4, bidirectional: true, merge_mode: ave}
+    - {type: dense, units: 5, activation: tanh}
+    - {type: dense, units: 3, activation: softmax}`,
+	"masked_gru_avgpool": `
+data: {num_words: 50, padding: post}
+model:
+  embedding: {dim: 6, mask_zero: true}
+  layers:
+    - {type: gru, units: 5, bidirectional: true, merge_mode: sum, return_sequences: true, dropout: 0.2}
+    - {type: dropout, rate: 0.3}
+    - {type: global_average_pool}
+    - {type: dense, units: 4, activation: relu}
+    - {type: dense, units: 1}`,
+	"masked_rnn_gru_maxpool": `
+data: {num_words: 50, padding: post}
+model:
+  embedding: {dim: 6, mask_zero: true}
+  layers:
+    - {type: spatial_dropout1d, rate: 0.2}
+    - {type: simple_rnn, units: 4, activation: relu, return_sequences: true}
+    - {type: gru, units: 3, bidirectional: true, return_sequences: true}
+    - {type: global_max_pool}
+    - {type: dense, units: 3, activation: softmax}`,
+	"masked_birnn_softmax": `
+data: {num_words: 50, padding: post}
+model:
+  embedding: {dim: 6, mask_zero: true}
+  layers:
+    - {type: simple_rnn, units: 5, bidirectional: true, recurrent_dropout: 0.2}
+    - {type: dense, units: 2, activation: softmax}`,
+	"lstm_maxpool": `
+data: {num_words: 50}
+model:
+  embedding: {dim: 6}
+  layers:
+    - {type: lstm, units: 5, bidirectional: true, merge_mode: ave, return_sequences: true}
+    - {type: global_max_pool}
+    - {type: dense, units: 1}`,
 	"bilstm_softmax": `
 data: {num_words: 50}
 model:
@@ -99,7 +160,8 @@ func Architectures(t testing.TB) []Arch {
 		}
 		out = append(out, Arch{r, c})
 	}
-	for _, name := range []string{"bi_sum_seq", "bi_mul_seq", "bi_ave_seq", "mixed_softmax", "dense_heads", "bilstm_softmax"} {
+	for _, name := range []string{"bi_sum_seq", "bi_mul_seq", "bi_ave_seq", "mixed_softmax", "dense_heads", "bilstm_softmax", "gru_stack", "rnn_softmax4", "mixed_recurrent",
+		"masked_gru_avgpool", "masked_rnn_gru_maxpool", "masked_birnn_softmax", "lstm_maxpool"} {
 		c, err := configs.Parse([]byte(smallYAML[name]))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -129,11 +191,12 @@ func RandomModel(t testing.TB, cfg *configs.Config, seed uint64) *model.Model {
 				continue
 			}
 			n := len(p.Data)
-			if l.Kind == model.KindLSTM && suffix == ".B" {
-				n = 0 // Wb halves only: [dirs, 8H] = [Wb, Rb] per direction
+			if l.Recurrent() && !l.TrainedRb() && suffix == ".B" {
+				n = 0 // Wb halves only: [dirs, 2gH] = [Wb, Rb] per direction
+				g := model.Gates(l.Kind) * l.Units
 				for d := range l.Dirs {
-					for k := range 4 * l.Units {
-						p.Data[d*8*l.Units+k] += float32(rng.Float64()*0.4 - 0.2)
+					for k := range g {
+						p.Data[d*2*g+k] += float32(rng.Float64()*0.4 - 0.2)
 					}
 				}
 			}
@@ -147,6 +210,29 @@ func RandomModel(t testing.TB, cfg *configs.Config, seed uint64) *model.Model {
 		emb.Data[i] += float32(rng.Float64()*0.2 - 0.1)
 	}
 	return m
+}
+
+// PostPad rewrites ids [batch, seq] as post-padded reviews for a
+// mask_zero model (whose padding must be post): inner zeros become 1 and
+// row b ends with (3b) mod seq padding zeros. Other models' ids are left
+// as they are.
+func PostPad(m *model.Model, ids []int32, batch, seq int) []int32 {
+	if !m.Config.Model.Embedding.MaskZero {
+		return ids
+	}
+	for b := range batch {
+		row := ids[b*seq : (b+1)*seq]
+		pad := (3 * b) % seq
+		for t := range row {
+			switch {
+			case t >= seq-pad:
+				row[t] = 0
+			case row[t] == 0:
+				row[t] = 1
+			}
+		}
+	}
+	return ids
 }
 
 // RandomIDs returns [batch, seq] ids in [0, numWords), some of them the
@@ -300,12 +386,20 @@ func RefForward(m *model.Model, ids []int32, batch, seq int) []float64 {
 	if err != nil {
 		panic(err) // test models come from New
 	}
+	valid := refMask(m, ids, batch, seq)
 	for _, l := range layers {
-		if l.Kind == model.KindLSTM {
+		switch l.Kind {
+		case model.KindDropout, model.KindSpatialDropout:
+			continue // the identity at inference
+		case model.KindGlobalMaxPool, model.KindGlobalAveragePool:
+			vec = refPool(l, xs, valid)
+			continue
+		}
+		if l.Recurrent() {
 			outs := make([][][][]float64, l.Dirs) // [dir][batch][t][H]
 			lasts := make([][][]float64, l.Dirs)  // [dir][batch][H]
 			for d := range l.Dirs {
-				outs[d], lasts[d] = refLSTM(m, l, d, xs)
+				outs[d], lasts[d] = refDirection(m, l, d, xs, valid)
 			}
 			merge := func(parts [][]float64) []float64 {
 				if l.Dirs == 1 {

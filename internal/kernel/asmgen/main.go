@@ -116,6 +116,17 @@ func (g *gen) file() {
 	addConst("lo", f32(-87.3))
 	addConst("one", f32(1))
 	addConst("two", f32(2))
+	// The AVX-512 LSTM activation treats 16 lanes as two gates of a group:
+	// i o (σ in all lanes) or f c (σ in the first 8, tanh in the last 8),
+	// as y = a·(n/(exp(s·x)+1)) + b with per-lane s, n, a, b.
+	// Each is 16 lanes: two table entries, the σ half then the tanh half.
+	for _, c := range []struct {
+		name   string
+		lo, hi float64
+	}{{"fc_s", -1, 2}, {"fc_n", 1, 2}, {"fc_a", 1, -1}, {"fc_b", 0, 1}} {
+		addConst(c.name, f32(c.lo))
+		addConst(c.name+"_hi", f32(c.hi))
+	}
 	g.p("//")
 	g.p("// rc holds the constants of the cell kernels as full 8-lane vectors, so")
 	g.p("// that they serve as memory operands. exp(x): x is clamped to")
@@ -146,6 +157,16 @@ func (g *gen) file() {
 		g.qgemmRows(m)
 	}
 	g.quant()
+	g.p("// AVX-512 (F, DQ, BW, VL) kernels: the same arithmetic on 16-lane registers,")
+	g.p("// 32 of them, so that tiles are wider and B is loaded once per row block.")
+	g.p("")
+	for _, m := range []int{6, 5, 4, 2, 1} {
+		g.gemmZ(m)
+	}
+	g.lstmActZ()
+	for _, m := range []int{4, 2, 1} {
+		g.qgemmZ(m)
+	}
 }
 
 func (g *gen) macros() {
@@ -367,16 +388,18 @@ TEXT ·gemm1xN(SB), NOSPLIT, $0-56
 // cells writes the cell kernels, which apply the gate functions and state
 // updates to pre-activations in the gate-interleaved layout.
 func (g *gen) cells() {
+	g.lstmAVX2()
 	g.WriteString(cellKernels)
 }
 
-const cellKernels = `// func lstmCellsAVX2(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
+// lstmCells writes an LSTM cell kernel: the prologue, pass 1 (act: the
+// gate activations of a group, in place in z), then pass 2 (the state
+// update), shared by the AVX2 and AVX-512 forms.
+func (g *gen) lstmCells(name, doc, consts, act string) {
+	g.p(`// func %s(rows, groups int, z *float32, ldz int, c *float32, h *float32, ldh int)
 //
-// The LSTM cell update of LSTMStep for rows of z [rows, ldz] (per group of
-// 8 units: i o f c pre-activations, 128 bytes, overwritten with the
-// activated gates) and states c, h [rows, ldh]: c = σ(f)·c + σ(i)·tanh(g),
-// h = σ(o)·tanh(c).
-TEXT ·lstmCellsAVX2(SB), NOSPLIT, $0-56
+%s
+TEXT ·%s(SB), NOSPLIT, $0-56
 	MOVQ rows+0(FP), R8
 	MOVQ groups+8(FP), R9
 	SHLQ $5, R9
@@ -391,30 +414,18 @@ TEXT ·lstmCellsAVX2(SB), NOSPLIT, $0-56
 	JEQ done
 	TESTQ R9, R9
 	JEQ done
-	LOADCELLCONSTS
+	LOADCELLCONSTS%s
 row:
-	// Pass 1: the four gate activations of every group, in place in z;
-	// the groups are independent, so their exp chains overlap.
 	XORQ R12, R12
 act:
-	VMOVUPS (SI)(R12*4), Y0
-	SIGV(Y0, Y1, Y2)
-	VMOVUPS 32(SI)(R12*4), Y3
-	SIGV(Y3, Y4, Y5)
-	VMOVUPS 64(SI)(R12*4), Y6
-	SIGV(Y6, Y7, Y8)
-	VMOVUPS 96(SI)(R12*4), Y9
-	TANHV(Y9, Y10, Y11)
-	VMOVUPS Y0, (SI)(R12*4)
-	VMOVUPS Y3, 32(SI)(R12*4)
-	VMOVUPS Y6, 64(SI)(R12*4)
-	VMOVUPS Y9, 96(SI)(R12*4)
-	ADDQ $32, R12
+%s	ADDQ $32, R12
 	CMPQ R12, R9
 	JLT act
-	// Pass 2: c = f·c + i·g, h = o·tanh(c), two groups at a time where
-	// there are two.
-	XORQ R12, R12
+`+lstmState, name, doc, name, consts, act)
+}
+
+// lstmState is pass 2 of the LSTM cells: c = f·c + i·g, h = o·tanh(c).
+const lstmState = `	XORQ R12, R12
 state:
 	VMOVUPS 64(SI)(R12*4), Y3
 	VMULPS (DI)(R12*1), Y3, Y3
@@ -435,8 +446,31 @@ state:
 done:
 	VZEROUPPER
 	RET
+`
 
-// func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, hout *float32, ldh int)
+// lstmAVX2 writes lstmCellsAVX2; pass 1 activates the four gates of a
+// group (8 lanes each); the groups are independent, so their exp chains
+// overlap.
+func (g *gen) lstmAVX2() {
+	g.lstmCells("lstmCellsAVX2", `// The LSTM cell update of LSTMStep for rows of z [rows, ldz] (per group of
+// 8 units: i o f c pre-activations, 128 bytes, overwritten with the
+// activated gates) and states c, h [rows, ldh]: c = σ(f)·c + σ(i)·tanh(g),
+// h = σ(o)·tanh(c).`, "", `	VMOVUPS (SI)(R12*4), Y0
+	SIGV(Y0, Y1, Y2)
+	VMOVUPS 32(SI)(R12*4), Y3
+	SIGV(Y3, Y4, Y5)
+	VMOVUPS 64(SI)(R12*4), Y6
+	SIGV(Y6, Y7, Y8)
+	VMOVUPS 96(SI)(R12*4), Y9
+	TANHV(Y9, Y10, Y11)
+	VMOVUPS Y0, (SI)(R12*4)
+	VMOVUPS Y3, 32(SI)(R12*4)
+	VMOVUPS Y6, 64(SI)(R12*4)
+	VMOVUPS Y9, 96(SI)(R12*4)
+`)
+}
+
+const cellKernels = `// func gruCellsAVX2(rows, groups int, x *float32, acc *float32, ld int, h *float32, hout *float32, ldh int)
 //
 // The linear_before_reset GRU update of GRUStep: per group of 8 units, x
 // and acc hold z r h (96 bytes); z = σ(xz+az), r = σ(xr+ar),
@@ -807,4 +841,211 @@ done:
 	VZEROUPPER
 	RET
 `)
+}
+
+// zWidths are the tile widths (16-column registers per row) of the
+// AVX-512 product kernels for m rows, widest first: as many accumulators
+// as the 32 registers allow next to the B vectors, so that FMA latency
+// hides behind independent chains.
+func zWidths(m int) []int {
+	switch m {
+	case 1: // latency-bound: all of a 256-column row (an LSTM of H 64) in one pass
+		return []int{16, 8, 4, 2, 1}
+	case 2:
+		return []int{8, 4, 2, 1}
+	}
+	return []int{4, 2, 1}
+}
+
+// gemmZ writes gemmZ<m>xN, gemm<m>xN on AVX-512: per pass, an m-row by
+// 16·w-column tile (accumulators Z0…Z(m·w−1)); for m > 1 the w B vectors
+// of a k sit in Z(m·w)…, for one row they are memory operands;
+// broadcasts alternate between Z30 and Z31. Each element of C is the same
+// FMA chain over p as in gemm<m>xN, so results are bit-identical to the
+// AVX2 kernels.
+func (g *gen) gemmZ(m int) {
+	name := fmt.Sprintf("gemmZ%dxN", m)
+	g.p(`// func %[1]s(k, n16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32)
+//
+// gemm%[2]dxN with 16-lane registers.
+TEXT ·%[1]s(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), AX
+	MOVQ n16+8(FP), BX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+	LEAQ (R11)(R11*4), R13
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
+	SHLQ $2, R9`, name, m)
+	for _, w := range zWidths(m) {
+		lab := fmt.Sprintf("w%d", w)
+		acc := func(r, i int) int { return r*w + i }
+		g.p("%s:\n\tCMPQ BX, $%d\n\tJLT %s_next\n\tMOVQ bias+64(FP), R10\n\tTESTQ R10, R10\n\tJNE %s_bias", lab, w, lab, lab)
+		for i := range m * w {
+			g.p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+		}
+		g.p("\tJMP %s_k\n%s_bias:", lab, lab)
+		for i := range w {
+			g.p("\tVMOVUPS %d(R10), Z%d", 64*i, i)
+			for r := 1; r < m; r++ {
+				g.p("\tVMOVAPS Z%d, Z%d", i, acc(r, i))
+			}
+		}
+		g.p("\tADDQ $%d, R10\n\tMOVQ R10, bias+64(FP)", 64*w)
+		g.p("%s_k:\n\tMOVQ DI, R10\n\tMOVQ AX, CX\n\tTESTQ CX, CX\n\tJEQ %s_store\n%s_loop:", lab, lab, lab)
+		if m > 1 {
+			for i := range w {
+				g.p("\tVMOVUPS %d(R10), Z%d", 64*i, m*w+i)
+			}
+		}
+		for r := range m {
+			bc := 30 + r%2
+			g.p("\tVBROADCASTSS %s, Z%d", rowAddr[r], bc)
+			for i := range w {
+				if m > 1 {
+					g.p("\tVFMADD231PS Z%d, Z%d, Z%d", m*w+i, bc, acc(r, i))
+				} else {
+					g.p("\tVFMADD231PS %d(R10), Z%d, Z%d", 64*i, bc, acc(r, i))
+				}
+			}
+		}
+		g.p("\tADDQ $4, SI\n\tADDQ R8, R10\n\tDECQ CX\n\tJNZ %s_loop", lab)
+		g.p("\tMOVQ AX, CX\n\tSHLQ $2, CX\n\tSUBQ CX, SI")
+		g.p("%s_store:\n\tMOVQ DX, R10\n\tCMPQ bias+64(FP), $0\n\tJNE %s_only", lab, lab)
+		for r := range m {
+			if r > 0 {
+				g.p("\tADDQ R9, R10")
+			}
+			for i := range w {
+				g.p("\tVADDPS %[1]d(R10), Z%[2]d, Z%[2]d\n\tVMOVUPS Z%[2]d, %[1]d(R10)", 64*i, acc(r, i))
+			}
+		}
+		g.p("\tJMP %s_adv\n%s_only:", lab, lab)
+		for r := range m {
+			if r > 0 {
+				g.p("\tADDQ R9, R10")
+			}
+			for i := range w {
+				g.p("\tVMOVUPS Z%d, %d(R10)", acc(r, i), 64*i)
+			}
+		}
+		g.p("%s_adv:\n\tADDQ $%d, DI\n\tADDQ $%d, DX\n\tSUBQ $%d, BX\n\tJMP %s\n%s_next:", lab, 64*w, 64*w, w, lab, lab)
+	}
+	g.p("\tVZEROUPPER\n\tRET\n")
+}
+
+// lstmActZ writes lstmCellsAVX512: lstmCellsAVX2 whose first pass (the
+// four gate activations, four exps per unit) runs on 16 lanes, a group's
+// i o as one register and f c as another; the exp polynomial's constants
+// live in Z16…Z30. The per-lane form of the f c register computes
+// σ(x) = 1/(exp(−x)+1) and tanh(x) = 1 − 2/(exp(2x)+1) with the same
+// operations, rounded the same way, as SIGV and TANHV, so results are
+// bit-identical to the AVX2 kernel.
+func (g *gen) lstmActZ() {
+	g.p(`// EXPZ is EXPV on 16 lanes, its constants in registers: Z16 log2e, Z17
+// magic, Z18 c1, Z19 c2, Z20…Z25 q5…q0, Z27 hi, Z28 lo.
+#define EXPZ(X, T1, T2) \
+	VMINPS X, Z27, X \
+	VMAXPS X, Z28, X \
+	VMOVAPS Z17, T1 \
+	VFMADD231PS Z16, X, T1 \
+	VSUBPS Z17, T1, T2 \
+	VFNMADD231PS Z18, T2, X \
+	VFNMADD231PS Z19, T2, X \
+	VMOVAPS Z20, T2 \
+	VFMADD213PS Z21, X, T2 \
+	VFMADD213PS Z22, X, T2 \
+	VFMADD213PS Z23, X, T2 \
+	VFMADD213PS Z24, X, T2 \
+	VFMADD213PS Z25, X, T2 \
+	VPSLLD $23, T1, T1 \
+	VMULPS T1, T2, X
+
+// SIGZ is SIGV on 16 lanes (Z26 sign, Z29 one).
+#define SIGZ(X, T1, T2) \
+	VXORPS Z26, X, X \
+	EXPZ(X, T1, T2) \
+	VADDPS Z29, X, X \
+	VDIVPS X, Z29, X
+
+// FCZ activates an f c register: σ in lanes 0–7, tanh in lanes 8–15.
+#define FCZ(X, T1, T2) \
+	VMULPS rc<>+%[1]d(SB), X, X \
+	EXPZ(X, T1, T2) \
+	VADDPS Z29, X, X \
+	VMOVUPS rc<>+%[2]d(SB), T1 \
+	VDIVPS X, T1, X \
+	VMOVUPS rc<>+%[3]d(SB), T1 \
+	VFMADD213PS rc<>+%[4]d(SB), T1, X
+`, off("fc_s"), off("fc_n"), off("fc_a"), off("fc_b"))
+	var consts strings.Builder
+	for i, c := range []string{"log2e", "magic", "c1", "c2", "q5", "q4", "q3", "q2", "q1", "q0", "sign", "hi", "lo", "one", "two"} {
+		fmt.Fprintf(&consts, "\n\tVBROADCASTSS rc<>+%d(SB), Z%d", off(c), 16+i)
+	}
+	g.lstmCells("lstmCellsAVX512", "// lstmCellsAVX2 with the gate activations on 16 lanes.", consts.String(), `	VMOVUPS (SI)(R12*4), Z0
+	SIGZ(Z0, Z1, Z2)
+	VMOVUPS 64(SI)(R12*4), Z3
+	FCZ(Z3, Z4, Z5)
+	VMOVUPS Z0, (SI)(R12*4)
+	VMOVUPS Z3, 64(SI)(R12*4)
+`)
+}
+
+// qgemmZ writes qgemmZ<m>xN, qgemm<m>xN with AVX-512 VNNI: VPDPBUSD
+// multiplies a broadcast quad of unsigned activations with 16 columns'
+// quads of signed weights and adds the four products to int32 lanes in
+// one instruction (exact, no saturation: VPDPBUSD, not VPDPBUSDS).
+func (g *gen) qgemmZ(m int) {
+	name := fmt.Sprintf("qgemmZ%dxN", m)
+	g.p(`// func %[1]s(k4, n16 int, a *uint8, lda int, b *int8, ldb int, c *int32, ldc int)
+//
+// qgemm%[2]dxN with AVX-512 VNNI.
+TEXT ·%[1]s(SB), NOSPLIT, $0-64
+	MOVQ k4+0(FP), AX
+	MOVQ n16+8(FP), BX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
+	SHLQ $2, R9`, name, m)
+	addr := []string{"(R13)", "(R13)(R11*1)", "(R13)(R11*2)", "(R13)(R12*1)"}
+	for _, w := range []int{4, 2, 1} {
+		lab := fmt.Sprintf("q%d", w)
+		g.p("%s:\n\tCMPQ BX, $%d\n\tJLT %s_next", lab, w, lab)
+		for i := range m * w {
+			g.p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+		}
+		g.p("\tMOVQ DI, R10\n\tMOVQ SI, R13\n\tMOVQ AX, CX\n\tTESTQ CX, CX\n\tJEQ %s_store\n%s_loop:", lab, lab)
+		for i := range w {
+			g.p("\tVMOVDQU32 %d(R10), Z%d", 64*i, 16+i)
+		}
+		for r := range m {
+			bc := 30 + r%2
+			g.p("\tVPBROADCASTD %s, Z%d", addr[r], bc)
+			for i := range w {
+				g.p("\tVPDPBUSD Z%d, Z%d, Z%d", 16+i, bc, r*w+i)
+			}
+		}
+		g.p("\tADDQ $4, R13\n\tADDQ R8, R10\n\tDECQ CX\n\tJNZ %s_loop", lab)
+		g.p("%s_store:\n\tMOVQ DX, R10", lab)
+		for r := range m {
+			if r > 0 {
+				g.p("\tADDQ R9, R10")
+			}
+			for i := range w {
+				g.p("\tVMOVDQU32 Z%d, %d(R10)", r*w+i, 64*i)
+			}
+		}
+		g.p("\tADDQ $%d, DI\n\tADDQ $%d, DX\n\tSUBQ $%d, BX\n\tJMP %s\n%s_next:", 64*w, 64*w, w, lab, lab)
+	}
+	g.p("\tVZEROUPPER\n\tRET\n")
 }

@@ -4,9 +4,11 @@
 // the figures depend on: CPU model and flags, OPENBLAS_CORETYPE, the
 // kernels in use, load average.
 //
-//	scripts/bench/ratios.sh [-rounds 5] [-benchtime 2s] [-bench REGEXP] [-raw FILE]
+//	scripts/bench/ratios.sh [-rounds 5] [-benchtime 2s] [-bench REGEXP] [-raw FILE] [-readme README.md]
 //
-// The benchmark binary is built once and run -rounds times; each round runs
+// With -readme it also rewrites the README's inference speed table (the
+// block between its markers), so that table is never edited by hand. The
+// benchmark binary is built once and run -rounds times; each round runs
 // every sub-benchmark once (engine then ONNX Runtime per batch size), so the
 // two engines alternate instead of one running while the machine is quiet
 // and the other while it is busy. Throughput cases (batch > 1) compare
@@ -35,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/birnn/birnn/internal/atomicfile"
 	"github.com/birnn/birnn/internal/kernel"
 )
 
@@ -61,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	bench := fs.String("bench", "^Benchmark(StudyDeepBiLSTM|StudyDeepBiGRU|KerasDeepBiLSTM|QuantizedDeepBiLSTM)$", "go test -bench pattern")
 	raw := fs.String("raw", "", "also write the raw benchmark output to this file")
 	in := fs.String("in", "", "read benchmark output from this file instead of running (for re-tabulating)")
+	readme := fs.String("readme", "", "also rewrite the inference speed table of this README (between its markers)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,7 +102,101 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	writeTable(stdout, res, h)
 	writeInt8(stdout, res)
+	if *readme != "" {
+		return updateReadme(*readme, res, h)
+	}
 	return nil
+}
+
+// The README's inference speed table sits between these markers; only
+// ratios.sh -readme writes what is between them.
+const (
+	readmeBegin = "<!-- inference speed: written by scripts/bench/ratios.sh -readme README.md; do not edit by hand -->"
+	readmeEnd   = "<!-- end of inference speed -->"
+)
+
+// updateReadme replaces the block between the markers of path with the
+// README form of the table (atomically; the markers must be there).
+func updateReadme(path string, res results, h header) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	text := string(b)
+	i := strings.Index(text, readmeBegin)
+	j := strings.Index(text, readmeEnd)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s: no inference speed block (a line %q, later a line %q)", path, readmeBegin, readmeEnd)
+	}
+	var block bytes.Buffer
+	writeReadme(&block, res, h)
+	out := text[:i+len(readmeBegin)] + "\n" + block.String() + text[j:]
+	return atomicfile.WriteFile(path, []byte(out))
+}
+
+// writeReadme writes the README form: what was measured how, then one row
+// per case of the float32 models and the int8 speed-up.
+func writeReadme(w io.Writer, res results, h header) {
+	model, flags := cpuInfo()
+	fmt.Fprintf(w, "Inference against ONNX Runtime 1.30 in the same process on the same inputs, measured %s by\n", h.started.Format("2006-01-02"))
+	fmt.Fprintf(w, "`%s` (%d rounds × %s, medians; birnn's kernels: %s; %s, flags %s; load average %s → %s,\n",
+		h.cmd, h.rounds, h.benchtime, kernel.Current(), model, flags, h.loadBefore, h.loadAfter)
+	fmt.Fprintln(w, "the machine shared with other work). Throughput ratios are birnn/ORT (higher is better), latency")
+	fmt.Fprintln(w, "ratios birnn/ORT (lower is better); in parentheses the same ratio of CPU time per run, which")
+	fmt.Fprintln(w, "other load on the machine hardly moves.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| model | batch | threads | birnn | ONNX Runtime | birnn vs ORT (CPU time) | birnn allocations per run |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, m := range models {
+		for _, batch := range []int{1, 32, 128} {
+			for _, threads := range []int{1, 2} {
+				e := res[fmt.Sprintf("%s/engine/batch=%d/procs=%d", m.bench, batch, threads)]
+				o := res[fmt.Sprintf("%s/ort/batch=%d/threads=%d", m.bench, batch, threads)]
+				if e == nil || o == nil {
+					continue
+				}
+				c := compare(e, o, batch)
+				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s (%s) | %s, %.0f allocs |\n", m.label, batch, threads,
+					c.engine, c.ort, c.ratio, c.cpu, humanBytes(median(e.bytes)), median(e.allocs))
+			}
+		}
+	}
+	writeInt8(w, res)
+	fmt.Fprintln(w)
+}
+
+// comparison is one case of the table, formatted.
+type comparison struct{ engine, ort, ratio, target, mark, cpu string }
+
+// compare formats birnn's and ONNX Runtime's medians of a case: latency
+// at batch 1, throughput otherwise.
+func compare(e, o *sample, batch int) comparison {
+	var c comparison
+	ce, co := median(e.cpuPerOp), median(o.cpuPerOp)
+	if batch == 1 {
+		te, to := median(e.nsPerOp), median(o.nsPerOp)
+		c.engine, c.ort = fmt.Sprintf("%.0f µs", te/1e3), fmt.Sprintf("%.0f µs", to/1e3)
+		r := te / to
+		c.ratio, c.target = fmt.Sprintf("%.2f× the latency", r), "≤ 0.6×"
+		if r <= 0.6 {
+			c.mark = " ✓"
+		}
+		if ce > 0 && co > 0 {
+			c.cpu = fmt.Sprintf("%.2f×", ce/co)
+		}
+		return c
+	}
+	re, ro := median(e.reviews), median(o.reviews)
+	c.engine, c.ort = fmt.Sprintf("%.0f reviews/s", re), fmt.Sprintf("%.0f reviews/s", ro)
+	r := re / ro
+	c.ratio, c.target = fmt.Sprintf("%.2f× the throughput", r), "≥ 1.5×"
+	if r >= 1.5 {
+		c.mark = " ✓"
+	}
+	if ce > 0 && co > 0 {
+		c.cpu = fmt.Sprintf("%.2f×", co/ce)
+	}
+	return c
 }
 
 // runBenchmarks builds the infer test binary once and runs it rounds
@@ -257,33 +355,9 @@ func writeTable(w io.Writer, res results, h header) {
 				if e == nil || o == nil {
 					continue
 				}
-				var be, bo, ratio, target, mark, cpu string
-				ce, co := median(e.cpuPerOp), median(o.cpuPerOp)
-				if batch == 1 {
-					te, to := median(e.nsPerOp), median(o.nsPerOp)
-					be, bo = fmt.Sprintf("%.0f µs", te/1e3), fmt.Sprintf("%.0f µs", to/1e3)
-					r := te / to
-					ratio, target = fmt.Sprintf("%.2f× the latency", r), "≤ 0.6×"
-					if r <= 0.6 {
-						mark = " ✓"
-					}
-					if ce > 0 && co > 0 {
-						cpu = fmt.Sprintf("%.2f×", ce/co)
-					}
-				} else {
-					re, ro := median(e.reviews), median(o.reviews)
-					be, bo = fmt.Sprintf("%.0f reviews/s", re), fmt.Sprintf("%.0f reviews/s", ro)
-					r := re / ro
-					ratio, target = fmt.Sprintf("%.2f× the throughput", r), "≥ 1.5×"
-					if r >= 1.5 {
-						mark = " ✓"
-					}
-					if ce > 0 && co > 0 {
-						cpu = fmt.Sprintf("%.2f×", co/ce)
-					}
-				}
-				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s%s | %s | %s | %s | %.0f |\n", m.label, batch, threads, be, bo,
-					ratio, mark, target, cpu, humanBytes(median(e.bytes)), median(e.allocs))
+				c := compare(e, o, batch)
+				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s%s | %s | %s | %s | %.0f |\n", m.label, batch, threads, c.engine, c.ort,
+					c.ratio, c.mark, c.target, c.cpu, humanBytes(median(e.bytes)), median(e.allocs))
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -61,4 +63,36 @@ func FuzzParse(f *testing.F) {
 			writeInt8(&bytes.Buffer{}, res)
 		}
 	})
+}
+
+// TestUpdateReadme checks that -readme replaces exactly the block between
+// the markers, and refuses a file without them.
+func TestUpdateReadme(t *testing.T) {
+	res, err := parse(strings.NewReader(sampleRun))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "README.md")
+	before, after := "# title\n\nsome text\n", "\n## next\nmore\n"
+	old := before + readmeBegin + "\nstale table\n" + readmeEnd + after
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := updateReadme(path, res, header{cmd: "scripts/bench/ratios.sh -readme README.md", rounds: 3, benchtime: "1s"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	got := string(b)
+	if !strings.HasPrefix(got, before+readmeBegin+"\n") || !strings.HasSuffix(got, readmeEnd+after) || strings.Contains(got, "stale table") {
+		t.Errorf("README not rewritten between its markers:\n%s", got)
+	}
+	if !strings.Contains(got, "| 1000 µs | 2000 µs | 0.50× the latency (0.50×) | 288 KB, 255 allocs |") {
+		t.Errorf("README block lacks the batch-1 row:\n%s", got)
+	}
+	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := updateReadme(path, res, header{}); err == nil {
+		t.Error("a README without the markers was accepted")
+	}
 }
