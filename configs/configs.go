@@ -88,6 +88,10 @@ type Embedding struct {
 	Dim         int    `yaml:"dim"`
 	Initializer string `yaml:"initializer"`
 	MaskZero    bool   `yaml:"mask_zero,omitempty"` // id 0 is padding the recurrent layers skip
+	// Dropout on the embedding's output vectors: shorthand for a first
+	// layer {type: dropout, rate: Dropout} (Keras Embedding → Dropout),
+	// which train.Resolve writes out.
+	Dropout float64 `yaml:"dropout,omitempty"`
 }
 
 // Layer is one layer after the embedding; package model owns its schema.
