@@ -21,7 +21,7 @@ var runs = []string{"deep_lstm", "bilstm", "deep_bilstm", "deep_bilstm_rmsprop_d
 
 // exercises are the embedded runs beyond the study's: its exercises (another
 // dataset, better accuracy).
-var exercises = []string{"sst2_deep_bilstm", "sst2_bilstm", "sst2_best", "imdb_best", "imdb_long"}
+var exercises = []string{"sst2_deep_bilstm", "sst2_bilstm", "sst2_best", "imdb_best", "imdb_long", "sst2_gru_masked"}
 
 // Runs returns the names of the study's five runs, in the study's order.
 func Runs() []string { return slices.Clone(runs) }
