@@ -582,9 +582,9 @@ func TestServeReloadRereadsWordIndex(t *testing.T) {
 // queued on a slow model, and checks each is answered and the process
 // exits 0.
 func TestServeDrainOnShutdown(t *testing.T) {
-	steps := 8000
+	steps := 200000 // tens of ms a row on a fast AVX-512 core, so requests are still in flight at SIGTERM
 	if raceEnabled {
-		steps = 1000 // the race detector slows the engine about tenfold
+		steps = 20000 // the race detector slows the engine about tenfold
 	}
 	p := servetest.Slow(7, steps)
 	model, wi, err := p.Write(t.TempDir(), "slow")
