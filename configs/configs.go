@@ -21,7 +21,7 @@ var runs = []string{"deep_lstm", "bilstm", "deep_bilstm", "deep_bilstm_rmsprop_d
 
 // exercises are the embedded runs beyond the study's: its exercises (another
 // dataset, better accuracy).
-var exercises = []string{"sst2_deep_bilstm", "sst2_bilstm", "sst2_best", "imdb_best"}
+var exercises = []string{"sst2_deep_bilstm", "sst2_bilstm", "sst2_best", "imdb_best", "imdb_long", "sst2_gru_masked"}
 
 // Runs returns the names of the study's five runs, in the study's order.
 func Runs() []string { return slices.Clone(runs) }
@@ -88,6 +88,10 @@ type Embedding struct {
 	Dim         int    `yaml:"dim"`
 	Initializer string `yaml:"initializer"`
 	MaskZero    bool   `yaml:"mask_zero,omitempty"` // id 0 is padding the recurrent layers skip
+	// Dropout on the embedding's output vectors: shorthand for a first
+	// layer {type: dropout, rate: Dropout} (Keras Embedding → Dropout),
+	// which train.Resolve writes out.
+	Dropout float64 `yaml:"dropout,omitempty"`
 }
 
 // Layer is one layer after the embedding; package model owns its schema.

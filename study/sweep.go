@@ -80,6 +80,9 @@ type SweepRun struct {
 	Values map[string]any
 }
 
+// MaxSweepRuns bounds a grid's product: a sweep file cannot ask for more.
+const MaxSweepRuns = 1000
+
 // Sweep files inside its output folder and each run's folder.
 const (
 	SweepReportFile = "report.md"
@@ -143,6 +146,12 @@ func (s *Sweep) Expand() ([]SweepRun, error) {
 		}
 		slices.Sort(keys)
 		add(r, keys)
+	}
+	total := 1
+	for _, a := range s.Grid {
+		if total *= len(a.Values); total > MaxSweepRuns {
+			return nil, fmt.Errorf("sweep: the grid has more than %d runs", MaxSweepRuns)
+		}
 	}
 	if len(s.Grid) > 0 {
 		keys := make([]string, len(s.Grid))

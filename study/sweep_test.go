@@ -194,3 +194,28 @@ func TestExercisesSweep(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseSweep: any bytes as a sweep file — never a panic; a sweep that
+// parses expands to uniquely named runs, or says why not.
+func FuzzParseSweep(f *testing.F) {
+	f.Add([]byte("base: deep_bilstm\ngrid:\n  - {key: train.optimizer.name, values: [adam, sgd]}\n"))
+	f.Add([]byte("base: x\nset: {train.epochs: 1}\nruns:\n  - {}\n  - {'model.layers[*].recurrent_dropout': 0.2}\n"))
+	f.Add(exercisesYAML)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseSweep(b)
+		if err != nil {
+			return
+		}
+		runs, err := s.Expand()
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, r := range runs {
+			if r.Name == "" || strings.ContainsAny(r.Name, "/\\") || seen[r.Name] {
+				t.Fatalf("run name %q", r.Name)
+			}
+			seen[r.Name] = true
+		}
+	})
+}

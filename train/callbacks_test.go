@@ -181,3 +181,28 @@ func parseF(t *testing.T, s string) float64 {
 	}
 	return v
 }
+
+// model.embedding.dropout becomes a first dropout layer, once: resolving
+// the resolved configuration again adds nothing; a model with it trains.
+func TestEmbeddingDropout(t *testing.T) {
+	cfg := tinyConfig(t, fitLayers)
+	n := len(cfg.Model.Layers)
+	cfg.Model.Embedding.Dropout = 0.25
+	if err := Resolve(cfg); err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.Model.Layers[0]
+	if len(cfg.Model.Layers) != n+1 || l.Type != model.KindDropout || l.Rate != 0.25 || cfg.Model.Embedding.Dropout != 0 {
+		t.Fatalf("layers %+v, embedding dropout %g", cfg.Model.Layers, cfg.Model.Embedding.Dropout)
+	}
+	if err := Resolve(cfg); err != nil || len(cfg.Model.Layers) != n+1 {
+		t.Errorf("re-resolved: %d layers, %v", len(cfg.Model.Layers), err)
+	}
+	fitTiny(t, cfg, randomData(16, 4, 7, 1), FitOptions{})
+	bad := tinyConfig(t, fitLayers)
+	bad.Model.Embedding.Dropout = 1
+	var ce *configs.Error
+	if err := Resolve(bad); !errors.As(err, &ce) || ce.Key != "model.embedding.dropout" {
+		t.Errorf("dropout 1: %v", err)
+	}
+}

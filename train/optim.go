@@ -162,6 +162,15 @@ func Resolve(cfg *configs.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// model.embedding.dropout is a first dropout layer, written out so
+	// that the resolved configuration (and a re-resolved one) has it once.
+	if p := cfg.Model.Embedding.Dropout; p != 0 {
+		if !(p > 0 && p < 1) {
+			return &configs.Error{Key: "model.embedding.dropout", Msg: fmt.Sprintf("must be in [0, 1), got %g", p)}
+		}
+		cfg.Model.Layers = append([]configs.Layer{{Type: model.KindDropout, Rate: p}}, cfg.Model.Layers...)
+		cfg.Model.Embedding.Dropout = 0
+	}
 	if err := model.Resolve(cfg); err != nil {
 		return err
 	}

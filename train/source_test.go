@@ -108,3 +108,19 @@ func TestRunTextSourceErrors(t *testing.T) {
 		t.Errorf("run folder left behind after a bad label: %v", err)
 	}
 }
+
+// Every embedded run resolves, and the text-source ones name their splits.
+func TestEmbeddedConfigsResolve(t *testing.T) {
+	for _, name := range configs.Names() {
+		cfg, err := configs.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Resolve(cfg); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if strings.HasPrefix(name, "sst2") && (cfg.Data.Source != configs.SourceTSV || DatasetName(cfg) != "sst2") {
+			t.Errorf("%s: source %q, dataset %q", name, cfg.Data.Source, DatasetName(cfg))
+		}
+	}
+}
