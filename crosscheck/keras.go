@@ -151,12 +151,16 @@ func ReadInfo(path string) (*Info, error) {
 	return &in, nil
 }
 
-// Trainable reports whether birnn's trainer has every layer of the Keras
-// model: an Embedding without mask_zero, LSTMs (plain or Bidirectional)
-// with tanh and a sigmoid recurrent activation, and Dense layers. When it
-// has not, why names the first layer that has no birnn equivalent.
+// Trainable reports whether birnn imports every layer of the Keras
+// model into its trainer: an Embedding without mask_zero, LSTMs and GRUs
+// (reset_after, Keras 2's default; plain or Bidirectional) with tanh and a
+// sigmoid recurrent activation, global pooling over time and Dense layers.
+// When it does not, why names the first layer that has no birnn equivalent.
 func (in *Info) Trainable() (ok bool, why string) {
-	lstm := func(c map[string]any) string {
+	cell := func(c map[string]any) string {
+		if r, ok := c["reset_after"].(bool); ok && !r {
+			return "reset_after=False"
+		}
 		if a, _ := c["activation"].(string); a != "" && a != "tanh" {
 			return "activation " + a
 		}
@@ -171,19 +175,23 @@ func (in *Info) Trainable() (ok bool, why string) {
 			if m, _ := l.Config["mask_zero"].(bool); m {
 				return false, l.Name + ": Embedding with mask_zero"
 			}
-		case "LSTM":
-			if w := lstm(l.Config); w != "" {
-				return false, l.Name + ": LSTM " + w
+		case "LSTM", "GRU":
+			if w := cell(l.Config); w != "" {
+				return false, l.Name + ": " + l.Class + " " + w
 			}
 		case "Bidirectional":
 			inner, _ := l.Config["layer"].(map[string]any)
-			if c, _ := inner["class"].(string); c != "LSTM" {
+			c, _ := inner["class"].(string)
+			if c != "LSTM" && c != "GRU" {
 				return false, fmt.Sprintf("%s: Bidirectional(%v)", l.Name, inner["class"])
 			}
-			if w := lstm(inner); w != "" {
-				return false, l.Name + ": Bidirectional LSTM " + w
+			if cfg, _ := inner["config"].(map[string]any); cfg != nil {
+				inner = cfg
 			}
-		case "Dense":
+			if w := cell(inner); w != "" {
+				return false, l.Name + ": Bidirectional " + c + " " + w
+			}
+		case "Dense", "GlobalAveragePooling1D", "GlobalMaxPooling1D":
 		default:
 			return false, l.Name + ": " + l.Class
 		}

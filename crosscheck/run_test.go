@@ -301,9 +301,11 @@ func TestTrainable(t *testing.T) {
 		{[]Layer{layer("Bidirectional", map[string]any{"layer": map[string]any{"class": "LSTM"}}), layer("Dense", nil)}, true},
 		{[]Layer{layer("Embedding", map[string]any{"mask_zero": true})}, false},
 		{[]Layer{layer("LSTM", map[string]any{"recurrent_activation": "hard_sigmoid"})}, false},
-		{[]Layer{layer("Bidirectional", map[string]any{"layer": map[string]any{"class": "GRU"}})}, false},
-		{[]Layer{layer("GRU", nil)}, false},
-		{[]Layer{layer("GlobalAveragePooling1D", nil)}, false},
+		{[]Layer{layer("Bidirectional", map[string]any{"layer": map[string]any{"class": "GRU"}}), layer("GlobalAveragePooling1D", nil)}, true},
+		{[]Layer{layer("GRU", nil), layer("GlobalMaxPooling1D", nil)}, true},
+		{[]Layer{layer("GRU", map[string]any{"reset_after": false})}, false},
+		{[]Layer{layer("Bidirectional", map[string]any{"layer": map[string]any{"class": "SimpleRNN"}})}, false},
+		{[]Layer{layer("SimpleRNN", nil)}, false},
 	} {
 		in := &Info{Layers: c.layers}
 		if ok, why := in.Trainable(); ok != c.ok || ok != (why == "") {

@@ -8,9 +8,13 @@
 //	     → per graph: every value produced once, no cycles, values read
 //	       from enclosing graphs resolved; topological order, initializers
 //	       and Constant nodes as tensors, one kernel per node (all once)
+//	     → plan (plan.go): exporters' zero-state chains, direction
+//	       split-and-join and unread outputs removed, an embedding lookup
+//	       folded into the first recurrent layer (rnn_embed.go)
 //	Session.Run(inputs) → check names, dtypes, ranks, fixed and symbolic dims
 //	     → run kernels in order (ctx checked between nodes), releasing each
-//	       intermediate after its last consumer → outputs
+//	       intermediate after its last consumer, big buffers back to the
+//	       session's pool (bufpool.go) → outputs
 //
 // A body of Loop, Scan or If is compiled with the model into a graph of its
 // own; an iteration is a call of that graph, never a new walk of the

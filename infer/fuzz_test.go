@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -423,6 +424,61 @@ func FuzzRecurrentLoopRewrite(f *testing.F) {
 		for name, w := range want {
 			if d := maxAbsDiff(got[name], w); d > 1e-5 && !(w.Len() == 0 && got[name].Len() == 0) {
 				t.Fatalf("output %s differs by %g", name, d)
+			}
+		}
+	})
+}
+
+// FuzzPlannedSentiment feeds fuzzed id rows (any shape, ids out of the
+// vocabulary or negative, NaN) to a small tf2onnx-shaped BiLSTM and BiGRU
+// as planned (embedding folded into tables, directions joined, zero
+// states dropped) and as written: both must fail, or both succeed with
+// the same outputs bit for bit.
+func FuzzPlannedSentiment(f *testing.F) {
+	f.Add(uint8(2), uint8(5), []byte{1, 2, 3, 19, 0})
+	f.Add(uint8(1), uint8(5), []byte{20, 255, 7})
+	f.Add(uint8(3), uint8(0), []byte{})
+	f.Add(uint8(0), uint8(4), []byte{0xff, 0xc0, 0x7f, 0x01})
+	type pair struct{ planned, asWritten *Session }
+	var models []pair
+	for _, op := range []string{"LSTM", "GRU"} {
+		m := sentimentSpec{vocab: 20, emb: 3, seq: 0, inType: onnx.TensorProto_FLOAT, seed: 1,
+			layers: []layerSpec{{op: op, bidi: true, hidden: 2, seqOut: true}, {op: op, bidi: true, hidden: 2}}}.build(f)
+		p, err := LoadModel(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		planGraphs = false
+		w, err := LoadModel(m)
+		planGraphs = true
+		if err != nil {
+			f.Fatal(err)
+		}
+		models = append(models, pair{p, w})
+	}
+	f.Fuzz(func(t *testing.T, batch, seq uint8, data []byte) {
+		b, s := int(batch%9), int(seq%9)
+		v := make([]float32, b*s)
+		for i := range v {
+			if len(data) > 0 {
+				v[i] = float32(int8(data[i%len(data)]))
+				if data[i%len(data)] == 0xc0 {
+					v[i] = float32(math.NaN())
+				}
+			}
+		}
+		feeds := map[string]*Tensor{"input_ids": NewFloat32([]int{b, s}, v)}
+		for _, m := range models {
+			a, errA := m.planned.Run(context.Background(), feeds)
+			w, errW := m.asWritten.Run(context.Background(), feeds)
+			failOnInternal(t, errA)
+			if (errA == nil) != (errW == nil) {
+				t.Fatalf("planned error %v, as written %v", errA, errW)
+			}
+			for name, want := range w {
+				if got := a[name]; got == nil || !slices.Equal(got.Shape, want.Shape) || maxAbsDiff(got, want) != 0 {
+					t.Fatalf("output %s: planned %v, as written %v", name, got, want)
+				}
 			}
 		}
 	})

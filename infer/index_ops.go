@@ -287,15 +287,8 @@ func buildOneHot(n *onnx.NodeProto, opset int64) (opKernel, error) {
 }
 
 func buildTrilu(n *onnx.NodeProto, opset int64) (opKernel, error) {
-	a := attrs(n)
-	upper := a.Int("upper", 1) != 0
-	if err := a.Err(); err != nil {
-		return nil, err
-	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
+	return intAttrOp(n, "upper", 1, 1, func(in []*Tensor, upperAttr int64) ([]*Tensor, error) {
+		upper := upperAttr != 0
 		x := in[0]
 		if x.Rank() < 2 {
 			return nil, fmt.Errorf("input %v must have rank ≥ 2", x.Shape)
@@ -322,7 +315,7 @@ func buildTrilu(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			}
 		}
 		return []*Tensor{{DType: x.DType, Shape: append([]int{}, x.Shape...), Data: take(x.Data, idx)}}, nil
-	}), nil
+	})
 }
 
 func buildEyeLike(n *onnx.NodeProto, opset int64) (opKernel, error) {
@@ -356,15 +349,7 @@ func buildEyeLike(n *onnx.NodeProto, opset int64) (opKernel, error) {
 }
 
 func buildGatherND(n *onnx.NodeProto, opset int64) (opKernel, error) {
-	a := attrs(n)
-	bd := a.Int("batch_dims", 0)
-	if err := a.Err(); err != nil {
-		return nil, err
-	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 2); err != nil {
-			return nil, err
-		}
+	return intAttrOp(n, "batch_dims", 0, 2, func(in []*Tensor, bd int64) ([]*Tensor, error) {
 		x, it := in[0], in[1]
 		ind, err := it.Ints()
 		if err != nil {
@@ -410,7 +395,7 @@ func buildGatherND(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			}
 		}
 		return []*Tensor{{DType: x.DType, Shape: shape, Data: take(x.Data, idx)}}, nil
-	}), nil
+	})
 }
 
 // scatterReduce combines an existing element with an update.

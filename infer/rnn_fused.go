@@ -390,9 +390,15 @@ func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 		off := p.yOff(tt, d, t.b0)
 		return p.y[off : off+rows*p.hidden]
 	}
+	// A GRU only reads its input projection, so one row of a folded
+	// embedding is read in its table, not copied.
+	inTable := p.emb != nil && rows == 1 && f.kind == kindGRU && f.fw.dirs[0].qw == nil
 	for s0 := 0; s0 < p.seq; s0 += f.chunk {
 		n := min(f.chunk, p.seq-s0)
 		for j := range t.nd {
+			if inTable {
+				break
+			}
 			d := t.dirs[j]
 			// The chunk holds times [lo, lo+n) in increasing order.
 			lo := s0
@@ -415,6 +421,9 @@ func (f *fusedRun) runChunks(t fusedTask, tb taskBuffers) {
 					tt, lo, prev = p.seq-1-s, p.seq-s0-n, p.seq-s
 				}
 				z := tb.xp[j][(tt-lo)*rows*ld:]
+				if inTable {
+					z = p.emb.tables[d][int(p.emb.ids[tt*p.batch+t.b0])*ld:]
+				}
 				if !direct {
 					f.step(d, rows, z, tb.h[j], tb.h[j], tb.c[j], tb)
 					f.writeY(d, tt, t.b0, rows, tb.h[j])

@@ -252,7 +252,26 @@ func buildFlatten(n *onnx.NodeProto, opset int64) (opKernel, error) {
 	}), nil
 }
 
-func buildSqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
+// intAttrOp builds an op of one integer attribute (def when absent) that
+// needs nIn inputs: f gets the inputs and the attribute's value.
+func intAttrOp(n *onnx.NodeProto, name string, def int64, nIn int, f func(in []*Tensor, v int64) ([]*Tensor, error)) (opKernel, error) {
+	a := attrs(n)
+	v := a.Int(name, def)
+	if err := a.Err(); err != nil {
+		return nil, err
+	}
+	return fn(func(in []*Tensor) ([]*Tensor, error) {
+		if err := need(in, nIn); err != nil {
+			return nil, err
+		}
+		return f(in, v)
+	}), nil
+}
+
+// axesOp builds Squeeze or Unsqueeze: axes come from the attribute before
+// opset 13, from input 1 after (required when required is set), and f
+// maps the input and its axes to the output shape; the output is a view.
+func axesOp(n *onnx.NodeProto, opset int64, required bool, f func(x *Tensor, axes []int64) ([]int, error)) (opKernel, error) {
 	a := attrs(n)
 	attrAxes := a.Ints("axes")
 	if err := a.Err(); err != nil {
@@ -264,12 +283,25 @@ func buildSqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
 		}
 		axes := attrAxes
 		if opset >= 13 {
+			read := intsInput
+			if required {
+				read = requiredInts
+			}
 			var err error
-			if axes, err = intsInput(in, 1); err != nil {
+			if axes, err = read(in, 1); err != nil {
 				return nil, err
 			}
 		}
-		x := in[0]
+		shape, err := f(in[0], axes)
+		if err != nil {
+			return nil, err
+		}
+		return []*Tensor{reshaped(in[0], shape)}, nil
+	}), nil
+}
+
+func buildSqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
+	return axesOp(n, opset, false, func(x *Tensor, axes []int64) ([]int, error) {
 		drop := make([]bool, x.Rank())
 		if len(axes) == 0 {
 			for i, d := range x.Shape {
@@ -292,28 +324,12 @@ func buildSqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
 				shape = append(shape, d)
 			}
 		}
-		return []*Tensor{reshaped(x, shape)}, nil
-	}), nil
+		return shape, nil
+	})
 }
 
 func buildUnsqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
-	a := attrs(n)
-	attrAxes := a.Ints("axes")
-	if err := a.Err(); err != nil {
-		return nil, err
-	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 1); err != nil {
-			return nil, err
-		}
-		axes := attrAxes
-		if opset >= 13 {
-			var err error
-			if axes, err = requiredInts(in, 1); err != nil {
-				return nil, err
-			}
-		}
-		x := in[0]
+	return axesOp(n, opset, true, func(x *Tensor, axes []int64) ([]int, error) {
 		r := x.Rank() + len(axes)
 		ins := make([]bool, r)
 		for _, ax := range axes {
@@ -336,8 +352,8 @@ func buildUnsqueeze(n *onnx.NodeProto, opset int64) (opKernel, error) {
 				j++
 			}
 		}
-		return []*Tensor{reshaped(x, shape)}, nil
-	}), nil
+		return shape, nil
+	})
 }
 
 func buildTranspose(n *onnx.NodeProto, opset int64) (opKernel, error) {
@@ -755,17 +771,9 @@ func buildTile(n *onnx.NodeProto, opset int64) (opKernel, error) {
 }
 
 func buildGather(n *onnx.NodeProto, opset int64) (opKernel, error) {
-	a := attrs(n)
-	axis := a.Int("axis", 0)
-	if err := a.Err(); err != nil {
-		return nil, err
-	}
-	return fn(func(in []*Tensor) ([]*Tensor, error) {
-		if err := need(in, 2); err != nil {
-			return nil, err
-		}
+	return intAttrOp(n, "axis", 0, 2, func(in []*Tensor, axis int64) ([]*Tensor, error) {
 		return one(gather(in[0], in[1], axis))
-	}), nil
+	})
 }
 
 func gather(x, indices *Tensor, axis64 int64) (*Tensor, error) {

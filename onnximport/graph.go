@@ -75,9 +75,23 @@ func (gr *graph) floats(name string) ([]float32, []int, bool) {
 // ConstantOfShape of zero, or shape plumbing of such a value. It is how a
 // tf2onnx zero initial state is recognised.
 func (gr *graph) isZero(name string, depth int) bool {
-	if depth > 32 {
-		return false
+	return gr.zero(name, depth, map[string]bool{})
+}
+
+// zero is isZero remembering each value's answer, so that a graph with a
+// cycle or a Concat fan-out does not take exponential time (a value on a
+// cycle is not zero).
+func (gr *graph) zero(name string, depth int, memo map[string]bool) bool {
+	if z, ok := memo[name]; ok || depth > 32 {
+		return z
 	}
+	memo[name] = false // while on the path
+	z := gr.zeroValue(name, depth, memo)
+	memo[name] = z
+	return z
+}
+
+func (gr *graph) zeroValue(name string, depth int, seen map[string]bool) bool {
 	if t := gr.constant(name); t != nil {
 		d, err := onnx.TensorData(t)
 		if err != nil {
@@ -112,10 +126,10 @@ func (gr *graph) isZero(name string, depth int) bool {
 		}
 		return true // the default value is a float 0
 	case "Identity", "Cast", "Expand", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Slice", "Flatten":
-		return gr.isZero(input(p, 0), depth+1)
+		return gr.zero(input(p, 0), depth+1, seen)
 	case "Concat":
 		for _, in := range p.GetInput() {
-			if !gr.isZero(in, depth+1) {
+			if !gr.zero(in, depth+1, seen) {
 				return false
 			}
 		}

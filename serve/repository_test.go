@@ -136,14 +136,7 @@ func repoServer(t *testing.T, dir string, edit func(*serve.Config)) *serve.Serve
 	s, err := serve.NewRepository(cfg, dir, func(path string) serve.Loader {
 		return serve.FileLoader(path, wi, score.Options{})
 	}, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Drain)
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return servetest.Started(t, s, err)
 }
 
 // inferIDs scores one row of ids through /v2 (version "" the default)

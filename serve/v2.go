@@ -405,7 +405,7 @@ func flattenJSON[T string | float64](raw json.RawMessage) ([]T, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var out []T
+	out := []T{}
 	depth := 0
 	for {
 		tok, err := dec.Token()

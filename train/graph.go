@@ -85,12 +85,12 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T],
 	}
 	rows, width, seqOut := batch*seq, dim, true
 	var logits *G.Node
+	if err := checkMasking(layers); err != nil {
+		return nil, err
+	}
 	for li, l := range layers {
 		last := li == len(layers)-1
 		if l.Recurrent() {
-			if l.Masked && l.Kind == model.KindLSTM {
-				return nil, fmt.Errorf("train: %s: the trainer does not mask lstm layers yet (mask_zero works with gru and simple_rnn)", l.Name)
-			}
 			if x, err = n.inputDropout(l, x, width, rec[li].rng); err != nil {
 				return nil, fmt.Errorf("train: %s: %w", l.Name, err)
 			}

@@ -1,9 +1,13 @@
 package train
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/model"
 )
 
@@ -184,5 +188,26 @@ func TestMaskedRecurrentEqualsTruncated(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestMaskedLSTMRefused: a mask_zero model with an lstm layer is refused
+// by Fit and Evaluate with ErrUnsupported rather than run unmasked.
+func TestMaskedLSTMRefused(t *testing.T) {
+	cfg := tinyConfig(t, `
+    - {type: lstm, units: 2}
+    - {type: dense, units: 1, activation: sigmoid}`)
+	cfg.Model.Embedding.MaskZero = true
+	cfg.Data.Padding = "post"
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Data{X: dataset.Matrix{Rows: 2, Cols: 4, Data: []int32{1, 2, 0, 0, 3, 0, 0, 0}}, Y: []int32{0, 1}}
+	if _, err := Fit(context.Background(), m, d, FitOptions{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "lstm_0") {
+		t.Errorf("Fit: %v, want ErrUnsupported naming lstm_0", err)
+	}
+	if _, _, err := Evaluate(context.Background(), m, d, 2); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Evaluate: %v, want ErrUnsupported", err)
 	}
 }

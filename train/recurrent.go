@@ -45,7 +45,7 @@ type seqCell[T kernel.Float] interface {
 // Layouts (row-major, D directions, G gate blocks, N = seq·batch):
 //
 //	x    [N, in]       input, time-major
-//	z    [N, D·G·H]    x·Wᵀ + b + h·Rᵀ, then the activated gates, then ∂L/∂z
+//	z    [D, N, G·H]   x·Wᵀ + b + h·Rᵀ, then the activated gates, then ∂L/∂z
 //	hs   [N, D·H]      h(t) of each direction, side by side: with
 //	                   return_sequences and concat (or one direction) it
 //	                   is the layer's output itself
@@ -189,9 +189,9 @@ func (s *seqLayer[T]) forward(batch, seq int, training bool, x []T, w, r, b [][]
 	B, S, H, D := batch, seq, s.hidden, s.dirs
 	GH := s.cell.gates() * H
 	N := B * S
-	ldz, ldh := D*GH, D*H
+	ldz, ldh := GH, D*H
 	s.batch, s.seq, s.x = B, S, x
-	s.z = grow(s.z, N*ldz)
+	s.z = grow(s.z, D*N*GH)
 	s.hs = grow(s.hs, N*ldh)
 	if s.cell.cellState() {
 		s.cs = grow(s.cs, N*ldh)
@@ -218,15 +218,15 @@ func (s *seqLayer[T]) forward(batch, seq int, training bool, x []T, w, r, b [][]
 	if s.packed() {
 		s.parallelRows(N, func(r0, r1 int) {
 			for d := range D {
-				s.wp[d].Project(r1-r0, f32(x[r0*s.in:]), s.in, f32(b[d]), f32(s.z[r0*ldz+d*GH:]), ldz)
+				s.wp[d].Project(r1-r0, f32(x[r0*s.in:]), s.in, f32(b[d]), f32(s.z[d*N*GH+r0*GH:]), ldz)
 			}
 		})
 	} else {
 		for d := range D {
 			for n := range N {
-				copy(s.z[n*ldz+d*GH:n*ldz+d*GH+GH], b[d])
+				copy(s.z[d*N*GH+n*GH:d*N*GH+n*GH+GH], b[d])
 			}
-			kernel.GemmPar(false, true, N, GH, s.in, 1, x, s.in, w[d], s.in, 1, s.z[d*GH:], ldz)
+			kernel.GemmPar(false, true, N, GH, s.in, 1, x, s.in, w[d], s.in, 1, s.z[d*N*GH:], ldz)
 		}
 	}
 	s.mask = nil
@@ -269,12 +269,13 @@ func (s *seqLayer[T]) forwardTask(d, c int) {
 	}
 	B, H := s.batch, s.hidden
 	GH := s.cell.gates() * H
-	ldz, ldh := s.dirs*GH, s.dirs*H
+	ldz, ldh := GH, s.dirs*H
+	zd := s.z[d*B*s.seq*GH:]
 	cells := s.cell.cellState()
 	for k := range s.seq {
 		t := s.time(d, k)
 		row := t*B + r0
-		z := s.z[row*ldz+d*GH:]
+		z := zd[row*ldz:]
 		h := s.hs[row*ldh+d*H:]
 		var c, cPrev, hPrev []T
 		if cells {
@@ -440,7 +441,7 @@ func (s *seqLayer[T]) backward(dy []T) {
 	B, S, H, D := s.batch, s.seq, s.hidden, s.dirs
 	GH := s.cell.gates() * H
 	N := B * S
-	ldz, ldh := D*GH, D*H
+	ldz, ldh := GH, D*H
 	if s.retSeq {
 		s.dhs = s.dstates(dy, s.hs[:N*ldh], &s.dhsBuf)
 	} else {
@@ -466,7 +467,7 @@ func (s *seqLayer[T]) backward(dy []T) {
 	if s.packed() && s.wtp[0] != nil {
 		s.parallelRows(N, func(r0, r1 int) {
 			for d := range D {
-				dz, dx := f32(s.z[r0*ldz+d*GH:]), f32(s.dx[r0*s.in:])
+				dz, dx := f32(s.z[d*N*GH+r0*GH:]), f32(s.dx[r0*s.in:])
 				if d == 0 {
 					s.wtp[d].Project(r1-r0, dz, ldz, nil, dx, s.in)
 				} else {
@@ -480,7 +481,7 @@ func (s *seqLayer[T]) backward(dy []T) {
 			if d > 0 {
 				beta = 1
 			}
-			kernel.GemmPar(false, false, N, s.in, GH, 1, s.z[d*GH:], ldz, s.w[d], s.in, beta, s.dx, s.in)
+			kernel.GemmPar(false, false, N, s.in, GH, 1, s.z[d*N*GH:], ldz, s.w[d], s.in, beta, s.dx, s.in)
 		}
 	}
 	for d := range D {
@@ -516,11 +517,11 @@ func (g *gradTasks[T]) Task(i int) {
 	B, S, H, D := s.batch, s.seq, s.hidden, s.dirs
 	GH := s.cell.gates() * H
 	N := B * S
-	ldz, ldh := D*GH, D*H
+	ldz, ldh := GH, D*H
 	nb := gradBlocks(GH)
 	d, kind, blk := i/(2*nb), (i/nb)%2, i%nb
 	r0, r1 := blk*gradRows, min(GH, (blk+1)*gradRows)
-	zd := s.z[d*GH+r0:] // columns r0… of direction d: rows r0… of op(A) = ∂zᵀ
+	zd := s.z[d*N*GH+r0:] // columns r0… of direction d: rows r0… of op(A) = ∂zᵀ
 	if kind == 0 {
 		kernel.Gemm(true, false, r1-r0, s.in, N, 1, zd, ldz, s.x, s.in, 0, s.dw[d][r0*s.in:], s.in)
 		return
@@ -545,7 +546,8 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 	}
 	B, H := s.batch, s.hidden
 	GH := s.cell.gates() * H
-	ldz, ldh := s.dirs*GH, s.dirs*H
+	ldz, ldh := GH, s.dirs*H
+	zd := s.z[d*B*s.seq*GH:]
 	sc := s.scratch[task]
 	dh, dc, tc := sc[:rows*H], sc[rows*H:2*rows*H], sc[2*rows*H:2*rows*H+H]
 	db := s.dbt[task]
@@ -571,7 +573,7 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 				}
 			}
 		}
-		z := s.z[row*ldz+d*GH:]
+		z := zd[row*ldz:]
 		var c, cPrev []T
 		if cells {
 			c = s.cs[row*ldh+d*H:]

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/model"
 )
 
 var (
@@ -140,4 +143,30 @@ func TestCLITestsCleanUp(t *testing.T) {
 	if err != nil || len(left) > 0 {
 		t.Errorf("the CLI tests left %v in TMPDIR (%v)", left, err)
 	}
+}
+
+// studyModel is the embedded run configuration name, built with its
+// initial weights.
+func studyModel(t *testing.T, name string) *model.Model {
+	t.Helper()
+	cfg, err := configs.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// openFile opens path for reading until the test ends.
+func openFile(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

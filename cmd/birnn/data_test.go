@@ -21,12 +21,7 @@ func imdbData(t *testing.T) string {
 
 func gunzipFile(t *testing.T, path string) []byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	zr, err := gzip.NewReader(openFile(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/model"
 	"github.com/birnn/birnn/onnx"
 )
@@ -16,14 +15,7 @@ import (
 // exports again: the two ONNX files must be identical, metadata included.
 func TestExportImportCLI(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := configs.Load("deep_bilstm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := studyModel(t, "deep_bilstm")
 	ck := filepath.Join(dir, "run", "checkpoint.ckpt")
 	if err := os.MkdirAll(filepath.Dir(ck), 0o755); err != nil {
 		t.Fatal(err)

@@ -25,12 +25,7 @@ const historyJSON = `{"loss": [0.48, 0.30, 0.26, 0.22], "accuracy": [0.76, 0.87,
 
 func checkPNG(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	img, err := png.Decode(openFile(t, path))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

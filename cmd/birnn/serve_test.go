@@ -582,9 +582,9 @@ func TestServeReloadRereadsWordIndex(t *testing.T) {
 // queued on a slow model, and checks each is answered and the process
 // exits 0.
 func TestServeDrainOnShutdown(t *testing.T) {
-	steps := 8000
+	steps := 200000 // tens of ms a row on a fast AVX-512 core, so requests are still in flight at SIGTERM
 	if raceEnabled {
-		steps = 1000 // the race detector slows the engine about tenfold
+		steps = 20000 // the race detector slows the engine about tenfold
 	}
 	p := servetest.Slow(7, steps)
 	model, wi, err := p.Write(t.TempDir(), "slow")
@@ -777,7 +777,7 @@ func runServeCLI(t *testing.T, env []string, args ...string) (stdout, stderr str
 // model: a request that does not fit the queue gets 503 with Retry-After,
 // queued requests time out with 504, and their rows are dropped unscored.
 func TestServeQueueFullAndTimeout(t *testing.T) {
-	p := servetest.Slow(7, 400000) // ≥ 0.25 s a row even on a fast AVX-512 core: past the 100 ms timeout
+	p := servetest.Slow(7, 2000000) // ≥ 0.4 s a row on a fast AVX-512 core: the queued rows expire before the worker is free
 	model, wi, err := p.Write(t.TempDir(), "slow")
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/birnn/birnn/configs"
 	"github.com/birnn/birnn/model"
 )
 
@@ -47,14 +46,7 @@ func TestSummaryFileAndCheckpoint(t *testing.T) {
 		}
 	}
 
-	cfg, err := configs.Load("bilstm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := studyModel(t, "bilstm")
 	ckpt := filepath.Join(dir, "c.ckpt")
 	if err := model.SaveCheckpoint(ckpt, &model.Checkpoint{Model: m}); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,9 @@ For each case a Keras 2.15 Sequential model (Embedding -> recurrent layers -> De
 built, its initial weights are saved, it is trained for EPOCHS epochs on fixed synthetic data
 (shuffle=False, no validation split, so the batches are the same in any trainer), and its final
 weights and per-epoch losses are saved. birnn's trainer starts from the same initial weights
-and must end within 1e-4 (train/parity_test.go).
+and must end within 1e-4 (train/parity_test.go). Keras's predictions of the trained model on
+the same rows are kept too: birnn's export of the final weights, run by ONNX Runtime and by
+birnn's engine, must give them (export/keras_parity_test.go).
 
 Weights are written in birnn's ONNX layout under birnn's parameter names, converted here
 independently of the Go code:
@@ -14,7 +16,8 @@ independently of the Go code:
              B [dirs, 6H] = [input bias, recurrent bias]
   SimpleRNN  W = kernel^T, R = recurrent_kernel^T, B [dirs, 2H] = [bias, zeros]
   Dense      W [in, units] = kernel, B = bias
-A Bidirectional layer stacks forward then backward on the first axis.
+A Bidirectional layer stacks forward then backward on the first axis. The masked_* cases use
+Embedding(mask_zero=True) on post-padded rows of random lengths.
 
     scripts/keras/.venv/bin/python scripts/keras/train_parity.py --out testdata/keras/train_parity
 """
@@ -54,19 +57,41 @@ CASES = {
         {"type": "lstm", "units": 3, "bidirectional": True},
         {"type": "dense", "units": 5, "activation": "tanh"},
         {"type": "dense", "units": 3, "activation": "softmax"}], "adam"),
+    # mask_zero: post-padded rows of random lengths (MASKED below)
+    "masked_bigru_seq_avgpool": ([
+        {"type": "gru", "units": 5, "bidirectional": True, "return_sequences": True},
+        {"type": "global_average_pool"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}], "adam"),
+    "masked_bisimple_rnn_softmax4": ([
+        {"type": "simple_rnn", "units": 5, "bidirectional": True},
+        {"type": "dense", "units": 4, "activation": "softmax"}], "adam"),
+    "masked_simple_rnn_seq_bigru_ave": ([
+        {"type": "simple_rnn", "units": 4, "return_sequences": True},
+        {"type": "gru", "units": 3, "bidirectional": True, "merge_mode": "ave"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}], "rmsprop"),
+    "gru_seq_maxpool_relu": ([
+        {"type": "gru", "units": 5, "return_sequences": True},
+        {"type": "global_max_pool"},
+        {"type": "dense", "units": 4, "activation": "relu"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}], "adam"),
 }
+
+MASKED = {name for name in CASES if name.startswith("masked_")}
 
 LR = 0.01  # larger than Keras's default so that a few steps move every weight visibly
 
 
-def build(layers):
+def build(layers, mask_zero):
     from tensorflow import keras
     L = keras.layers
-    m = keras.Sequential([keras.Input((SEQ,), dtype="int32"), L.Embedding(NUM_WORDS, DIM)])
+    m = keras.Sequential([keras.Input((SEQ,), dtype="int32"), L.Embedding(NUM_WORDS, DIM, mask_zero=mask_zero)])
     for spec in layers:
         t = spec["type"]
         if t == "dense":
             m.add(L.Dense(spec["units"], activation=spec["activation"]))
+            continue
+        if t in ("global_average_pool", "global_max_pool"):
+            m.add(L.GlobalAveragePooling1D() if t == "global_average_pool" else L.GlobalMaxPooling1D())
             continue
         kw = {"return_sequences": spec.get("return_sequences", False)}
         if t == "lstm":
@@ -89,6 +114,8 @@ def onnx_weights(m, layers):
     for i, (spec, layer) in enumerate(zip(layers, m.layers[1:])):
         t, name = spec["type"], f"{spec['type']}_{i}"
         w = layer.get_weights()
+        if t.startswith("global_"):
+            continue
         if t == "dense":
             out[name + ".W"], out[name + ".B"] = w[0], w[1]
             continue
@@ -114,12 +141,12 @@ def onnx_weights(m, layers):
             for k, v in out.items()}
 
 
-def config_yaml(layers, optimizer):
+def config_yaml(layers, optimizer, mask_zero):
     def layer(spec):
         return "{" + ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in spec.items()) + "}"
     rows = "\n".join("    - " + layer(s) for s in layers)
-    return (f"name: parity\ndata: {{num_words: {NUM_WORDS}, maxlen: {SEQ}}}\n"
-            f"model:\n  embedding: {{dim: {DIM}}}\n  layers:\n{rows}\n"
+    return (f"name: parity\ndata: {{num_words: {NUM_WORDS}, maxlen: {SEQ}, padding: post}}\n"
+            f"model:\n  embedding: {{dim: {DIM}, mask_zero: {str(mask_zero).lower()}}}\n  layers:\n{rows}\n"
             f"train: {{batch_size: {BATCH}, epochs: {EPOCHS}, validation_split: 0, shuffle: false, "
             f"optimizer: {{name: {optimizer}, learning_rate: {LR}}}}}\n")
 
@@ -141,10 +168,15 @@ def main():
         keras.utils.set_random_seed(SEED)
         rng = np.random.RandomState(SEED)
         x = rng.randint(0, NUM_WORDS, size=(ROWS, SEQ)).astype(np.int32)
+        masked = name in MASKED
+        if masked:  # post-padded reviews of 1..SEQ words, no 0 inside
+            x = rng.randint(1, NUM_WORDS, size=(ROWS, SEQ)).astype(np.int32)
+            for r, n in enumerate(rng.randint(1, SEQ + 1, size=ROWS)):
+                x[r, n:] = 0
         units = layers[-1]["units"]
         classes = 2 if units == 1 else units
         y = rng.randint(0, classes, size=ROWS).astype(np.int32)
-        m = build(layers)
+        m = build(layers, masked)
         initial = onnx_weights(m, layers)
         optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[opt](learning_rate=LR)
         loss = "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
@@ -153,13 +185,14 @@ def main():
         fixture = {
             "what": f"Keras {__import__('keras').__version__} (TensorFlow {tf.__version__}) {name}: {EPOCHS} epochs of "
                     f"{ROWS // BATCH} steps, batch {BATCH}, shuffle=False, {opt} lr {LR}, {loss}",
-            "config": config_yaml(layers, opt),
+            "config": config_yaml(layers, opt, masked),
             "x": x.reshape(-1).tolist(), "y": y.tolist(), "rows": ROWS, "seq": SEQ,
             "loss": [float(v) for v in hist.history["loss"]],
             "accuracy": [float(v) for v in hist.history["accuracy"]],
             "initial": initial,
             "final": onnx_weights(m, layers),
             "params": int(m.count_params()),
+            "predictions": [float(v) for v in m.predict(x, batch_size=ROWS, verbose=0).reshape(-1)],
         }
         (out / f"{name}.json").write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
         print(name, "params", fixture["params"], "loss", fixture["loss"])

@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,6 +59,10 @@ type options struct {
 
 	rawModel  string
 	wordIndex string
+
+	protocol string // v1, v2 (REST) or grpc
+	model    string // v2 / gRPC model name
+	grpcAddr string
 }
 
 func run(args []string, out io.Writer) error {
@@ -74,6 +79,9 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.warmup, "warmup", 0, "requests sent (and not measured) before the run")
 	fs.StringVar(&o.rawModel, "raw-model", "", "ONNX model to score the same reviews with in this process, for served/raw")
 	fs.StringVar(&o.wordIndex, "word-index", "", "Keras word index JSON for -raw-model (text requests)")
+	fs.StringVar(&o.protocol, "protocol", "v1", "v1 (birnn's JSON API), v2 (Open Inference Protocol REST) or grpc (v2 over gRPC)")
+	fs.StringVar(&o.model, "model", "", "model name for -protocol v2 and grpc (as GET /v1/model reports it)")
+	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC address for -protocol grpc (loopback only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,6 +97,23 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("-duration %s: want more than 0 and at most 1h", o.duration)
 	case o.reviews < 1 || o.words < 1:
 		return fmt.Errorf("-reviews and -words must be positive")
+	}
+	switch o.protocol {
+	case "v1":
+	case "v2", "grpc":
+		if o.model == "" {
+			return fmt.Errorf("-protocol %s needs -model NAME", o.protocol)
+		}
+		if o.ids {
+			return fmt.Errorf("-ids is for -protocol v1")
+		}
+		if o.protocol == "grpc" {
+			if err := checkLoopback("http://" + o.grpcAddr); err != nil {
+				return fmt.Errorf("-grpc-addr: %w", err)
+			}
+		}
+	default:
+		return fmt.Errorf("-protocol %q: want v1, v2 or grpc", o.protocol)
 	}
 	if o.rawModel != "" && !o.ids && o.wordIndex == "" {
 		return fmt.Errorf("-raw-model scores text: give the model's -word-index too")
@@ -106,13 +131,35 @@ func run(args []string, out io.Writer) error {
 	if o.ids {
 		path = "/v1/score/ids"
 	}
+	if o.protocol == "v2" {
+		path = "/v2/models/" + url.PathEscape(o.model) + "/infer"
+	}
 	target := strings.TrimSuffix(o.url, "/") + path
 	tr := &http.Transport{MaxIdleConns: o.clients, MaxIdleConnsPerHost: o.clients, MaxConnsPerHost: o.clients}
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	do := func(ctx context.Context, k int64) (string, error) {
+		code, _, err := send(ctx, client, target, bodies[k%int64(len(bodies))])
+		if err != nil || code == http.StatusOK {
+			return "", err
+		}
+		return fmt.Sprintf("HTTP %d", code), nil
+	}
+	switch o.protocol {
+	case "v2":
+		bodies = v2Bodies(o, reqs.texts)
+	case "grpc":
+		g, err := newGRPCSender(o, reqs.texts)
+		if err != nil {
+			return err
+		}
+		defer g.close()
+		do = g.send
+		target = "grpc://" + o.grpcAddr + " " + o.model
+	}
 
 	for i := range o.warmup {
-		if _, _, err := send(context.Background(), client, target, bodies[i%len(bodies)]); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
+		if st, err := do(context.Background(), int64(i)); err != nil || st != "" {
+			return fmt.Errorf("warm-up: %v %s", err, st)
 		}
 	}
 
@@ -135,15 +182,15 @@ func run(args []string, out io.Writer) error {
 					return
 				}
 				t0 := time.Now()
-				code, _, err := send(ctx, client, target, bodies[k%int64(len(bodies))])
+				st, err := do(ctx, k)
 				d := time.Since(t0)
 				switch {
-				case err != nil && ctx.Err() != nil:
+				case err != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)):
 					return // the run ended while this request was out: not counted
 				case err != nil:
 					statuses[c]["transport error"]++
-				case code != http.StatusOK:
-					statuses[c][fmt.Sprintf("HTTP %d", code)]++
+				case st != "":
+					statuses[c][st]++
 				default:
 					lat[c] = append(lat[c], d)
 				}

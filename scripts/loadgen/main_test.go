@@ -94,3 +94,37 @@ func TestRunRaw(t *testing.T) {
 		}
 	}
 }
+
+func TestRunV2(t *testing.T) {
+	var got struct {
+		Inputs []struct {
+			Name     string   `json:"name"`
+			Datatype string   `json:"datatype"`
+			Shape    []int    `json:"shape"`
+			Data     []string `json:"data"`
+		} `json:"inputs"`
+	}
+	var path string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path = r.URL.Path
+		_ = json.NewDecoder(r.Body).Decode(&got)
+		w.Write([]byte(`{"outputs":[]}`))
+	}))
+	defer srv.Close()
+	var out strings.Builder
+	if err := run([]string{"-url", srv.URL, "-protocol", "v2", "-model", "m", "-c", "1", "-n", "3", "-reviews", "2", "-words", "5"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	in := got.Inputs
+	if path != "/v2/models/m/infer" || len(in) != 1 || in[0].Name != "text" || in[0].Datatype != "BYTES" || len(in[0].Shape) != 1 || in[0].Shape[0] != 2 || len(in[0].Data) != 2 || len(strings.Fields(in[0].Data[0])) != 5 {
+		t.Errorf("request to %s: %+v", path, got)
+	}
+	if !strings.Contains(out.String(), "3 ok, 0 errors") {
+		t.Errorf("output %s", out.String())
+	}
+	for _, args := range [][]string{{"-protocol", "v2"}, {"-protocol", "x"}, {"-protocol", "grpc", "-model", "m", "-grpc-addr", "10.0.0.1:1"}} {
+		if err := run(args, io.Discard); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

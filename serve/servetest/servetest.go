@@ -8,11 +8,14 @@
 //	Params ─Model→ *onnx.ModelProto ─Write→ dir/model.onnx, dir/word_index.json
 //	Params ─Reference(ids)→ P(positive)
 //
+// Started starts a server for a test and drains it at the end.
+//
 // What it does not do: build birnn models (internal/modeltest holds those
-// fixtures) or start a server.
+// fixtures).
 package servetest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -21,8 +24,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/birnn/birnn/onnx"
+	"github.com/birnn/birnn/serve"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -304,3 +309,17 @@ func (p *Params) Reference(ids []int32) (float64, error) {
 }
 
 func sigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+
+// Started starts s (loads its model or repository) for a test, fatal on
+// an error, and drains it when the test ends.
+func Started(tb testing.TB, s *serve.Server, err error) *serve.Server {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Drain)
+	if err := s.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}

@@ -141,28 +141,36 @@ func writeReadme(w io.Writer, res results, h header) {
 	fmt.Fprintf(w, "Inference against ONNX Runtime 1.30 in the same process on the same inputs, measured %s by\n", h.started.Format("2006-01-02"))
 	fmt.Fprintf(w, "`%s` (%d rounds × %s, medians; birnn's kernels: %s; %s, flags %s; load average %s → %s,\n",
 		h.cmd, h.rounds, h.benchtime, kernel.Current(), model, flags, h.loadBefore, h.loadAfter)
-	fmt.Fprintln(w, "the machine shared with other work). Throughput ratios are birnn/ORT (higher is better), latency")
-	fmt.Fprintln(w, "ratios birnn/ORT (lower is better); in parentheses the same ratio of CPU time per run, which")
-	fmt.Fprintln(w, "other load on the machine hardly moves.")
+	fmt.Fprint(w, `the machine shared with other work). Throughput ratios are birnn/ORT (higher is better), latency
+ratios birnn/ORT (lower is better); in parentheses the same ratio of CPU time per run, which
+other load on the machine hardly moves.
+
+| model | batch | threads | birnn | ONNX Runtime | birnn vs ORT (CPU time) | birnn allocations per run |
+|---|---|---|---|---|---|---|
+`)
+	eachCase(res, func(label string, batch, threads int, e, o *sample) {
+		c := compare(e, o, batch)
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s (%s) | %s, %.0f allocs |\n", label, batch, threads,
+			c.engine, c.ort, c.ratio, c.cpu, humanBytes(median(e.bytes)), median(e.allocs))
+	})
+	writeInt8(w, res)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| model | batch | threads | birnn | ONNX Runtime | birnn vs ORT (CPU time) | birnn allocations per run |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+}
+
+// eachCase calls f for every case of the table with both engines'
+// samples, in table order.
+func eachCase(res results, f func(label string, batch, threads int, e, o *sample)) {
 	for _, m := range models {
 		for _, batch := range []int{1, 32, 128} {
 			for _, threads := range []int{1, 2} {
 				e := res[fmt.Sprintf("%s/engine/batch=%d/procs=%d", m.bench, batch, threads)]
 				o := res[fmt.Sprintf("%s/ort/batch=%d/threads=%d", m.bench, batch, threads)]
-				if e == nil || o == nil {
-					continue
+				if e != nil && o != nil {
+					f(m.label, batch, threads, e, o)
 				}
-				c := compare(e, o, batch)
-				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s (%s) | %s, %.0f allocs |\n", m.label, batch, threads,
-					c.engine, c.ort, c.ratio, c.cpu, humanBytes(median(e.bytes)), median(e.allocs))
 			}
 		}
 	}
-	writeInt8(w, res)
-	fmt.Fprintln(w)
 }
 
 // comparison is one case of the table, formatted.
@@ -347,20 +355,11 @@ func writeTable(w io.Writer, res results, h header) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| model | batch | threads | birnn | ONNX Runtime | birnn vs ORT | target | by CPU time | birnn B/op | allocs/op |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
-	for _, m := range models {
-		for _, batch := range []int{1, 32, 128} {
-			for _, threads := range []int{1, 2} {
-				e := res[fmt.Sprintf("%s/engine/batch=%d/procs=%d", m.bench, batch, threads)]
-				o := res[fmt.Sprintf("%s/ort/batch=%d/threads=%d", m.bench, batch, threads)]
-				if e == nil || o == nil {
-					continue
-				}
-				c := compare(e, o, batch)
-				fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s%s | %s | %s | %s | %.0f |\n", m.label, batch, threads, c.engine, c.ort,
-					c.ratio, c.mark, c.target, c.cpu, humanBytes(median(e.bytes)), median(e.allocs))
-			}
-		}
-	}
+	eachCase(res, func(label string, batch, threads int, e, o *sample) {
+		c := compare(e, o, batch)
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s%s | %s | %s | %s | %.0f |\n", label, batch, threads, c.engine, c.ort,
+			c.ratio, c.mark, c.target, c.cpu, humanBytes(median(e.bytes)), median(e.allocs))
+	})
 }
 
 // writeInt8 prints the engine's int8 speed-up over float32 on the Keras
