@@ -51,69 +51,87 @@ func TestGraphGradientFiniteDifferences(t *testing.T) {
     - {type: dense, units: 1, activation: sigmoid}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := tinyConfig(t, tc.layers)
-			m, err := model.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			layers, err := model.Layers(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(11, 12))
-			w64 := map[string][]float64{}
-			for _, p := range m.Params {
-				v := make([]float64, len(p.Data))
-				for i := range v {
-					// Larger than the initial weights so every path matters;
-					// Rb stays zero as in every birnn model.
-					v[i] = 0.8 * (2*rng.Float64() - 1)
-				}
-				w64[p.Name] = v
-			}
-			for _, l := range layers {
-				if l.Kind == model.KindLSTM {
-					b := w64[l.Name+".B"]
-					for d := 0; d < l.Dirs; d++ {
-						clear(b[d*8*l.Units+4*l.Units : (d+1)*8*l.Units])
-					}
-				}
-			}
-			src := func(name string) ([]float64, error) { return w64[name], nil }
-			const batch, seq = 3, 4
-			rec := newSeqLayers[float64](layers, cfg.Model.Embedding.Dim, make([]float64, len(layers)), rng)
-			n, err := buildNet(layers, rec, cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := []int{1, 2, 3, 3, 0, 6, 5, 1, 4, 4, 2, 0}
-			labels := []float64{1, 0, 1}
-			if _, err := n.run(ids, labels); err != nil {
-				t.Fatal(err)
-			}
-			type grad struct {
-				name string
-				v    []float64
-				g    []float64
-			}
-			var grads []grad
-			for _, p := range n.params {
-				gv, err := p.Grad()
-				if err != nil {
-					t.Fatalf("%s: %v", p.Name(), err)
-				}
-				grads = append(grads, grad{p.Name(), p.Value().Data().([]float64), append([]float64(nil), gv.Data().([]float64)...)})
-			}
-			loss := func() float64 {
-				l, err := n.run(ids, labels)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return l
-			}
-			for _, g := range grads {
-				checkRelErr(t, g.name, g.g, numGrad(g.v, loss), 1e-6)
-			}
+			checkGraphGradients(t, tinyConfig(t, tc.layers), []int{1, 2, 3, 3, 0, 6, 5, 1, 4, 4, 2, 0}, []float64{1, 0, 1})
 		})
+	}
+}
+
+// checkGraphGradients builds cfg's training graph in float64 for a batch of
+// three rows of four steps (ids), with weights drawn larger than the initial
+// ones so every path matters and the recurrent biases Keras does not train
+// (Rb of LSTM and SimpleRNN) kept zero, runs it once on labels, freezes the
+// dropout masks that run drew, and checks the gradient of every trainable
+// node against central differences of the loss.
+func checkGraphGradients(t *testing.T, cfg *configs.Config, ids []int, labels []float64) {
+	t.Helper()
+	m, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := m.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	w64 := map[string][]float64{}
+	for _, p := range m.Params {
+		v := make([]float64, len(p.Data))
+		for i := range v {
+			v[i] = 0.8 * (2*rng.Float64() - 1)
+		}
+		w64[p.Name] = v
+	}
+	for _, l := range layers {
+		if l.Recurrent() && !l.TrainedRb() {
+			g := model.Gates(l.Kind) * l.Units
+			b := w64[l.Name+".B"]
+			for d := 0; d < l.Dirs; d++ {
+				clear(b[d*2*g+g : (d+1)*2*g])
+			}
+		}
+	}
+	src := func(name string) ([]float64, error) { return w64[name], nil }
+	const batch, seq = 3, 4
+	rec := newSeqLayers[float64](layers, cfg.Model.Embedding.Dim, make([]float64, len(layers)), rng)
+	n, err := buildNet(layers, rec, cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.run(ids, labels); err != nil {
+		t.Fatal(err)
+	}
+	fixDropout(n) // the gradients below are of this run's masks
+	type grad struct {
+		name string
+		v, g []float64
+	}
+	var grads []grad
+	for _, p := range n.params {
+		gv, err := p.Grad()
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name(), err)
+		}
+		grads = append(grads, grad{p.Name(), p.Value().Data().([]float64), append([]float64(nil), gv.Data().([]float64)...)})
+	}
+	loss := func() float64 {
+		l, err := n.run(ids, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	for _, g := range grads {
+		checkRelErr(t, g.name, g.g, numGrad(g.v, loss), 1e-6)
+	}
+}
+
+// fixDropout freezes the masks every dropout kernel of n drew last.
+func fixDropout[T float32 | float64](n *net[T]) {
+	for _, nd := range n.g.AllNodes() {
+		if op, ok := nd.Op().(*fusedOp); ok {
+			if k, ok := op.k.(*dropoutKernel[T]); ok {
+				k.fixed = true
+			}
+		}
 	}
 }

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -48,146 +47,14 @@ func TestMaskedGraphGradientFiniteDifferences(t *testing.T) {
 			cfg := tinyConfig(t, tc.layers)
 			cfg.Model.Embedding.MaskZero = tc.mask
 			cfg.Data.Padding = "post"
-			m, err := model.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			layers, err := model.Layers(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(11, 12))
-			w64 := map[string][]float64{}
-			for _, p := range m.Params {
-				v := make([]float64, len(p.Data))
-				for i := range v {
-					v[i] = 0.8 * (2*rng.Float64() - 1)
-				}
-				w64[p.Name] = v
-			}
-			for _, l := range layers {
-				if l.Recurrent() && !l.TrainedRb() {
-					g := model.Gates(l.Kind) * l.Units
-					b := w64[l.Name+".B"]
-					for d := 0; d < l.Dirs; d++ {
-						clear(b[d*2*g+g : (d+1)*2*g])
-					}
-				}
-			}
-			src := func(name string) ([]float64, error) { return w64[name], nil }
-			const batch, seq = 3, 4
-			rec := newSeqLayers[float64](layers, cfg.Model.Embedding.Dim, make([]float64, len(layers)), rng)
-			n, err := buildNet(layers, rec, cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true)
-			if err != nil {
-				t.Fatal(err)
-			}
 			// Post-padded rows of lengths 4, 2 and 1.
 			ids := []int{1, 2, 3, 3, 6, 5, 0, 0, 4, 0, 0, 0}
 			labels := []float64{1, 0, 1}
-			if u := layers[len(layers)-1].Units; u > 2 {
+			if u := cfg.Model.Layers[len(cfg.Model.Layers)-1].Units; u > 2 {
 				labels = []float64{2, 0, 1}
 			}
-			if _, err := n.run(ids, labels); err != nil {
-				t.Fatal(err)
-			}
-			fixDropout(n) // the gradients below are of this run's masks
-			type grad struct {
-				name string
-				v, g []float64
-			}
-			var grads []grad
-			for _, p := range n.params {
-				gv, err := p.Grad()
-				if err != nil {
-					t.Fatalf("%s: %v", p.Name(), err)
-				}
-				grads = append(grads, grad{p.Name(), p.Value().Data().([]float64), append([]float64(nil), gv.Data().([]float64)...)})
-			}
-			loss := func() float64 {
-				l, err := n.run(ids, labels)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return l
-			}
-			for _, g := range grads {
-				checkRelErr(t, g.name, g.g, numGrad(g.v, loss), 1e-6)
-			}
+			checkGraphGradients(t, cfg, ids, labels)
 		})
-	}
-}
-
-// fixDropout freezes the masks every dropout kernel of n drew last.
-func fixDropout[T float32 | float64](n *net[T]) {
-	for _, nd := range n.g.AllNodes() {
-		if op, ok := nd.Op().(*fusedOp); ok {
-			if k, ok := op.k.(*dropoutKernel[T]); ok {
-				k.fixed = true
-			}
-		}
-	}
-}
-
-// TestMaskedRecurrentEqualsTruncated checks the masked GRU and SimpleRNN
-// (both directions, with and without return_sequences) against the
-// unmasked layer run on each review's valid steps alone: the state after
-// the last valid step, and the outputs at valid steps, must be identical;
-// padded steps must output zeros.
-func TestMaskedRecurrentEqualsTruncated(t *testing.T) {
-	const B, S, I, H = 3, 6, 3, 2
-	lens := []int{6, 3, 1}
-	for _, kind := range rnnKinds {
-		for _, tc := range rnnCases {
-			if tc.dropout {
-				continue
-			}
-			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(5, 6))
-				g := H
-				if kind.gru {
-					g = 3 * H
-				}
-				x := randVec(rng, B*S*I, 1)
-				w, r, wb := randVec(rng, g*I, 0.7), randVec(rng, g*H, 0.7), randVec(rng, g, 0.5)
-				var rb []float64
-				if kind.gru {
-					rb = randVec(rng, g, 0.5)
-				}
-				valid := make([]bool, B*S)
-				for b, n := range lens {
-					for t := range n {
-						valid[b*S+t] = true
-					}
-				}
-				l := &rnnCore[float64]{batch: B, seq: S, in: I, hidden: H, gru: kind.gru, relu: kind.relu,
-					reverse: tc.reverse, retSeq: tc.retSeq, valid: valid}
-				y := make([]float64, l.outSize())
-				l.forward(x, w, r, wb, rb, nil, y)
-				for b, n := range lens {
-					xb := make([]float64, 0, n*I)
-					for t := range n {
-						row := seqRow(b, t, B, S)
-						xb = append(xb, x[row*I:(row+1)*I]...)
-					}
-					one := &rnnCore[float64]{batch: 1, seq: n, in: I, hidden: H, gru: kind.gru, relu: kind.relu, reverse: tc.reverse, retSeq: tc.retSeq}
-					want := make([]float64, one.outSize())
-					one.forward(xb, w, r, wb, rb, nil, want)
-					if !tc.retSeq {
-						AllClose(t, "last state", y[b*H:(b+1)*H], want, 0, 0)
-						continue
-					}
-					for s := range S {
-						row := seqRow(b, s, B, S)
-						got := y[row*H : (row+1)*H]
-						if s >= n {
-							AllClose(t, "padded step", got, make([]float64, H), 0, 0)
-						} else {
-							AllClose(t, "valid step", got, want[s*H:(s+1)*H], 0, 0)
-						}
-					}
-				}
-			})
-		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/birnn/birnn/model"
@@ -158,6 +159,21 @@ func timeMajorRows(x [][][]float64) []float64 {
 	return out
 }
 
+// dropoutRows draws a recurrent dropout mask of rate 0.3 for B rows of
+// width H: each entry 0 or 1/0.7.
+func dropoutRows(rng *rand.Rand, B, H int) [][]float64 {
+	m := make([][]float64, B)
+	for b := range m {
+		m[b] = make([]float64, H)
+		for j := range m[b] {
+			if rng.Float64() > 0.3 {
+				m[b][j] = 1 / 0.7
+			}
+		}
+	}
+	return m
+}
+
 func mergeRef(mode string, a, b []float64) []float64 {
 	switch mode {
 	case "concat":
@@ -200,16 +216,8 @@ func TestLSTMForwardMatchesKerasEquations(t *testing.T) {
 				bias := randVec(rng, 4*H, 0.3)
 				var mask2 [][]float64
 				if tc.dropout {
-					mask2 = make([][]float64, B)
-					for b := range mask2 {
-						mask2[b] = make([]float64, H)
-						for j := range mask2[b] {
-							if rng.Float64() > 0.3 {
-								mask2[b][j] = 1 / 0.7
-							}
-						}
-						mask = append(mask, mask2[b]...)
-					}
+					mask2 = dropoutRows(rng, B, H)
+					mask = append(mask, slices.Concat(mask2...)...)
 				}
 				w, r, wb := kerasToONNX(kern, rec, bias, H)
 				ws, rs, bs = append(ws, w), append(rs, r), append(bs, wb)

@@ -3,9 +3,8 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
-
-	"github.com/birnn/birnn/model"
 )
 
 // refGRU is Keras's GRUCell (reset_after=True) written from its equations,
@@ -13,52 +12,68 @@ import (
 // r, h), bias [2][3H] (input, recurrent). go_backwards reads right to left
 // and, as Bidirectional does, the sequence output is re-reversed.
 func refGRU(x [][][]float64, kern, rec [][]float64, bias [2][]float64, H int, goBackwards bool, mask [][]float64) (seqOut [][][]float64, last [][]float64) {
-	B, S := len(x), len(x[0])
-	seqOut = make([][][]float64, B)
-	last = make([][]float64, B)
-	for b := range B {
-		h := make([]float64, H)
-		seqOut[b] = make([][]float64, S)
-		for s := range S {
-			t := s
-			if goBackwards {
-				t = S - 1 - s
+	return refScan(x, H, goBackwards, func(b int, xt, h []float64) []float64 {
+		hm := append([]float64(nil), h...)
+		if mask != nil {
+			for j := range hm {
+				hm[j] *= mask[b][j]
 			}
-			hm := append([]float64(nil), h...)
-			if mask != nil {
-				for j := range hm {
-					hm[j] *= mask[b][j]
-				}
-			}
-			mx := make([]float64, 3*H)
-			mi := make([]float64, 3*H)
-			for c := range 3 * H {
-				mx[c] = bias[0][c]
-				mi[c] = bias[1][c]
-				for k, v := range x[b][t] {
-					mx[c] += v * kern[k][c]
-				}
-				for k, v := range hm {
-					mi[c] += v * rec[k][c]
-				}
-			}
-			nh := make([]float64, H)
-			for j := range H {
-				z := 1 / (1 + math.Exp(-(mx[j] + mi[j])))
-				r := 1 / (1 + math.Exp(-(mx[H+j] + mi[H+j])))
-				hh := math.Tanh(mx[2*H+j] + r*mi[2*H+j])
-				nh[j] = z*h[j] + (1-z)*hh
-			}
-			h = nh
-			seqOut[b][t] = h
 		}
-		last[b] = h
-	}
-	return seqOut, last
+		mx := make([]float64, 3*H)
+		mi := make([]float64, 3*H)
+		for c := range 3 * H {
+			mx[c] = bias[0][c]
+			mi[c] = bias[1][c]
+			for k, v := range xt {
+				mx[c] += v * kern[k][c]
+			}
+			for k, v := range hm {
+				mi[c] += v * rec[k][c]
+			}
+		}
+		nh := make([]float64, H)
+		for j := range H {
+			z := 1 / (1 + math.Exp(-(mx[j] + mi[j])))
+			r := 1 / (1 + math.Exp(-(mx[H+j] + mi[H+j])))
+			hh := math.Tanh(mx[2*H+j] + r*mi[2*H+j])
+			nh[j] = z*h[j] + (1-z)*hh
+		}
+		return nh
+	})
 }
 
 // refSimpleRNN is Keras's SimpleRNNCell: h = act(x·kernel + b + hm·rec).
 func refSimpleRNN(x [][][]float64, kern, rec [][]float64, bias []float64, H int, goBackwards, relu bool, mask [][]float64) (seqOut [][][]float64, last [][]float64) {
+	return refScan(x, H, goBackwards, func(b int, xt, h []float64) []float64 {
+		nh := make([]float64, H)
+		for j := range H {
+			a := bias[j]
+			for k, v := range xt {
+				a += v * kern[k][j]
+			}
+			for k, v := range h {
+				m := 1.0
+				if mask != nil {
+					m = mask[b][k]
+				}
+				a += v * m * rec[k][j]
+			}
+			if relu {
+				nh[j] = math.Max(a, 0)
+			} else {
+				nh[j] = math.Tanh(a)
+			}
+		}
+		return nh
+	})
+}
+
+// refScan runs a cell over x [batch][time][in] from a zero state of width
+// H, left to right or (goBackwards) right to left, and returns the state
+// after every step at that step's position and the state after the last.
+// cell maps row b's input at one step and the state before it to the state
+// after it.
+func refScan(x [][][]float64, H int, goBackwards bool, cell func(b int, xt, h []float64) []float64) (seqOut [][][]float64, last [][]float64) {
 	B, S := len(x), len(x[0])
 	seqOut = make([][][]float64, B)
 	last = make([][]float64, B)
@@ -70,26 +85,7 @@ func refSimpleRNN(x [][][]float64, kern, rec [][]float64, bias []float64, H int,
 			if goBackwards {
 				t = S - 1 - s
 			}
-			nh := make([]float64, H)
-			for j := range H {
-				a := bias[j]
-				for k, v := range x[b][t] {
-					a += v * kern[k][j]
-				}
-				for k, v := range h {
-					m := 1.0
-					if mask != nil {
-						m = mask[b][k]
-					}
-					a += v * m * rec[k][j]
-				}
-				if relu {
-					nh[j] = math.Max(a, 0)
-				} else {
-					nh[j] = math.Tanh(a)
-				}
-			}
-			h = nh
+			h = cell(b, x[b][t], h)
 			seqOut[b][t] = h
 		}
 		last[b] = h
@@ -146,25 +142,12 @@ func TestGRUSimpleRNNForwardMatchKerasEquations(t *testing.T) {
 				for b := range x3 {
 					x3[b] = randMat(rng, S, I, 1)
 				}
-				var x []float64 // time-major rows, as the trainer runs them
-				for t := range S {
-					for b := range B {
-						x = append(x, x3[b][t]...)
-					}
-				}
+				x := timeMajorRows(x3) // as the trainer runs them
 				var mask2 [][]float64
 				var mask []float64
 				if tc.dropout {
-					mask2 = make([][]float64, B)
-					for b := range mask2 {
-						mask2[b] = make([]float64, H)
-						for j := range mask2[b] {
-							if rng.Float64() > 0.3 {
-								mask2[b][j] = 1 / 0.7
-							}
-						}
-						mask = append(mask, mask2[b]...)
-					}
+					mask2 = dropoutRows(rng, B, H)
+					mask = slices.Concat(mask2...)
 				}
 				var seqOut [][][]float64
 				var last [][]float64
@@ -177,15 +160,9 @@ func TestGRUSimpleRNNForwardMatchKerasEquations(t *testing.T) {
 				}
 				var want []float64
 				if tc.retSeq {
-					for t := range S {
-						for b := range B {
-							want = append(want, seqOut[b][t]...)
-						}
-					}
+					want = timeMajorRows(seqOut)
 				} else {
-					for _, row := range last {
-						want = append(want, row...)
-					}
+					want = slices.Concat(last...)
 				}
 				l := &rnnCore[float64]{batch: B, seq: S, in: I, hidden: H, gru: kind.gru, relu: kind.relu, reverse: tc.reverse, retSeq: tc.retSeq}
 				y := make([]float64, l.outSize())
@@ -290,69 +267,11 @@ func TestRecurrentGraphGradientFiniteDifferences(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tinyConfig(t, tc.layers)
-			m, err := model.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			layers, err := model.Layers(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(11, 12))
-			w64 := map[string][]float64{}
-			for _, p := range m.Params {
-				v := make([]float64, len(p.Data))
-				for i := range v {
-					v[i] = 0.8 * (2*rng.Float64() - 1)
-				}
-				w64[p.Name] = v
-			}
-			for _, l := range layers {
-				if l.Recurrent() && !l.TrainedRb() {
-					g := model.Gates(l.Kind) * l.Units
-					b := w64[l.Name+".B"]
-					for d := 0; d < l.Dirs; d++ {
-						clear(b[d*2*g+g : (d+1)*2*g])
-					}
-				}
-			}
-			src := func(name string) ([]float64, error) { return w64[name], nil }
-			const batch, seq = 3, 4
-			rec := newSeqLayers[float64](layers, cfg.Model.Embedding.Dim, make([]float64, len(layers)), rng)
-			n, err := buildNet(layers, rec, cfg.Data.NumWords, cfg.Model.Embedding.Dim, src, batch, seq, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := []int{1, 2, 3, 3, 0, 6, 5, 1, 4, 4, 2, 0}
 			labels := []float64{1, 0, 1}
-			if u := layers[len(layers)-1].Units; u > 2 {
+			if u := cfg.Model.Layers[len(cfg.Model.Layers)-1].Units; u > 2 {
 				labels = []float64{2, 0, float64(u - 1)}
 			}
-			if _, err := n.run(ids, labels); err != nil {
-				t.Fatal(err)
-			}
-			type grad struct {
-				name string
-				v, g []float64
-			}
-			var grads []grad
-			for _, p := range n.params {
-				gv, err := p.Grad()
-				if err != nil {
-					t.Fatalf("%s: %v", p.Name(), err)
-				}
-				grads = append(grads, grad{p.Name(), p.Value().Data().([]float64), append([]float64(nil), gv.Data().([]float64)...)})
-			}
-			loss := func() float64 {
-				l, err := n.run(ids, labels)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return l
-			}
-			for _, g := range grads {
-				checkRelErr(t, g.name, g.g, numGrad(g.v, loss), 1e-6)
-			}
+			checkGraphGradients(t, cfg, []int{1, 2, 3, 3, 0, 6, 5, 1, 4, 4, 2, 0}, labels)
 		})
 	}
 }

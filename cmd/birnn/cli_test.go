@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/birnn/birnn/configs"
+	"github.com/birnn/birnn/internal/modeltest"
 	"github.com/birnn/birnn/model"
 )
 
@@ -145,19 +145,17 @@ func TestCLITestsCleanUp(t *testing.T) {
 	}
 }
 
-// studyModel is the embedded run configuration name, built with its
-// initial weights.
-func studyModel(t *testing.T, name string) *model.Model {
+// studyCheckpoint writes the study's run with random weights as a
+// checkpoint after epoch epochs at path, creating its folder.
+func studyCheckpoint(t *testing.T, run, path string, epoch int) {
 	t.Helper()
-	cfg, err := configs.Load(name)
-	if err != nil {
+	m := modeltest.StudyModel(t, run)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.New(cfg)
-	if err != nil {
+	if err := model.SaveCheckpoint(path, &model.Checkpoint{Model: m, Epoch: epoch}); err != nil {
 		t.Fatal(err)
 	}
-	return m
 }
 
 // openFile opens path for reading until the test ends.

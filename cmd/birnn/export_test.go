@@ -15,14 +15,8 @@ import (
 // exports again: the two ONNX files must be identical, metadata included.
 func TestExportImportCLI(t *testing.T) {
 	dir := t.TempDir()
-	m := studyModel(t, "deep_bilstm")
 	ck := filepath.Join(dir, "run", "checkpoint.ckpt")
-	if err := os.MkdirAll(filepath.Dir(ck), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := model.SaveCheckpoint(ck, &model.Checkpoint{Model: m, Epoch: 4}); err != nil {
-		t.Fatal(err)
-	}
+	studyCheckpoint(t, "deep_bilstm", ck, 4)
 	// metrics.json beside the checkpoint, as birnn train writes it.
 	if err := os.WriteFile(filepath.Join(dir, "run", "metrics.json"), []byte(`{"loss":0.3867,"accuracy":0.8279,"split":"test","n":25000}`), 0o644); err != nil {
 		t.Fatal(err)

@@ -89,15 +89,25 @@ func readInputs(s *infer.Session, specs []string) (map[string]*infer.Tensor, err
 		if feed[name] != nil {
 			return nil, usagef("--input %s given twice", name)
 		}
-		tp, err := onnx.ReadTensor(file)
+		t, err := readTensor(name, file)
 		if err != nil {
 			return nil, err
-		}
-		t, err := infer.FromProto(tp)
-		if err != nil {
-			return nil, fmt.Errorf("input %s: %w", name, err)
 		}
 		feed[name] = t
 	}
 	return feed, nil
+}
+
+// readTensor reads the TensorProto file of the value name as an engine
+// tensor; an element type the engine lacks is an error naming the value.
+func readTensor(name, file string) (*infer.Tensor, error) {
+	tp, err := onnx.ReadTensor(file)
+	if err != nil {
+		return nil, err
+	}
+	t, err := infer.FromProto(tp)
+	if err != nil {
+		return nil, fmt.Errorf("input %s: %w", name, err)
+	}
+	return t, nil
 }

@@ -14,11 +14,7 @@ import (
 
 func readTensorT(t *testing.T, path string) *infer.Tensor {
 	t.Helper()
-	tp, err := onnx.ReadTensor(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := infer.FromProto(tp)
+	x, err := readTensor(filepath.Base(path), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/birnn/birnn/model"
 )
 
 // TestSummaryTotals checks the totals Keras printed in the study.
@@ -46,11 +44,8 @@ func TestSummaryFileAndCheckpoint(t *testing.T) {
 		}
 	}
 
-	m := studyModel(t, "bilstm")
 	ckpt := filepath.Join(dir, "c.ckpt")
-	if err := model.SaveCheckpoint(ckpt, &model.Checkpoint{Model: m}); err != nil {
-		t.Fatal(err)
-	}
+	studyCheckpoint(t, "bilstm", ckpt, 0)
 	out, errOut, code = runCLI(t, nil, nil, "summary", "--checkpoint", ckpt)
 	if code != 0 || !strings.Contains(out, "Total params: 322,177") {
 		t.Errorf("checkpoint: exit %d, %s%s", code, out, errOut)
