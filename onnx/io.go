@@ -22,13 +22,9 @@ var ErrEmptyModel = errors.New("onnx: empty model")
 // valid ModelProto, or an *ExternalDataError (a location outside the
 // model's folder matches ErrExternalLocation).
 func ReadModel(path string) (*ModelProto, error) {
-	b, err := os.ReadFile(path)
+	m, err := readFile(path, "model", DecodeModel)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: read model: %w", err)
-	}
-	m, err := DecodeModel(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w (%s)", err, path)
+		return nil, err
 	}
 	if err := InlineExternalData(m, filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, path)
@@ -65,15 +61,22 @@ func DecodeTensor(b []byte) (*TensorProto, error) {
 
 // ReadTensor reads and decodes a serialized TensorProto file.
 func ReadTensor(path string) (*TensorProto, error) {
+	return readFile(path, "tensor", DecodeTensor)
+}
+
+// readFile decodes the file at path with decode. A read error says
+// "onnx: read <what>"; a decode error is decode's, with path appended.
+func readFile[T any](path, what string, decode func([]byte) (T, error)) (T, error) {
+	var zero T
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: read tensor: %w", err)
+		return zero, fmt.Errorf("onnx: read %s: %w", what, err)
 	}
-	t, err := DecodeTensor(b)
+	v, err := decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s)", err, path)
+		return zero, fmt.Errorf("%w (%s)", err, path)
 	}
-	return t, nil
+	return v, nil
 }
 
 // WriteModel serializes m to path atomically: the bytes go to a temporary

@@ -47,15 +47,7 @@ func benchReviews(p *servetest.Params, n int) []string {
 func deepModel(b *testing.B, batch int) (*serve.ScorerModel, *servetest.Params, dataset.WordIndex, []byte) {
 	b.Helper()
 	p := servetest.DeepBiLSTM(1)
-	dir := b.TempDir()
-	path, wiPath, err := p.Write(dir, "deep_bilstm")
-	if err != nil {
-		b.Fatal(err)
-	}
-	wi, err := dataset.LoadWordIndex(wiPath)
-	if err != nil {
-		b.Fatal(err)
-	}
+	path, wi := p.WriteTemp(b, "deep_bilstm")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)

@@ -15,7 +15,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/onnx"
 	"github.com/birnn/birnn/score"
 	"github.com/birnn/birnn/serve"
@@ -26,15 +25,7 @@ import (
 func tinyServer(t *testing.T, seed uint64, edit func(*serve.Config)) (*serve.Server, *servetest.Params, string) {
 	t.Helper()
 	p := servetest.Tiny(seed)
-	dir := t.TempDir()
-	model, wiPath, err := p.Write(dir, "tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wi, err := dataset.LoadWordIndex(wiPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, wi := p.WriteTemp(t, "tiny")
 	cfg := serve.DefaultConfig()
 	if edit != nil {
 		edit(&cfg)

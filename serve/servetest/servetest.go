@@ -26,6 +26,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/onnx"
 	"github.com/birnn/birnn/serve"
 	"google.golang.org/protobuf/proto"
@@ -213,6 +214,20 @@ func (p *Params) Write(dir, name string) (model, wordIndex string, err error) {
 		return "", "", err
 	}
 	return model, wordIndex, nil
+}
+
+// WriteTemp is Write into a fresh temporary folder of tb, failing tb on
+// an error; it returns the model's path and the word index read back.
+func (p *Params) WriteTemp(tb testing.TB, name string) (model string, wi dataset.WordIndex) {
+	tb.Helper()
+	model, wiPath, err := p.Write(tb.TempDir(), name)
+	if err == nil {
+		wi, err = dataset.LoadWordIndex(wiPath)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return model, wi
 }
 
 // EncodeText maps space-separated words of Words to ids as Keras's
