@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -107,15 +106,8 @@ func BenchmarkServed(b *testing.B) {
 				}
 				cfg.MaxWait = d
 			}
-			s, err := serve.New(cfg, func(context.Context) (serve.Model, error) { return sm, nil },
-				slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Drain()
-			if err := s.Start(context.Background()); err != nil {
-				b.Fatal(err)
-			}
+			s, err := serve.New(cfg, func(context.Context) (serve.Model, error) { return sm, nil }, quiet())
+			servetest.Started(b, s, err)
 			srv := httptest.NewServer(s.Handler())
 			defer srv.Close()
 			texts := benchReviews(p, 64)

@@ -2,7 +2,6 @@ package serve_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/birnn/birnn/dataset"
 	"github.com/birnn/birnn/score"
 	"github.com/birnn/birnn/serve"
+	"github.com/birnn/birnn/serve/servetest"
 )
 
 // kerasPredictions is testdata/keras/<run>/predictions.json: padded test
@@ -60,13 +60,7 @@ func TestServeKerasStudyModels(t *testing.T) {
 			cfg := serve.DefaultConfig()
 			cfg.MaxBatch = 16
 			s, err := serve.New(cfg, serve.FileLoader(model, wi, score.Options{BatchSize: cfg.MaxBatch}), quiet())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Drain()
-			if err := s.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			servetest.Started(t, s, err)
 			srv := httptest.NewServer(s.Handler())
 			defer srv.Close()
 			var wg sync.WaitGroup
