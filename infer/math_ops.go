@@ -173,7 +173,10 @@ func softmaxView(shape []int, axis, opset int64) (outer, dim, inner int, err err
 	return outer, dim, inner, nil
 }
 
-func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error) {
+// alongAxis is the kernel of Softmax, LogSoftmax and Hardmax: the axis
+// attribute read once (softmaxAxis), then f run on the one input viewed
+// as [outer, dim, inner] about it (softmaxView).
+func alongAxis(n *onnx.NodeProto, opset int64, f func(x *Tensor, outer, dim, inner int) ([]*Tensor, error)) (opKernel, error) {
 	axis, err := softmaxAxis(n, opset)
 	if err != nil {
 		return nil, err
@@ -184,6 +187,12 @@ func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error)
 		if err != nil {
 			return nil, err
 		}
+		return f(x, outer, dim, inner)
+	}), nil
+}
+
+func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error) {
+	return alongAxis(n, opset, func(x *Tensor, outer, dim, inner int) ([]*Tensor, error) {
 		switch d := x.Data.(type) {
 		case []float32:
 			return []*Tensor{New(x.Shape, softmaxT(d, outer, dim, inner, logOut))}, nil
@@ -191,7 +200,7 @@ func buildSoftmax(n *onnx.NodeProto, opset int64, logOut bool) (opKernel, error)
 			return []*Tensor{New(x.Shape, softmaxT(d, outer, dim, inner, logOut))}, nil
 		}
 		return nil, fmt.Errorf("input is %s, want FLOAT or DOUBLE", x.DType)
-	}), nil
+	})
 }
 
 // softmaxT normalises x viewed as [outer, dim, inner] along dim,

@@ -722,16 +722,7 @@ func buildMVN(n *onnx.NodeProto, opset int64) (opKernel, error) {
 }
 
 func buildHardmax(n *onnx.NodeProto, opset int64) (opKernel, error) {
-	axis, err := softmaxAxis(n, opset)
-	if err != nil {
-		return nil, err
-	}
-	return needing(1, func(in []*Tensor) ([]*Tensor, error) {
-		x := in[0]
-		outer, dim, inner, err := softmaxView(x.Shape, axis, opset)
-		if err != nil {
-			return nil, err
-		}
+	return alongAxis(n, opset, func(x *Tensor, outer, dim, inner int) ([]*Tensor, error) {
 		xf, err := floatsOf(x)
 		if err != nil {
 			return nil, err
@@ -751,7 +742,7 @@ func buildHardmax(n *onnx.NodeProto, opset int64) (opKernel, error) {
 			}
 		}
 		return one(Cast(New(x.Shape, y), x.DType))
-	}), nil
+	})
 }
 
 func buildLRN(n *onnx.NodeProto, opset int64) (opKernel, error) {

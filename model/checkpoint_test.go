@@ -50,7 +50,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if got.Epoch != 2 || got.State["step"] != "274" || got.State["rng"] != "abc" {
 		t.Errorf("epoch/state: %d %v", got.Epoch, got.State)
 	}
-	if !equalFloats(got.History.ValAccuracy, c.History.ValAccuracy) || !equalFloats(got.History.Seconds, c.History.Seconds) {
+	if !slices.Equal(got.History.ValAccuracy, c.History.ValAccuracy) || !slices.Equal(got.History.Seconds, c.History.Seconds) {
 		t.Errorf("history: %+v", got.History)
 	}
 	if got.Model.Config.Name != "deep_bilstm" || got.Model.Config.Train.Optimizer.Name != "adam" || len(got.Model.Config.Model.Layers) != 3 {
@@ -92,18 +92,6 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("folder holds %d entries after the save", len(entries))
 	}
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCheckpointDamage(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func TestHistoryRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Epochs() != 2 || !equalFloats(got.Loss, h.Loss) || !equalFloats(got.ValAccuracy, h.ValAccuracy) || !equalFloats(got.Seconds, h.Seconds) {
+	if got.Epochs() != 2 || !slices.Equal(got.Loss, h.Loss) || !slices.Equal(got.ValAccuracy, h.ValAccuracy) || !slices.Equal(got.Seconds, h.Seconds) {
 		t.Errorf("got %+v", got)
 	}
 	b, _ := os.ReadFile(path)

@@ -90,6 +90,18 @@ type Result struct {
 	CrossCheck       *crosscheck.Report
 }
 
+// orDefaults is the configuration loader and progress writer of a
+// pipeline's options: configs.Load and io.Discard where they are nil.
+func orDefaults(load func(string) (*configs.Config, error), progress io.Writer) (func(string) (*configs.Config, error), io.Writer) {
+	if load == nil {
+		load = configs.Load
+	}
+	if progress == nil {
+		progress = io.Discard
+	}
+	return load, progress
+}
+
 // Reproduce runs the study: for each run, train it (or skip it when done,
 // or resume it when interrupted) into Out/<run>/ — checkpoint.ckpt,
 // history.json, metrics.json, curves.png — then export every run to
@@ -108,14 +120,7 @@ func Reproduce(ctx context.Context, o Options) (*Result, error) {
 			return nil, fmt.Errorf("study: unknown run %q (want some of %s)", r, strings.Join(configs.Runs(), ", "))
 		}
 	}
-	load := o.Config
-	if load == nil {
-		load = configs.Load
-	}
-	progress := o.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
+	load, progress := orDefaults(o.Config, o.Progress)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}

@@ -316,14 +316,7 @@ func RunSweep(ctx context.Context, s *Sweep, o SweepOptions) error {
 	if err != nil {
 		return err
 	}
-	load := o.Config
-	if load == nil {
-		load = configs.Load
-	}
-	progress := o.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
+	load, progress := orDefaults(o.Config, o.Progress)
 	base, err := load(s.Base)
 	if err != nil {
 		return err

@@ -149,6 +149,19 @@ func (r *runner) net(batch, seq int) (*net[float32], error) {
 	return n, nil
 }
 
+// appendRows appends the ids of rows idx of d to ids, row after row, and
+// their labels to labels.
+func appendRows(ids []int, labels []float32, d Data, idx []int) ([]int, []float32) {
+	seq := d.X.Cols
+	for _, i := range idx {
+		for _, v := range d.X.Data[i*seq : (i+1)*seq] {
+			ids = append(ids, int(v))
+		}
+		labels = append(labels, float32(d.Y[i]))
+	}
+	return ids, labels
+}
+
 // batch runs rows idx of d through the training graph (forward and
 // backward); it returns the summed loss and the number of correct
 // predictions.
@@ -158,14 +171,7 @@ func (r *runner) batch(d Data, idx []int) (float64, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	r.ids = r.ids[:0]
-	r.labels = r.labels[:0]
-	for _, i := range idx {
-		for _, v := range d.X.Data[i*seq : (i+1)*seq] {
-			r.ids = append(r.ids, int(v))
-		}
-		r.labels = append(r.labels, float32(d.Y[i]))
-	}
+	r.ids, r.labels = appendRows(r.ids[:0], r.labels[:0], d, idx)
 	loss, err := n.run(r.ids, r.labels)
 	if err != nil {
 		return 0, 0, err

@@ -64,14 +64,7 @@ func (r *runner) inferBatch(d Data, idx []int) (float64, int, error) {
 		return 0, 0, err
 	}
 	dim := r.dim
-	p.rowIDs = p.rowIDs[:0]
-	r.labels = r.labels[:0]
-	for _, i := range idx {
-		for _, v := range d.X.Data[i*S : (i+1)*S] {
-			p.rowIDs = append(p.rowIDs, int(v))
-		}
-		r.labels = append(r.labels, float32(d.Y[i]))
-	}
+	p.rowIDs, r.labels = appendRows(p.rowIDs[:0], r.labels[:0], d, idx)
 	r.ids = timeMajor(r.ids, p.rowIDs, B, S)
 	p.x = grow(p.x, B*S*dim)
 	for n, id := range r.ids {

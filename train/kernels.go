@@ -229,12 +229,20 @@ func (k *embedKernel[T]) ids(v G.Value) ([]int, error) {
 	}
 	return ids, nil
 }
-func (k *embedKernel[T]) forward(in []G.Value) (G.Value, error) {
-	w, err := data[T](in[0])
+
+// operands are the float data of v (the table, or the output's gradient)
+// and the checked ids of idv.
+func (k *embedKernel[T]) operands(v, idv G.Value) ([]T, []int, error) {
+	x, err := data[T](v)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids, err := k.ids(in[1])
+	ids, err := k.ids(idv)
+	return x, ids, err
+}
+
+func (k *embedKernel[T]) forward(in []G.Value) (G.Value, error) {
+	w, ids, err := k.operands(in[0], in[1])
 	if err != nil {
 		return nil, err
 	}
@@ -245,12 +253,9 @@ func (k *embedKernel[T]) forward(in []G.Value) (G.Value, error) {
 	}
 	return dense(k.y, k.n, d), nil
 }
+
 func (k *embedKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) {
-	dy, err := data[T](grad)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := k.ids(in[1])
+	dy, ids, err := k.operands(grad, in[1])
 	if err != nil {
 		return nil, err
 	}
