@@ -24,7 +24,7 @@ func TestTrainerForwardMatchesInfer(t *testing.T) {
 		switch a.Name {
 		case "deep_lstm", "bilstm", "deep_bilstm", "bi_ave_seq", "bilstm_softmax", "mixed_softmax",
 			"gru_stack", "rnn_softmax4", "mixed_recurrent", "masked_gru_avgpool", "masked_rnn_gru_maxpool",
-			"masked_birnn_softmax", "lstm_maxpool":
+			"masked_birnn_softmax", "masked_bilstm_lstm", "masked_lstm16_avgpool", "lstm_maxpool":
 		default:
 			continue
 		}

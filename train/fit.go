@@ -106,9 +106,6 @@ func newRunner(m *model.Model, seed int64) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMasking(layers); err != nil {
-		return nil, err
-	}
 	dropout := make([]float64, len(layers))
 	for i := range layers {
 		dropout[i] = m.Config.Model.Layers[i].RecurrentDropout

@@ -85,9 +85,6 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T],
 	}
 	rows, width, seqOut := batch*seq, dim, true
 	var logits *G.Node
-	if err := checkMasking(layers); err != nil {
-		return nil, err
-	}
 	for li, l := range layers {
 		last := li == len(layers)-1
 		if l.Recurrent() {
@@ -114,6 +111,9 @@ func buildNet[T float32 | float64](layers []model.LayerSpec, rec []*seqLayer[T],
 				return nil, fmt.Errorf("train: %s: no recurrent layer of input width %d", l.Name, width)
 			}
 			op := &seqOp[T]{l: rec[li], batch: batch, seq: seq, training: training}
+			if l.Masked {
+				op.steps = n.seqMask()
+			}
 			args := []*G.Node{x}
 			for d := 0; d < l.Dirs; d++ {
 				args = append(args,

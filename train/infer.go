@@ -82,6 +82,10 @@ func (r *runner) inferBatch(d Data, idx []int) (float64, int, error) {
 				return 0, 0, err
 			}
 			s := r.rec[li]
+			s.steps = nil
+			if l.Masked {
+				s.steps = r.inferX.batchMask(B, S, p.rowIDs)
+			}
 			x = s.forward(B, S, false, x, v.w, v.r, v.b)
 			rows, width = s.outRows(B, S), s.out()
 		case model.KindDense:

@@ -28,8 +28,7 @@ func (r *runner) inferOther(li int, x []float32, rows, width, B, S int, rowIDs [
 		p.y = make([][]float32, len(r.layers))
 	}
 	if l.Masked {
-		p.mask.batch, p.mask.seq = B, S
-		p.mask.set(rowIDs)
+		p.batchMask(B, S, rowIDs)
 	}
 	switch l.Kind {
 	case model.KindDropout, model.KindSpatialDropout:
@@ -82,6 +81,14 @@ func (r *runner) inferOther(li int, x []float32, rows, width, B, S int, rowIDs [
 	p.y[li] = grow(p.y[li], n*l.Out)
 	mergeRows(l.MergeMode, p.outs[li][0], p.outs[li][1], p.y[li], n, H)
 	return p.y[li], n, l.Out, nil
+}
+
+// batchMask fills the mask_zero mask of a batch of B reviews of S steps
+// (ids row-major) and returns it.
+func (p *inferLayers) batchMask(B, S int, rowIDs []int) *seqMask {
+	p.mask.batch, p.mask.seq = B, S
+	p.mask.set(rowIDs)
+	return &p.mask
 }
 
 // mergeRows is Keras's Bidirectional merge of a and b [n, H] into y ([n,

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -296,20 +295,4 @@ func (k *poolKernel[T]) backward(in []G.Value, grad G.Value) ([]G.Value, error) 
 		}
 	}
 	return []G.Value{dense(k.dx, B*S, W)}, nil
-}
-
-// ErrUnsupported is wrapped by errors about models the trainer cannot run.
-var ErrUnsupported = errors.New("train: unsupported model")
-
-// checkMasking refuses a mask_zero model with an lstm layer: the LSTM's
-// whole-layer op does not skip padded steps yet (gru and simple_rnn do),
-// and training or scoring it unmasked would silently differ from Keras
-// and from the export.
-func checkMasking(layers []model.LayerSpec) error {
-	for _, l := range layers {
-		if l.Masked && l.Kind == model.KindLSTM {
-			return fmt.Errorf("%w: %s: mask_zero with an lstm layer (the trainer masks gru and simple_rnn layers only)", ErrUnsupported, l.Name)
-		}
-	}
-	return nil
 }

@@ -74,7 +74,8 @@ type seqOp[T float32 | float64] struct {
 	l          *seqLayer[T]
 	batch, seq int
 	training   bool
-	w, r, b    [][]T // per-call views, kept to avoid allocating
+	steps      *seqMask // mask_zero: the padded steps of the net's batch; nil when not masked
+	w, r, b    [][]T    // per-call views, kept to avoid allocating
 }
 
 func (k *seqOp[T]) String() string { return "Recurrent(" + k.l.name + ")" }
@@ -135,6 +136,7 @@ func (k *seqOp[T]) forward(in []G.Value) (G.Value, error) {
 			return nil, err
 		}
 	}
+	k.l.steps = k.steps
 	y := k.l.forward(k.batch, k.seq, k.training, x, k.w, k.r, k.b)
 	return dense(y, k.l.outRows(k.batch, k.seq), k.l.out()), nil
 }

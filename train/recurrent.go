@@ -81,10 +81,17 @@ type seqLayer[T kernel.Float] struct {
 	rowJob      rowTasks
 	gradJob     gradTasks[T]
 	mask        []T // [D, batch, H], nil without dropout
+	// steps is the mask_zero mask of the batch (nil: not masked), set by
+	// the caller before forward: a padded step leaves h and c as they
+	// were, outputs zeros with return_sequences (as the GRU and SimpleRNN
+	// ops and ONNX sequence_lens do) and passes ∂L/∂h and ∂L/∂c through
+	// unchanged in backward.
+	steps *seqMask
 
 	z, hs, cs, hm []T
 	last          []T // [batch, D·H] final states (no return_sequences)
 	y             []T // merged output when it is not hs itself
+	ym            []T // masked return_sequences: hs with padded steps zeroed
 	dhs, dlast    []T // ∂L/∂hs and ∂L/∂last (dy itself, or the buffers below)
 	dhsBuf        []T
 	dlastBuf      []T
@@ -288,6 +295,7 @@ func (s *seqLayer[T]) forwardTask(d, c int) {
 				cPrev = s.cs[p+d*H:]
 			}
 		}
+		hOld := hPrev
 		if s.mask != nil {
 			hm := s.hm[row*ldh+d*H:]
 			m := s.mask[(d*B+r0)*H:]
@@ -310,6 +318,37 @@ func (s *seqLayer[T]) forwardTask(d, c int) {
 			s.recurrent(d, rows, hPrev, ldh, z, ldz)
 		}
 		s.cell.forwardRows(rows, z, ldz, cPrev, c, h, ldh)
+		if s.steps != nil {
+			s.holdPadded(t, r0, rows, hOld, cPrev, h, c)
+		}
+	}
+}
+
+// holdPadded restores, on the rows [r0, r0+rows) of step t that are
+// padding, the state before the step: h and c take hOld and cPrev (nil:
+// zeros), all of row stride D·H.
+func (s *seqLayer[T]) holdPadded(t, r0, rows int, hOld, cPrev, h, c []T) {
+	H, ldh := s.hidden, s.dirs*s.hidden
+	valid := s.steps.valid[r0*s.seq:]
+	for b := range rows {
+		if valid[b*s.seq+t] {
+			continue
+		}
+		hr := h[b*ldh : b*ldh+H]
+		if hOld == nil {
+			clear(hr)
+		} else {
+			copy(hr, hOld[b*ldh:b*ldh+H])
+		}
+		if c == nil {
+			continue
+		}
+		cr := c[b*ldh : b*ldh+H]
+		if cPrev == nil {
+			clear(cr)
+		} else {
+			copy(cr, cPrev[b*ldh:b*ldh+H])
+		}
 	}
 }
 
@@ -380,6 +419,18 @@ func (s *seqLayer[T]) output() []T {
 			}
 		}
 		src = s.last
+	} else if s.steps != nil {
+		// Padded steps output zeros; hs keeps the held states.
+		s.ym = grow(s.ym, B*S*ldh)
+		copy(s.ym, s.hs[:B*S*ldh])
+		for t := range S {
+			for b := range B {
+				if !s.steps.valid[b*S+t] {
+					clear(s.ym[(t*B+b)*ldh : (t*B+b+1)*ldh])
+				}
+			}
+		}
+		src = s.ym
 	}
 	if D == 1 || s.merge == model.MergeConcat {
 		return src
@@ -455,7 +506,7 @@ func (s *seqLayer[T]) backward(dy []T) {
 		s.dbt = append(s.dbt, nil)
 	}
 	for i := range tasks {
-		s.scratch[i] = grow(s.scratch[i], (2*(B/s.chunks()+1)+1)*H)
+		s.scratch[i] = grow(s.scratch[i], (4*(B/s.chunks()+1)+1)*H)
 		s.dbt[i] = grow(s.dbt[i], GH)
 		clear(s.dbt[i])
 	}
@@ -550,6 +601,11 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 	zd := s.z[d*B*s.seq*GH:]
 	sc := s.scratch[task]
 	dh, dc, tc := sc[:rows*H], sc[rows*H:2*rows*H], sc[2*rows*H:2*rows*H+H]
+	keep := sc[2*rows*H+H : 4*rows*H+H] // masked: ∂L/∂h, ∂L/∂c of padded rows
+	var valid []bool
+	if s.steps != nil {
+		valid = s.steps.valid[r0*s.seq:]
+	}
 	db := s.dbt[task]
 	clear(dh)
 	clear(dc)
@@ -567,6 +623,9 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 		}
 		if g != nil {
 			for b := range rows {
+				if valid != nil && s.retSeq && !valid[b*s.seq+t] {
+					continue // a padded step outputs a constant zero
+				}
 				dst, src := dh[b*H:b*H+H], g[b*ldh:b*ldh+H]
 				for j := range dst {
 					dst[j] += src[j]
@@ -581,7 +640,26 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 				cPrev = s.cs[(s.prev(d, t)*B+r0)*ldh+d*H:]
 			}
 		}
+		padded := false
+		if valid != nil {
+			// A padded row's h(t) = h(t−1) and c(t) = c(t−1): its ∂L/∂h
+			// and ∂L/∂c pass to step t−1 as they are, and its ∂z is zero.
+			for b := range rows {
+				if !valid[b*s.seq+t] {
+					padded = true
+					copy(keep[b*H:b*H+H], dh[b*H:b*H+H])
+					copy(keep[(rows+b)*H:(rows+b)*H+H], dc[b*H:b*H+H])
+				}
+			}
+		}
 		s.cell.backwardRows(rows, z, ldz, cPrev, c, ldh, dh, dc, tc)
+		if padded {
+			for b := range rows {
+				if !valid[b*s.seq+t] {
+					clear(z[b*ldz : b*ldz+GH])
+				}
+			}
+		}
 		kernel.ColumnSums(db, rows, GH, z, ldz)
 		if k == 0 {
 			break
@@ -592,6 +670,14 @@ func (s *seqLayer[T]) backwardTask(d, c, task int) {
 			m := s.mask[(d*B+r0)*H : (d*B+r1)*H]
 			for i := range dh {
 				dh[i] *= m[i]
+			}
+		}
+		if padded {
+			for b := range rows {
+				if !valid[b*s.seq+t] {
+					copy(dh[b*H:b*H+H], keep[b*H:b*H+H])
+					copy(dc[b*H:b*H+H], keep[(rows+b)*H:(rows+b)*H+H])
+				}
 			}
 		}
 	}

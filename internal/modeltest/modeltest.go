@@ -132,6 +132,22 @@ model:
   layers:
     - {type: simple_rnn, units: 5, bidirectional: true, recurrent_dropout: 0.2}
     - {type: dense, units: 2, activation: softmax}`,
+	"masked_bilstm_lstm": `
+data: {num_words: 50, padding: post}
+model:
+  embedding: {dim: 6, mask_zero: true}
+  layers:
+    - {type: lstm, units: 5, bidirectional: true, return_sequences: true, recurrent_dropout: 0.2}
+    - {type: lstm, units: 4}
+    - {type: dense, units: 1}`,
+	"masked_lstm16_avgpool": `
+data: {num_words: 50, padding: post}
+model:
+  embedding: {dim: 16, mask_zero: true}
+  layers:
+    - {type: lstm, units: 16, bidirectional: true, merge_mode: sum, return_sequences: true}
+    - {type: global_average_pool}
+    - {type: dense, units: 3, activation: softmax}`,
 	"lstm_maxpool": `
 data: {num_words: 50}
 model:
@@ -161,7 +177,7 @@ func Architectures(t testing.TB) []Arch {
 		out = append(out, Arch{r, c})
 	}
 	for _, name := range []string{"bi_sum_seq", "bi_mul_seq", "bi_ave_seq", "mixed_softmax", "dense_heads", "bilstm_softmax", "gru_stack", "rnn_softmax4", "mixed_recurrent",
-		"masked_gru_avgpool", "masked_rnn_gru_maxpool", "masked_birnn_softmax", "lstm_maxpool"} {
+		"masked_gru_avgpool", "masked_rnn_gru_maxpool", "masked_birnn_softmax", "masked_bilstm_lstm", "masked_lstm16_avgpool", "lstm_maxpool"} {
 		c, err := configs.Parse([]byte(smallYAML[name]))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -501,8 +517,9 @@ func RefForward(m *model.Model, ids []int32, batch, seq int) []float64 {
 // i, o, f, c gate blocks of W [dirs, 4H, in], R [dirs, 4H, H], B [dirs, 8H];
 // c' = f⊙c + i⊙tanh(g), h' = o⊙tanh(c'); direction 1 reads the sequence
 // from the end. It returns h at every step in the original time order and
-// the state after the last step read.
-func refLSTM(m *model.Model, l model.LayerSpec, d int, xs [][][]float64) (outs [][][]float64, last [][]float64) {
+// the state after the last step read; with valid (mask_zero) a padded step
+// keeps h and c and outputs zeros.
+func refLSTM(m *model.Model, l model.LayerSpec, d int, xs [][][]float64, valid [][]bool) (outs [][][]float64, last [][]float64) {
 	H, in := l.Units, l.In
 	W := m.Param(l.Name + ".W").Data[d*4*H*in : (d+1)*4*H*in]
 	R := m.Param(l.Name + ".R").Data[d*4*H*H : (d+1)*4*H*H]
@@ -518,6 +535,10 @@ func refLSTM(m *model.Model, l model.LayerSpec, d int, xs [][][]float64) (outs [
 			t := s
 			if d == 1 {
 				t = seq - 1 - s
+			}
+			if valid != nil && !valid[b][t] {
+				outs[b][t] = make([]float64, H)
+				continue
 			}
 			z := make([]float64, 4*H)
 			for k := range 4 * H {

@@ -11,10 +11,7 @@ import (
 // a padded step keeps the state and outputs zeros.
 func refDirection(m *model.Model, l model.LayerSpec, d int, xs [][][]float64, valid [][]bool) (outs [][][]float64, last [][]float64) {
 	if l.Kind == model.KindLSTM {
-		if valid != nil {
-			panic("modeltest: no masked LSTM reference")
-		}
-		return refLSTM(m, l, d, xs)
+		return refLSTM(m, l, d, xs, valid)
 	}
 	return refGatedRNN(m, l, d, xs, valid)
 }

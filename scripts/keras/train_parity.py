@@ -69,6 +69,17 @@ CASES = {
         {"type": "simple_rnn", "units": 4, "return_sequences": True},
         {"type": "gru", "units": 3, "bidirectional": True, "merge_mode": "ave"},
         {"type": "dense", "units": 1, "activation": "sigmoid"}], "rmsprop"),
+    "masked_bilstm_seq_lstm": ([
+        {"type": "lstm", "units": 5, "bidirectional": True, "return_sequences": True},
+        {"type": "lstm", "units": 4},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}], "adam"),
+    "masked_lstm_seq_avgpool_softmax3": ([
+        {"type": "lstm", "units": 5, "return_sequences": True},
+        {"type": "global_average_pool"},
+        {"type": "dense", "units": 3, "activation": "softmax"}], "rmsprop"),
+    "masked_bilstm_ave_softmax4": ([
+        {"type": "lstm", "units": 4, "bidirectional": True, "merge_mode": "ave"},
+        {"type": "dense", "units": 4, "activation": "softmax"}], "adam"),
     "gru_seq_maxpool_relu": ([
         {"type": "gru", "units": 5, "return_sequences": True},
         {"type": "global_max_pool"},
