@@ -18,10 +18,43 @@ const Folder = "folder"
 
 // Splits is what a Source with data of its own gives: train and test, a
 // validation split when the source has one (SST-2's dev set), and the
-// vocabulary the ids were made with when the source built one.
+// vocabulary the ids were made with when the source built one. Classes
+// names the labels when the source has names for them (Classes[k] is
+// label k's; "" where a label has none): a folder per class, or a label
+// mapping; nil for integer labels and IMDB.
 type Splits struct {
 	Train, Validation, Test *Split
 	Vocabulary              *Vocabulary
+	Classes                 []string
+}
+
+// ClassNames turns a label mapping (name → label) into names by label:
+// out[k] is the name of label k ("" for a label no name maps to; of
+// several names of one label, the first in sorted order). Nil for an
+// empty mapping or one with a negative label.
+func ClassNames(labels map[string]int32) []string {
+	n := 0
+	for _, l := range labels {
+		if l < 0 {
+			return nil
+		}
+		n = max(n, int(l)+1)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	names := make([]string, 0, len(labels))
+	for name := range labels {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if l := labels[name]; out[l] == "" {
+			out[l] = name
+		}
+	}
+	return out
 }
 
 // SplitSource is a Source that may have a validation split and a
@@ -123,7 +156,10 @@ func (c Corpus) LoadSplits(ctx context.Context, o LoadOptions) (*Splits, error) 
 		}
 		return s, nil
 	}
-	out := &Splits{Vocabulary: v}
+	out := &Splits{Vocabulary: v, Classes: ClassNames(c.Text.Labels)}
+	if out.Classes == nil && c.Format == Folder {
+		out.Classes = classes
+	}
 	if out.Train, err = encode(c.Train, trainRecs, rng.Perm(len(trainRecs))); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,6 +94,9 @@ func TestCorpusFolderAndJSONL(t *testing.T) {
 	if got, want := splitString(s.Test), "neg/e.txt 0 []\npos/d.txt 1 [2]\n"; got != want {
 		t.Errorf("test:\n%swant:\n%s", got, want)
 	}
+	if !slices.Equal(s.Classes, []string{"neg", "pos"}) {
+		t.Errorf("folder classes %q, want the sorted class folders", s.Classes)
+	}
 	labels, _ := ParseLabelMap("pos=1,neg=0")
 	j := Corpus{Train: filepath.Join(dir, "x/train.jsonl"), Test: filepath.Join(dir, "x/test.jsonl"), Text: TextOptions{Labels: labels}}
 	s, err = j.LoadSplits(context.Background(), o)
@@ -101,6 +105,29 @@ func TestCorpusFolderAndJSONL(t *testing.T) {
 	}
 	if got, want := splitString(s.Test), "test.jsonl:1 1 [1 2]\n"; got != want {
 		t.Errorf("jsonl test %q, want %q", got, want)
+	}
+	if !slices.Equal(s.Classes, []string{"neg", "pos"}) {
+		t.Errorf("mapped classes %q, want neg, pos", s.Classes)
+	}
+}
+
+// TestClassNames: a label mapping's names by label, the first sorted name
+// of a label with several, "" for a label without one; nil for no mapping
+// or a negative label.
+func TestClassNames(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]int32
+		want   []string
+	}{
+		{map[string]int32{"positive": 1, "negative": 0}, []string{"negative", "positive"}},
+		{map[string]int32{"pos": 1, "good": 1, "neg": 0}, []string{"neg", "good"}},
+		{map[string]int32{"a": 0, "c": 2}, []string{"a", "", "c"}},
+		{map[string]int32{"a": -1}, nil},
+		{nil, nil},
+	} {
+		if got := ClassNames(tc.labels); !slices.Equal(got, tc.want) {
+			t.Errorf("ClassNames(%v) = %q, want %q", tc.labels, got, tc.want)
+		}
 	}
 }
 

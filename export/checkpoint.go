@@ -17,7 +17,8 @@ import (
 
 // CheckpointOptions are the Options of Checkpoint and where it finds what
 // a checkpoint does not carry itself. A text source's vocabulary
-// (model.StateVocabulary) is always the checkpoint's.
+// (model.StateVocabulary) and label names (model.StateLabels) are the
+// checkpoint's unless Options sets them.
 type CheckpointOptions struct {
 	Options
 	// MetricsFile is a metrics.json to record as the test metrics; empty:
@@ -56,6 +57,9 @@ func Checkpoint(ckPath, out string, o CheckpointOptions) (*model.Checkpoint, err
 	}
 	if opts.Vocabulary == "" {
 		opts.Vocabulary = ck.State[model.StateVocabulary]
+	}
+	if opts.Labels == "" {
+		opts.Labels = ck.State[model.StateLabels]
 	}
 	mp, err := Model(ck.Model, opts)
 	if err != nil {

@@ -54,6 +54,10 @@ type Options struct {
 	// model trained on a text source tokenizes with; with it, Tokenizer
 	// defaults to model.TokenizerKeras. Omitted when empty.
 	Vocabulary string
+	// Labels is birnn.labels, the JSON array of the class names by label
+	// a model trained on named labels (a folder per class, a label
+	// mapping) reports its classes with. Omitted when empty.
+	Labels string
 	// Version is birnn.version, the birnn release that wrote the file;
 	// empty means "dev".
 	Version string
@@ -81,6 +85,12 @@ func (o Options) resolve() (Options, error) {
 	}
 	if o.Version == "" {
 		o.Version = "dev"
+	}
+	if o.Labels != "" {
+		var names []string
+		if err := json.Unmarshal([]byte(o.Labels), &names); err != nil {
+			return o, fmt.Errorf("%w: labels %q: want a JSON array of class names", ErrOptions, o.Labels)
+		}
 	}
 	return o, nil
 }
@@ -207,6 +217,9 @@ func metadata(m *model.Model, opts Options) ([]*onnx.StringStringEntryProto, err
 	}
 	if opts.Vocabulary != "" {
 		kv = append(kv, [2]string{model.MetaVocabulary, opts.Vocabulary})
+	}
+	if opts.Labels != "" {
+		kv = append(kv, [2]string{model.MetaLabels, opts.Labels})
 	}
 	kv = append(kv, [2]string{model.MetaConfig, string(yml)})
 	if len(opts.TestMetrics) > 0 {

@@ -32,6 +32,8 @@ func OptionsOf(mp *onnx.ModelProto) (Options, error) {
 			o.WordIndexSHA256 = kv.GetValue()
 		case model.MetaVocabulary:
 			o.Vocabulary = kv.GetValue()
+		case model.MetaLabels:
+			o.Labels = kv.GetValue()
 		case model.MetaVersion:
 			o.Version = kv.GetValue()
 		case model.MetaTestMetrics:

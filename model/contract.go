@@ -23,6 +23,7 @@ const (
 	MetaTokenizer       = "birnn.tokenizer"         // text-to-words rule, e.g. keras_text_to_word_sequence/v1
 	MetaWordIndexSHA256 = "birnn.word_index_sha256" // hex SHA-256 of the word index trained with
 	MetaVocabulary      = "birnn.vocabulary"        // a text source's Tokenizer vocabulary, JSON (dataset.Vocabulary)
+	MetaLabels          = "birnn.labels"            // JSON array of the class names by label ("" for a label without one)
 	MetaConfig          = "birnn.config"            // the run configuration as YAML
 	MetaTestMetrics     = "birnn.test_metrics"      // JSON object of numbers (loss, accuracy, n)
 	MetaVersion         = "birnn.version"           // birnn release that wrote the file
@@ -46,6 +47,7 @@ const (
 	StateTestMetrics     = "test_metrics"      // JSON object of numbers, as MetaTestMetrics
 	StateWordIndexSHA256 = "word_index_sha256" // as MetaWordIndexSHA256
 	StateVocabulary      = "vocabulary"        // as MetaVocabulary
+	StateLabels          = "labels"            // as MetaLabels
 )
 
 // File names inside a run folder (birnn train, birnn reproduce).

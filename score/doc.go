@@ -5,12 +5,15 @@
 //	text ─dataset.WordIndex.Encode→ ids (start 1, rank + index_from, OOV 2)
 //	     ─dataset.PadSequences→ [batch, maxlen] in the input's dtype
 //	     ─infer.Session.Run→ [batch, 1] sigmoid or [batch, 2] softmax → P(positive)
+//	                         [batch, k] softmax → Classify: argmax class, k probabilities
 //
 // The encoding (vocabulary size, maxlen, padding, truncation, index_from)
 // comes from Options, else from the model's birnn.* metadata (the
 // model.Meta* keys the exporter writes), else from the study's values;
-// Keras exports carry no metadata and use the study's. Labels are not
-// decided here: callers apply model.Positive to the scores.
+// Keras exports carry no metadata and use the study's. Binary labels are
+// not decided here: callers apply model.Positive to the scores. A wider
+// softmax head has no P(positive): Classify gives its argmax class and
+// probabilities, and Label names classes with the model's birnn.labels.
 //
 // What it does not do: run graphs (infer does, and infer knows nothing of
 // text), train, or decide labels.

@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -61,12 +62,28 @@ type Options struct {
 //	text ─dataset tokenizer→ ids ─pad/truncate→ [batch, maxlen] ─Run→
 //	[batch, 1] sigmoid (or [batch, 2] softmax, column 1) → scores
 type Scorer struct {
-	sess  *infer.Session
-	wi    dataset.WordIndex
-	vocab *dataset.Vocabulary // the model's own (birnn.vocabulary); wins over wi
-	opts  Options
-	in    infer.ValueInfo
+	sess    *infer.Session
+	wi      dataset.WordIndex
+	vocab   *dataset.Vocabulary // the model's own (birnn.vocabulary); wins over wi
+	classes []string            // the model's class names (birnn.labels), or nil
+	opts    Options
+	in      infer.ValueInfo
 }
+
+// Result is one review's prediction. Probs are the class probabilities by
+// label: [1 − p, p] for a sigmoid head of output p, the softmax row for a
+// softmax head. Class is the predicted label: the argmax of Probs (the
+// first on a tie, so a sigmoid output of exactly 0.5 is class 0, Keras's
+// binary_accuracy rule).
+type Result struct {
+	Class int
+	Probs []float32
+}
+
+// ErrMultiClass is matched by Score and ScoreIDs errors on a model whose
+// head has more than two classes: there is no P(positive) to give, and
+// Classify reports the class and its probabilities instead.
+var ErrMultiClass = errors.New("score: the model has more than two classes")
 
 // New prepares a Scorer for sess. wi may be nil when only ScoreIDs is used.
 //
@@ -88,6 +105,11 @@ func New(sess *infer.Session, wi dataset.WordIndex, opts Options) (*Scorer, erro
 	if js, ok := sess.Metadata().Props[model.MetaVocabulary]; ok {
 		if s.vocab, err = dataset.ParseVocabulary([]byte(js)); err != nil {
 			return nil, fmt.Errorf("score: model metadata %s: %w", model.MetaVocabulary, err)
+		}
+	}
+	if js, ok := sess.Metadata().Props[model.MetaLabels]; ok {
+		if err := json.Unmarshal([]byte(js), &s.classes); err != nil {
+			return nil, fmt.Errorf("score: model metadata %s = %q: want a JSON array of class names", model.MetaLabels, js)
 		}
 	}
 	if err := s.pickInput(); err != nil {
@@ -260,6 +282,74 @@ func (s *Scorer) Encode(text string) ([]int32, error) {
 	}), nil
 }
 
+// Classes are the model's class names by label (birnn.labels, written
+// for data with named labels: a folder per class, a label mapping), or
+// nil when the model records none.
+func (s *Scorer) Classes() []string { return s.classes }
+
+// Label names class k: the model's class name when it has one, else
+// "negative"/"positive" for a two-class model (model.LabelNegative,
+// model.LabelPositive), else k in decimal.
+func (s *Scorer) Label(k, classes int) string {
+	switch {
+	case k >= 0 && k < len(s.classes) && s.classes[k] != "":
+		return s.classes[k]
+	case classes == 2 && k == 1:
+		return model.LabelPositive
+	case classes == 2 && k == 0:
+		return model.LabelNegative
+	}
+	return strconv.Itoa(k)
+}
+
+// Classify returns each review's class and class probabilities, in order.
+// Errors: those of Encode and ClassifyIDs.
+func (s *Scorer) Classify(ctx context.Context, texts []string) ([]Result, error) {
+	ids, err := s.encodeAll(texts)
+	if err != nil {
+		return nil, err
+	}
+	return s.ClassifyIDs(ctx, ids)
+}
+
+func (s *Scorer) encodeAll(texts []string) ([][]int32, error) {
+	ids := make([][]int32, len(texts))
+	for i, t := range texts {
+		var err error
+		if ids[i], err = s.Encode(t); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// ClassifyIDs is Classify of rows of token ids (see ScoreIDs). Errors:
+// those of ScoreIDs, save that a head of any width k ≥ 1 is accepted
+// ([batch, 1] sigmoid or [batch, k] softmax).
+func (s *Scorer) ClassifyIDs(ctx context.Context, ids [][]int32) ([]Result, error) {
+	out := make([]Result, 0, len(ids))
+	err := s.runRows(ctx, ids, true, func(vals []float64, rows, cols int) {
+		for i := range rows {
+			r := Result{Probs: make([]float32, max(cols, 2))}
+			if cols == 1 {
+				p := float32(vals[i])
+				r.Probs[0], r.Probs[1] = 1-p, p
+			} else {
+				for j := range cols {
+					r.Probs[j] = float32(vals[i*cols+j])
+				}
+			}
+			for j, p := range r.Probs {
+				if p > r.Probs[r.Class] {
+					r.Class = j
+				}
+			}
+			out = append(out, r)
+		}
+	})
+	return out, err
+}
+
 // Score returns P(positive) for each review, in order. Errors: no word
 // index, and those of ScoreIDs.
 //
@@ -270,12 +360,9 @@ func (s *Scorer) Encode(text string) ([]int32, error) {
 // review — near 0 for the study's runs. Longer reviews are not affected
 // this way.
 func (s *Scorer) Score(ctx context.Context, texts []string) ([]float32, error) {
-	ids := make([][]int32, len(texts))
-	for i, t := range texts {
-		var err error
-		if ids[i], err = s.Encode(t); err != nil {
-			return nil, err
-		}
+	ids, err := s.encodeAll(texts)
+	if err != nil {
+		return nil, err
 	}
 	return s.ScoreIDs(ctx, ids)
 }
@@ -285,9 +372,30 @@ func (s *Scorer) Score(ctx context.Context, texts []string) ([]float32, error) {
 // training data. Rows of any length are accepted, including empty ones.
 //
 // Errors: a negative id; ctx.Err(); a run failure; an output that is
-// neither [batch, 1] (sigmoid) nor [batch, 2] (softmax) floats.
+// not [batch, k] floats; a head of k > 2 classes (ErrMultiClass).
 func (s *Scorer) ScoreIDs(ctx context.Context, ids [][]int32) ([]float32, error) {
 	out := make([]float32, 0, len(ids))
+	err := s.runRows(ctx, ids, false, func(vals []float64, rows, cols int) {
+		for i := range rows {
+			out = append(out, float32(vals[i*cols+cols-1]))
+		}
+	})
+	var me *multiClass
+	if errors.As(err, &me) {
+		return nil, fmt.Errorf("%w: output %q has %d columns; classify the reviews instead", ErrMultiClass, s.opts.Output, me.cols)
+	}
+	return out, err
+}
+
+// multiClass stops runRows for ScoreIDs at a head of more than 2 columns.
+type multiClass struct{ cols int }
+
+func (e *multiClass) Error() string { return fmt.Sprintf("%d classes", e.cols) }
+
+// runRows pads ids into batches, runs them and hands each batch's output
+// [rows, cols] to use, in order; without wide, a head of more than 2
+// columns is a *multiClass error.
+func (s *Scorer) runRows(ctx context.Context, ids [][]int32, wide bool, use func(vals []float64, rows, cols int)) error {
 	bs := s.opts.BatchSize
 	if bs == 0 {
 		bs = len(ids)
@@ -300,7 +408,7 @@ func (s *Scorer) ScoreIDs(ctx context.Context, ids [][]int32) ([]float32, error)
 			for j, v := range r {
 				switch {
 				case v < 0:
-					return nil, fmt.Errorf("score: row %d: negative token id %d", lo+i, v)
+					return fmt.Errorf("score: row %d: negative token id %d", lo+i, v)
 				case int(v) >= s.opts.NumWords:
 					v = model.OOVChar
 				}
@@ -310,15 +418,18 @@ func (s *Scorer) ScoreIDs(ctx context.Context, ids [][]int32) ([]float32, error)
 		}
 		m, err := dataset.PadSequences(rows, s.opts.MaxLen, s.opts.Padding, s.opts.Truncating, 0)
 		if err != nil {
-			return nil, fmt.Errorf("score: %w", err)
+			return fmt.Errorf("score: %w", err)
 		}
-		p, err := s.run(ctx, m)
+		vals, cols, err := s.run(ctx, m)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, p...)
+		if cols > 2 && !wide {
+			return &multiClass{cols}
+		}
+		use(vals, m.Rows, cols)
 	}
-	return out, nil
+	return nil
 }
 
 // IDs is ids, of the given shape, as a tensor of in's element type: the
@@ -338,14 +449,15 @@ func IDs(in infer.ValueInfo, shape []int, ids []int32) (*infer.Tensor, error) {
 	return nil, fmt.Errorf("%w: input %s does not take ids", ErrNotClassifier, in)
 }
 
-func (s *Scorer) run(ctx context.Context, m dataset.Matrix) ([]float32, error) {
+// run runs one padded batch and returns its output [rows, cols].
+func (s *Scorer) run(ctx context.Context, m dataset.Matrix) ([]float64, int, error) {
 	in, err := IDs(s.in, []int{m.Rows, m.Cols}, m.Data)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	res, err := s.sess.Run(ctx, map[string]*infer.Tensor{s.opts.Input: in})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	y := res[s.opts.Output]
 	var vals []float64
@@ -355,23 +467,16 @@ func (s *Scorer) run(ctx context.Context, m dataset.Matrix) ([]float32, error) {
 	case []float64:
 		vals = d
 	default:
-		return nil, fmt.Errorf("%w: output %q is %s, want floats", ErrNotClassifier, s.opts.Output, y)
+		return nil, 0, fmt.Errorf("%w: output %q is %s, want floats", ErrNotClassifier, s.opts.Output, y)
 	}
-	cols := 0
 	switch {
-	case len(y.Shape) == 2 && y.Shape[0] == m.Rows && (y.Shape[1] == 1 || y.Shape[1] == 2):
-		cols = y.Shape[1]
+	case len(y.Shape) == 2 && y.Shape[0] == m.Rows && y.Shape[1] >= 1:
+		return vals, y.Shape[1], nil
 	case len(y.Shape) == 1 && y.Shape[0] == m.Rows:
-		cols = 1
-	default:
-		return nil, fmt.Errorf("%w: output %q has shape %v for %d rows, want [%d, 1] or [%d, 2]",
-			ErrNotClassifier, s.opts.Output, y.Shape, m.Rows, m.Rows, m.Rows)
+		return vals, 1, nil
 	}
-	p := make([]float32, m.Rows)
-	for i := range p {
-		p[i] = float32(vals[i*cols+cols-1])
-	}
-	return p, nil
+	return nil, 0, fmt.Errorf("%w: output %q has shape %v for %d rows, want [%d, classes]",
+		ErrNotClassifier, s.opts.Output, y.Shape, m.Rows, m.Rows)
 }
 
 func convert[D float32 | float64 | int64](ids []int32) []D {
@@ -388,4 +493,37 @@ func convert32(v []float32) []float64 {
 		out[i] = float64(x)
 	}
 	return out
+}
+
+// ClassProbs are one review's class probabilities as JSON: an object of
+// class label → probability, in class order (a Go map would sort them).
+type ClassProbs struct {
+	Labels []string
+	Probs  []float32
+}
+
+// Probabilities labels r's probabilities with s.Label.
+func (s *Scorer) Probabilities(r Result) ClassProbs {
+	c := ClassProbs{Labels: make([]string, len(r.Probs)), Probs: r.Probs}
+	for k := range r.Probs {
+		c.Labels[k] = s.Label(k, len(r.Probs))
+	}
+	return c
+}
+
+// MarshalJSON implements json.Marshaler.
+func (c ClassProbs) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for k, p := range c.Probs {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		name, err := json.Marshal(c.Labels[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, name...), ':')
+		b = strconv.AppendFloat(b, float64(p), 'g', -1, 32)
+	}
+	return append(b, '}'), nil
 }

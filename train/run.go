@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg *configs.Config, o RunOptions) (*Result, error
 		return nil, err
 	}
 	trainD, testD := sp.Train, sp.Test
-	state, err := vocabularyState(sp.Vocabulary)
+	state, err := sourceState(sp)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -46,10 +47,12 @@ func SourceOf(cfg *configs.Config) (dataset.Source, error) {
 // Splits are the padded splits of a source. Validation is empty (Len 0)
 // unless the source has a validation split of its own, which then
 // replaces train.validation_split; Vocabulary is the one a text source
-// fitted (nil for IMDB, whose word index is Keras's).
+// fitted (nil for IMDB, whose word index is Keras's); Classes the label
+// names the source has (dataset.Splits.Classes), else nil.
 type Splits struct {
 	Train, Validation, Test Data
 	Vocabulary              *dataset.Vocabulary
+	Classes                 []string
 }
 
 // LoadSplits loads src under cfg.Data: the ids the source gives, then
@@ -89,7 +92,7 @@ func LoadSplits(ctx context.Context, src dataset.Source, cfg *configs.Config) (*
 		}
 		return Data{X: m, Y: y}, nil
 	}
-	out := &Splits{Vocabulary: raw.Vocabulary}
+	out := &Splits{Vocabulary: raw.Vocabulary, Classes: raw.Classes}
 	var err error
 	if out.Train, err = pad(raw.Train); err != nil {
 		return nil, err
@@ -103,17 +106,29 @@ func LoadSplits(ctx context.Context, src dataset.Source, cfg *configs.Config) (*
 	return out, nil
 }
 
-// vocabularyState is the checkpoint State entry that carries a text
-// source's vocabulary (model.StateVocabulary), or nil for IMDB.
-func vocabularyState(v *dataset.Vocabulary) (map[string]string, error) {
-	if v == nil {
+// sourceState is the checkpoint State entries that carry a text source's
+// vocabulary (model.StateVocabulary) and label names (model.StateLabels),
+// or nil for IMDB.
+func sourceState(sp *Splits) (map[string]string, error) {
+	st := map[string]string{}
+	if sp.Vocabulary != nil {
+		b, err := sp.Vocabulary.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("train: vocabulary: %w", err)
+		}
+		st[model.StateVocabulary] = string(b)
+	}
+	if sp.Classes != nil {
+		b, err := json.Marshal(sp.Classes)
+		if err != nil {
+			return nil, fmt.Errorf("train: label names: %w", err)
+		}
+		st[model.StateLabels] = string(b)
+	}
+	if len(st) == 0 {
 		return nil, nil
 	}
-	b, err := v.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("train: vocabulary: %w", err)
-	}
-	return map[string]string{model.StateVocabulary: string(b)}, nil
+	return st, nil
 }
 
 // DatasetName is what metrics and reports call cfg's data: data.name,

@@ -57,6 +57,9 @@ func newImportCmd() *cobra.Command {
 			if opts.Vocabulary != "" {
 				ck.State[model.StateVocabulary] = opts.Vocabulary
 			}
+			if opts.Labels != "" {
+				ck.State[model.StateLabels] = opts.Labels
+			}
 			if err := model.SaveCheckpoint(out, ck); err != nil {
 				return err
 			}

@@ -37,8 +37,11 @@ func newPredictCmd() *cobra.Command {
 		Long: long(`
 			Score movie reviews with a sentiment model exported by birnn or by Keras/tf2onnx.
 			Reviews come from --text (repeatable), then --file (one per line), or else from
-			stdin (one per line). Each gets a line {"score":P(positive),"label":...} in input
-			order. Text is encoded like keras.datasets.imdb (word index, num_words, maxlen,
+			stdin (one per line). Each gets a line in input order: {"score":P(positive),"label":...}
+			for a binary model (sigmoid, or a softmax of two classes), and for a wider softmax
+			head {"label":...,"class":k,"probabilities":{label:P,...}} with the argmax class. Labels
+			are the class names the training data had (a folder per class, data.labels), which the
+			model records in birnn.labels, else positive/negative (binary) or the class number. Text is encoded like keras.datasets.imdb (word index, num_words, maxlen,
 			padding from the model's birnn.* metadata, else the study's 4000/100/post/pre/3).
 			With --ids each review is a line of space-separated token ids instead of text.
 
@@ -84,9 +87,27 @@ func fileExists(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+// prediction is one output line: a binary model's (sigmoid, or softmax of
+// two) P(class 1) and its label under the threshold; a wider softmax
+// head's argmax label, its class number and every class's probability.
 type prediction struct {
-	Score float32 `json:"score"`
-	Label string  `json:"label"`
+	Score         *float32          `json:"score,omitempty"`
+	Label         string            `json:"label"`
+	Class         *int              `json:"class,omitempty"`
+	Probabilities *score.ClassProbs `json:"probabilities,omitempty"`
+}
+
+// predictionOf is r's output line under threshold.
+func predictionOf(sc *score.Scorer, r score.Result, threshold float64) prediction {
+	if len(r.Probs) == 2 {
+		p, k := r.Probs[1], 0
+		if model.Positive(float64(p), threshold) {
+			k = 1
+		}
+		return prediction{Score: &p, Label: sc.Label(k, 2)}
+	}
+	probs := sc.Probabilities(r)
+	return prediction{Label: sc.Label(r.Class, len(r.Probs)), Class: &r.Class, Probabilities: &probs}
 }
 
 func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -128,7 +149,7 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout, st
 		if len(pending) == 0 {
 			return nil
 		}
-		var scores []float32
+		var res []score.Result
 		if f.ids {
 			rows := make([][]int32, len(pending))
 			for i, line := range pending {
@@ -136,15 +157,15 @@ func runPredict(ctx context.Context, f predictFlags, stdin io.Reader, stdout, st
 					return fmt.Errorf("predict: review %d: %w", first+i+1, err)
 				}
 			}
-			scores, err = sc.ScoreIDs(ctx, rows)
+			res, err = sc.ClassifyIDs(ctx, rows)
 		} else {
-			scores, err = sc.Score(ctx, pending)
+			res, err = sc.Classify(ctx, pending)
 		}
 		if err != nil {
 			return err
 		}
-		for _, s := range scores {
-			if err := enc.Encode(prediction{Score: s, Label: model.Label(float64(s), f.threshold)}); err != nil {
+		for _, r := range res {
+			if err := enc.Encode(predictionOf(sc, r, f.threshold)); err != nil {
 				return err
 			}
 		}

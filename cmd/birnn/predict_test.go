@@ -47,11 +47,19 @@ func predictFixture(t *testing.T) (model, wordIndex string) {
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
-func decodePredictions(t *testing.T, out string) []prediction {
+// predLine is one line of predict's output as a client reads it.
+type predLine struct {
+	Score         *float32           `json:"score"`
+	Label         string             `json:"label"`
+	Class         *int               `json:"class"`
+	Probabilities map[string]float64 `json:"probabilities"`
+}
+
+func decodePredictions(t *testing.T, out string) []predLine {
 	t.Helper()
-	var ps []prediction
+	var ps []predLine
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var p prediction
+		var p predLine
 		if err := json.Unmarshal([]byte(line), &p); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
@@ -67,7 +75,7 @@ func checkPredictions(t *testing.T, out string, want []float64, labels []string)
 		t.Fatalf("%d predictions, want %d:\n%s", len(ps), len(want), out)
 	}
 	for i := range want {
-		if math.Abs(float64(ps[i].Score)-want[i]) > 1e-6 || ps[i].Label != labels[i] {
+		if ps[i].Score == nil || math.Abs(float64(*ps[i].Score)-want[i]) > 1e-6 || ps[i].Label != labels[i] || ps[i].Class != nil {
 			t.Errorf("prediction %d = %+v, want score %.7f label %s", i, ps[i], want[i], labels[i])
 		}
 	}
@@ -124,14 +132,14 @@ func TestPredictThresholdTie(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if ps := decodePredictions(t, out); len(ps) != 1 || ps[0].Score != 0.5 || ps[0].Label != "negative" {
+	if ps := decodePredictions(t, out); len(ps) != 1 || ps[0].Score == nil || *ps[0].Score != 0.5 || ps[0].Label != "negative" {
 		t.Errorf("score of exactly 0.5: %+v, want labelled negative at the default threshold", ps)
 	}
 	out, errOut, code = runCLI(t, nil, nil, "predict", "--model", model, "--ids", "--text", "1 49")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	score := decodePredictions(t, out)[0].Score
+	score := *decodePredictions(t, out)[0].Score
 	for _, tc := range []struct {
 		threshold float64
 		label     string
@@ -141,7 +149,7 @@ func TestPredictThresholdTie(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		if ps := decodePredictions(t, out); len(ps) != 1 || ps[0].Score != score || ps[0].Label != tc.label {
+		if ps := decodePredictions(t, out); len(ps) != 1 || ps[0].Score == nil || *ps[0].Score != score || ps[0].Label != tc.label {
 			t.Errorf("threshold %v: %+v; want score %v labelled %s", tc.threshold, ps, score, tc.label)
 		}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +123,79 @@ func TestSweepCommand(t *testing.T) {
 	os.WriteFile(sw, []byte("base: "+cfg+"\ngird: []\n"), 0o644)
 	if _, stderr, code := runCLI(t, nil, nil, "sweep", sw); code != 2 || !strings.Contains(stderr, "gird") {
 		t.Errorf("malformed sweep: exit %d, %s", code, stderr)
+	}
+}
+
+// A 3-class folder-per-class dataset through the CLI: the trained model
+// records the class folders' names, predict reports the argmax class under
+// its name with every class's probability (in class order), and import
+// carries the names into the checkpoint.
+func TestMultiClassFolderCommands(t *testing.T) {
+	dir := t.TempDir()
+	classes := map[string]string{"apple": "red crisp apple sweet", "banana": "long yellow banana soft", "cherry": "small dark cherry stone"}
+	for _, split := range []string{"train", "test"} {
+		for cls, text := range classes {
+			d := filepath.Join(dir, split, cls)
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 16 {
+				os.WriteFile(filepath.Join(d, fmt.Sprintf("%02d.txt", i)), []byte(text), 0o644)
+			}
+		}
+	}
+	cfg := filepath.Join(dir, "fruit.yaml")
+	os.WriteFile(cfg, []byte(`name: fruit
+data: {source: folder, train: train, test: test, num_words: 20, maxlen: 6, padding: post}
+model:
+  embedding: {dim: 8, mask_zero: true}
+  layers:
+    - {type: lstm, units: 8, bidirectional: true}
+    - {type: dense, units: 3, activation: softmax}
+train: {epochs: 12, batch_size: 16, validation_split: 0, optimizer: {name: adam, learning_rate: 0.05}}
+`), 0o644)
+	run := filepath.Join(dir, "run")
+	if _, stderr, code := runCLI(t, nil, nil, "train", "--config", cfg, "--data", dir, "--out", run); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	onnxPath := filepath.Join(dir, "m.onnx")
+	if _, stderr, code := runCLI(t, nil, nil, "export", "--checkpoint", filepath.Join(run, model.CheckpointFile), "--out", onnxPath, "--data", t.TempDir()); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, nil, nil, "predict", "--model", onnxPath, "--data", t.TempDir(),
+		"--text", "a sweet red apple", "--text", "yellow banana", "--text", "dark cherry")
+	if code != 0 {
+		t.Fatalf("predict: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("predict printed %d lines, want 3:\n%s", len(lines), stdout)
+	}
+	for i, want := range []string{"apple", "banana", "cherry"} {
+		ps := decodePredictions(t, lines[i])
+		p := ps[0]
+		if p.Label != want || p.Class == nil || *p.Class != i || p.Score != nil {
+			t.Errorf("line %d = %s, want label %q, class %d and no score", i, lines[i], want, i)
+		}
+		var sum float64
+		for _, v := range p.Probabilities {
+			sum += v
+		}
+		if len(p.Probabilities) != 3 || math.Abs(sum-1) > 1e-5 || p.Probabilities[want] < 0.5 {
+			t.Errorf("line %d: probabilities %v, want the 3 classes summing to 1 with %s the largest", i, p.Probabilities, want)
+		}
+		// Class order: apple, banana, cherry.
+		_, probs, _ := strings.Cut(lines[i], `"probabilities"`)
+		if a, b, c := strings.Index(probs, `"apple"`), strings.Index(probs, `"banana"`), strings.Index(probs, `"cherry"`); !(a >= 0 && a < b && b < c) {
+			t.Errorf("line %d: probabilities not in class order: %s", i, lines[i])
+		}
+	}
+	imported := filepath.Join(dir, "imported.ckpt")
+	if _, stderr, code := runCLI(t, nil, nil, "import", "--model", onnxPath, "--out", imported); code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	ick, err := model.LoadCheckpoint(imported)
+	if err != nil || ick.State[model.StateLabels] != `["apple","banana","cherry"]` {
+		t.Errorf("imported checkpoint's labels %q (%v)", ick.State[model.StateLabels], err)
 	}
 }
