@@ -173,7 +173,7 @@ func TestRunSweepSkipResumeReport(t *testing.T) {
 	}
 }
 
-// The embedded exercise: 15 runs, one factor at a time, each valid on the
+// The embedded exercise: 25 runs, one factor at a time, each valid on the
 // deep BiLSTM.
 func TestExercisesSweep(t *testing.T) {
 	s := Exercises()
@@ -181,7 +181,7 @@ func TestExercisesSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 15 || runs[0].Name != "base" {
+	if len(runs) != 25 || runs[0].Name != "base" {
 		t.Fatalf("%d runs, first %q", len(runs), runs[0].Name)
 	}
 	base, err := configs.Load(s.Base)

@@ -60,7 +60,8 @@ func newReproduceCmd() *cobra.Command {
 	cmd.Flags().String("out", "runs", "output folder")
 	cmd.Flags().Bool("force", false, "redo runs that are already done")
 	cmd.Flags().Bool("exercises", false, "run the study's exercise instead: the deep BiLSTM with every other optimizer,\n"+
-		"recurrent_dropout 0.1–0.5 and recurrent_initializer, as a sweep into --out (default runs/exercises)")
+		"recurrent_dropout 0.1–0.5, every other recurrent_initializer and a few learning rates,\n"+
+		"as a sweep into --out (default runs/exercises)")
 	addRunFlags(cmd)
 	addSweepFlags(cmd)
 	return cmd
